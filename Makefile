@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# resmem: "make help" lists the targets.
+#
+# The kernel module is built by Kbuild; this Makefile drives it, builds the
+# userspace tool and tests, and runs the test VM.  KDIR defaults to the
+# running kernel's build directory when it has one (a real machine), else to
+# the Debian 6.1 test kernel's headers, fetched into .cache/kernels.
+
+TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD	:= $(TOP)/.build
+KSFT	:= $(BUILD)/kselftest
+SERIES	:= 6.1 6.12
+
+HOST_KVER := $(shell uname -r)
+ifeq ($(origin KDIR),undefined)
+ifneq ($(wildcard /lib/modules/$(HOST_KVER)/build/Makefile),)
+KDIR	:= /lib/modules/$(HOST_KVER)/build
+else
+# recursively expanded: fetched only when a target needs it
+KDIR	= $(shell $(TOP)/selftests/vm/kdir 6.1)
+endif
+endif
+
+CC	?= cc
+UCFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(TOP)/include
+UAPI	:= $(TOP)/include/uapi/resmem.h
+CTL_SRC	:= $(TOP)/selftests/resmemctl/resmemctl.c
+KSRC	:= Kbuild $(shell cd $(TOP) && find src include debugfs -name '*.[ch]')
+
+# Userspace pieces that go into the VM: static, as the initramfs has no libc.
+VM_USER	:= $(BUILD)/user
+VM_BINS	:= $(VM_USER)/bin/resmemctl
+VM_TESTS := $(VM_USER)/selftests/info_test $(VM_USER)/selftests/modload \
+	    $(patsubst $(TOP)/selftests/kselftest/%,$(VM_USER)/selftests/%, \
+	    $(wildcard $(TOP)/selftests/kselftest/*.sh))
+
+all: module resmemctl
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+resmemctl: $(CTL_SRC) $(UAPI)
+	$(CC) $(UCFLAGS) -o $@ $(CTL_SRC)
+
+# resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
+# each built in its own copy of the tree so both kernels' objects coexist.
+kmod-%: $(addprefix $(TOP)/,$(KSRC))
+	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	mkdir -p $(BUILD)/$*/mod $(BUILD)/$*/modules && \
+	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
+		$(BUILD)/$*/mod/ && \
+	cp -a $(TOP)/selftests/modules/. $(BUILD)/$*/modules/ && \
+	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod W=1 KCFLAGS=-Werror modules && \
+	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/modules W=1 KCFLAGS=-Werror \
+		modules && \
+	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
+
+$(KSFT)/kselftest_harness.h:
+	@test -r /usr/src/linux-source-6.1.tar.xz || { \
+		echo "need /usr/src/linux-source-6.1.tar.xz: apt-get install linux-source-6.1 (or make deps)"; \
+		exit 1; }
+	mkdir -p $(KSFT)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT) \
+		--strip-components=4 --wildcards \
+		'linux-source-6.1/tools/testing/selftests/kselftest*.h'
+
+$(VM_USER)/bin/resmemctl: $(CTL_SRC) $(UAPI)
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -static -o $@ $(CTL_SRC)
+
+$(VM_USER)/selftests/%: $(TOP)/selftests/kselftest/%.c $(UAPI) \
+		$(KSFT)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) \
+		-static -o $@ $<
+
+$(VM_USER)/selftests/%.sh: $(TOP)/selftests/kselftest/%.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+# What selftests/vm/run puts into the VM for KSERIES.
+vm-artifacts: $(VM_BINS) $(VM_TESTS)
+	@case "$(KSERIES)" in 6.1|6.12) ;; *) \
+		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
+	@$(MAKE) -s kmod-$(KSERIES)
+	@rm -f $(VM_USER)/selftests/*.ko
+	@cp $(BUILD)/$(KSERIES)/modules/*.ko $(VM_USER)/selftests/
+
+unit: $(KSFT)/kselftest_harness.h
+	@$(MAKE) -s -C $(TOP)/selftests/unit run TOP=$(TOP)
+
+deps:
+	@$(TOP)/selftests/deps
+
+check:
+	@$(TOP)/selftests/check
+
+run:
+	@$(TOP)/selftests/vm/run -- /resmem/selftests/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(TOP)/resmemctl $(TOP)/Module.symvers \
+		$(TOP)/modules.order $(TOP)/resmem.ko $(TOP)/resmem.mod*
+	find $(TOP)/src $(TOP)/debugfs $(TOP) -maxdepth 2 \
+		\( -name '*.o' -o -name '.*.cmd' -o -name '*.mod.c' \) -delete
+
+help:
+	@echo "make [all]       build resmem.ko (KDIR=$(if $(filter undefined,$(origin KDIR)),...,set)) and resmemctl"
+	@echo "make check       install what is missing, then unit tests, W=1 builds,"
+	@echo "                 kselftests in the VM on both test kernels, DKMS"
+	@echo "make run         boot the test VM, load resmem, show what it offers"
+	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
+	@echo "make deps        install the Debian packages the tests need"
+	@echo "make vm-artifacts KSERIES=6.1|6.12   what the VM needs"
+	@echo "make clean       remove build output (the kernel cache stays)"
+	@echo "KDIR=path        build against these kernel headers"
+
+.PHONY: all module vm-artifacts unit deps check run clean help

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/resmem/: statistics and maps for people and scripts.
+ * The formats are documented in debugfs/README.md; keep the two in step.
+ *
+ * debugfs is optional: when it is missing or fails, resmem works without it
+ * and GET_INFO does not report RESMEM_FEAT_DEBUGFS.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <uapi/resmem.h>
+#include <resmem/resmem.h>
+
+static int info_show(struct seq_file *m, void *v)
+{
+	const struct rm_region *rg = &resmem.region;
+	u64 total = rm_region_total_pages(rg);
+	u64 meta = rm_region_meta_pages(rg);
+	/* percentage of managed memory, 4 decimals, in integer arithmetic */
+	u64 pct = total ? div64_u64(meta * 1000000, total) : 0;
+	unsigned int i, j;
+
+	seq_printf(m, "version: %s\n", RESMEM_VERSION);
+	seq_printf(m, "abi_version: %u\n", RESMEM_ABI_VERSION);
+	seq_printf(m, "page_size: %lu\n", PAGE_SIZE);
+	seq_printf(m, "nr_ranges: %u\n", resmem.nr_ranges);
+	seq_printf(m, "nr_blocks: %u\n", rg->nr_blocks);
+	seq_printf(m, "total_pages: %llu\n", total);
+	seq_printf(m, "meta_pages: %llu\n", meta);
+	seq_printf(m, "meta_bytes: %llu\n", rm_region_meta_bytes(rg));
+	seq_printf(m, "meta_percent: %llu.%04llu\n", pct / 10000, pct % 10000);
+
+	seq_puts(m, "\nrange base               size               nodes\n");
+	for (i = 0; i < resmem.nr_ranges; i++) {
+		const struct rm_range_spec *r = &resmem.range[i].spec;
+		const char *sep = "";
+
+		seq_printf(m, "%-5u 0x%016llx 0x%016llx ", i, r->base,
+			   r->size);
+		for (j = 0; j < rg->nr_blocks; j++) {
+			if (rg->block[j].range != i)
+				continue;
+			seq_printf(m, "%s%d", sep, rg->block[j].nid);
+			sep = ",";
+		}
+		seq_putc(m, '\n');
+	}
+
+	seq_puts(m, "\nblock range base               size               node pages      meta_pages free_pages\n");
+	for (j = 0; j < rg->nr_blocks; j++) {
+		const struct rm_block *b = &rg->block[j];
+
+		seq_printf(m, "%-5u %-5u 0x%016llx 0x%016llx %-4d %-10llu %-10llu %llu\n",
+			   j, b->range, PFN_PHYS(b->base_pfn),
+			   PFN_PHYS(b->nr_pages), b->nid, b->nr_pages,
+			   b->meta_pages, b->free_pages);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(info);
+
+/**
+ * resmem_debugfs_init - create /sys/kernel/debug/resmem and its files
+ *
+ * Failure is not fatal: resmem.debugfs stays NULL.
+ */
+void resmem_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+
+	if (IS_ERR_OR_NULL(dir)) {
+		pr_notice("debugfs unavailable, statistics not exported\n");
+		return;
+	}
+	resmem.debugfs = dir;
+	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
+}
+
+/**
+ * resmem_debugfs_exit - remove /sys/kernel/debug/resmem
+ */
+void resmem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(resmem.debugfs);
+	resmem.debugfs = NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels resmem builds against (6.1 to 6.12), in
+ * one place, so the glue reads as if there were one kernel.
+ */
+#ifndef _RESMEM_KCOMPAT_H
+#define _RESMEM_KCOMPAT_H
+
+#include <linux/nodemask.h>
+#include <linux/numa.h>
+#include <linux/version.h>
+#ifdef CONFIG_X86
+#include <asm/processor.h>
+#endif
+
+/**
+ * resmem_phys_limit - first physical address the CPU cannot reach
+ *
+ * Return: 1 << MAXPHYADDR on x86, else the limit of the memory model.
+ */
+static inline u64 resmem_phys_limit(void)
+{
+#ifdef CONFIG_X86
+	return 1ULL << boot_cpu_data.x86_phys_bits;
+#else
+	return 1ULL << MAX_PHYSMEM_BITS;
+#endif
+}
+
+/**
+ * resmem_phys_nid - node a physical address lies on, as firmware says
+ * @phys: the address
+ *
+ * Reserved memory has no struct page, so pfn_to_nid() cannot be used; the
+ * firmware NUMA tables (SRAT on x86) are kept after boot for memory hotplug
+ * (CONFIG_NUMA_KEEP_MEMINFO) and still describe it.
+ *
+ * Return: the node, or NUMA_NO_NODE when the tables do not cover @phys.
+ */
+static inline int resmem_phys_nid(u64 phys)
+{
+#if defined(CONFIG_NUMA) && defined(CONFIG_NUMA_KEEP_MEMINFO)
+	return phys_to_target_node(phys);
+#elif defined(CONFIG_NUMA)
+	return NUMA_NO_NODE;
+#else
+	return 0;
+#endif
+}
+
+#endif /* _RESMEM_KCOMPAT_H */

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every kselftest, in the test VM booted without resmem loaded
+# (selftests/vm/run --no-load).  Each test prints TAP; the exit status is
+# non-zero when any failed.
+
+cd "$(dirname "$0")" || exit 1
+. ./lib.sh
+rc=0
+
+echo "# file: load_test.sh"
+./load_test.sh || rc=1
+
+if ! $LOAD "$KO" "ranges=$R0,$R1"; then
+	echo "Bail out! cannot load resmem with ranges=$R0,$R1"
+	exit 1
+fi
+echo "# file: info_test"
+RESMEM_EXPECT_NODES="$(node_of "$B0"),$(node_of "$B1")" ./info_test || rc=1
+echo "# file: resmemctl_test.sh"
+./resmemctl_test.sh || rc=1
+rmmod resmem || rc=1
+
+exit $rc

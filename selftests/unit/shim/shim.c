@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Definitions behind resmem_user.h. */
+#include "resmem_user.h"
+
+unsigned long rm_user_warnings;

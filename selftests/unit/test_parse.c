@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* src/core/parse.c: the ranges= grammar and the number-only checks. */
+#include <resmem/core.h>
+#include "kselftest_harness.h"
+
+#define G (1ULL << 30)
+#define M (1ULL << 20)
+
+static struct rm_range_spec r[RM_MAX_RANGES];
+static char err[RM_ERR_LEN];
+
+TEST(valid_forms)
+{
+	unsigned int nr;
+
+	ASSERT_EQ(0, rm_parse_ranges("512M@0x20000000,64m@1536M:1,4096@4G:0,1G@0X10000000000",
+				     r, RM_MAX_RANGES, &nr, err, sizeof(err)));
+	ASSERT_EQ(4, nr);
+	EXPECT_EQ(512 * M, r[0].size);
+	EXPECT_EQ(0x20000000ULL, r[0].base);
+	EXPECT_EQ(NUMA_NO_NODE, r[0].nid);
+	EXPECT_EQ(64 * M, r[1].size);
+	EXPECT_EQ(1536 * M, r[1].base);
+	EXPECT_EQ(1, r[1].nid);
+	EXPECT_EQ(4096, r[2].size);
+	EXPECT_EQ(4 * G, r[2].base);
+	EXPECT_EQ(0, r[2].nid);
+	EXPECT_EQ(G, r[3].size);
+	EXPECT_EQ(0x10000000000ULL, r[3].base);
+	ASSERT_EQ(0, rm_parse_ranges("1T@0", r, RM_MAX_RANGES, &nr, err,
+				     sizeof(err)));
+	EXPECT_EQ(1ULL << 40, r[0].size);
+}
+
+static const struct {
+	const char *text;
+	int ret;
+	const char *msg;
+} bad[] = {
+	{ NULL, -EINVAL, "ranges= is missing" },
+	{ "", -EINVAL, "ranges= is missing" },
+	{ "512M", -EINVAL, "expected SIZE@BASE" },
+	{ "@0x1000", -EINVAL, "size is not a number" },
+	{ "4K@", -EINVAL, "base is not a number" },
+	{ "4K@0x", -EINVAL, "base is not a number" },
+	{ "4K@0x1000:", -EINVAL, "node is not a decimal" },
+	{ "4K@0x1000:x", -EINVAL, "node is not a decimal" },
+	{ "4K@0x1000:99999", -EINVAL, "larger than the kernel supports" },
+	{ "4K@0x1000 ", -EINVAL, "unexpected characters" },
+	{ "4K@0x1000:1:2", -EINVAL, "unexpected characters" },
+	{ "4Q@0x1000", -EINVAL, "expected SIZE@BASE" },
+	{ "4K@0x1000,", -EINVAL, "range 1 '' is malformed: empty entry" },
+	{ ",4K@0x1000", -EINVAL, "range 0 '' is malformed: empty entry" },
+	{ "4K@0x1000,,4K@0x2000", -EINVAL, "range 1" },
+	{ "99999999999999999999@0", -ERANGE, "size does not fit" },
+	{ "16777216T@0", -ERANGE, "size does not fit" },
+	{ "4K@0x10000000000000000", -ERANGE, "base does not fit" },
+	{ "-4K@0", -EINVAL, "size is not a number" },
+	{ "1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2,1@2",
+	  -E2BIG, "more than 16 entries" },
+};
+
+TEST(malformed)
+{
+	unsigned int i, nr;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		err[0] = 0;
+		nr = 77;
+		EXPECT_EQ(bad[i].ret, rm_parse_ranges(bad[i].text, r,
+						       RM_MAX_RANGES, &nr, err,
+						       sizeof(err)))
+			TH_LOG("'%s'", bad[i].text);
+		EXPECT_EQ(0, nr);
+		EXPECT_NE(NULL, strstr(err, bad[i].msg))
+			TH_LOG("'%s' gave '%s'", bad[i].text, err);
+	}
+}
+
+static int check(const char *text, char *msg)
+{
+	unsigned int nr;
+	int ret = rm_parse_ranges(text, r, RM_MAX_RANGES, &nr, err,
+				  sizeof(err));
+
+	if (ret)
+		return 1000;
+	ret = rm_check_ranges(r, nr, 1ULL << 46, msg, RM_ERR_LEN);
+	return ret;
+}
+
+TEST(number_checks)
+{
+	char msg[RM_ERR_LEN];
+
+	EXPECT_EQ(0, check("512M@0x20000000,64M@0x60000000", msg));
+	EXPECT_EQ(0, check("4K@0,4K@4K", msg));	/* touching is fine */
+	EXPECT_EQ(-EINVAL, check("0@0x20000000", msg));
+	EXPECT_NE(NULL, strstr(msg, "range 0 (0@0x20000000): size is zero"));
+	EXPECT_EQ(-EINVAL, check("4K@0,1M@0x20000800", msg));
+	EXPECT_NE(NULL, strstr(msg, "range 1") && strstr(msg, "base is not"));
+	EXPECT_EQ(-EINVAL, check("6K@0x20000000", msg));
+	EXPECT_NE(NULL, strstr(msg, "size is not a multiple of the page"));
+	EXPECT_EQ(-ERANGE, check("8K@0x3FFFFFFFF000", msg));
+	EXPECT_NE(NULL, strstr(msg, "physical address limit 0x400000000000"));
+	EXPECT_EQ(0, check("4K@0x3FFFFFFFF000", msg));
+	EXPECT_EQ(-ERANGE, check("8K@0xFFFFFFFFFFFFF000", msg));
+	EXPECT_EQ(-EINVAL, check("1G@1G,4K@0x7FFFF000,4K@2G", msg));
+	EXPECT_EQ(-EINVAL, check("1G@1G,1G@0x7FFFF000", msg));
+	EXPECT_NE(NULL, strstr(msg, "range 1 (0x40000000@0x7ffff000): overlaps range 0"));
+	EXPECT_EQ(-EINVAL, check("4K@0x1000,1G@0", msg));
+	EXPECT_NE(NULL, strstr(msg, "range 1") && strstr(msg, "overlaps range 0"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing and static checks of the ranges= module parameter.
+ *
+ *   ranges=SIZE@BASE[:NODE][,SIZE@BASE[:NODE]...]
+ *
+ * SIZE and BASE are decimal or 0x-prefixed hexadecimal numbers with an
+ * optional K, M, G or T suffix (powers of 1024, either case), as memmap=
+ * takes them.  NODE is a decimal node number.
+ *
+ * Everything that can be decided from the numbers alone is decided here, so
+ * it is tested in userspace: syntax, zero size, page alignment, wrap-around,
+ * the physical address limit, and overlap between ranges.  What needs the
+ * running kernel (System RAM, reserved iomem, other drivers, online nodes)
+ * is checked by the glue in src/range.c.
+ *
+ * Every failure writes one message into @err that names the entry, so the
+ * glue can print it as the single dmesg line the user sees.
+ */
+#include <resmem/core.h>
+
+static __printf(3, 4) void set_err(char *err, size_t errlen,
+				     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/**
+ * rm_parse_size - parse one number with an optional K/M/G/T suffix
+ * @s: the text; parsing stops at the first character that does not belong
+ * @endp: set to the first character not consumed
+ * @val: the value
+ *
+ * Return: 0, -EINVAL when @s does not start with a number, -ERANGE when the
+ * value does not fit in 64 bits.
+ */
+int rm_parse_size(const char *s, const char **endp, u64 *val)
+{
+	unsigned int base = 10, shift = 0;
+	const char *p = s;
+	u64 v = 0;
+	int d;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (hexval(*p) < 0 || hexval(*p) >= (int)base)
+		return -EINVAL;
+	for (; (d = hexval(*p)) >= 0 && d < (int)base; p++) {
+		if (v > (U64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	switch (*p) {
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	case 't': case 'T':
+		shift = 40;
+		break;
+	}
+	if (shift) {
+		if (v > (U64_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+		p++;
+	}
+	*endp = p;
+	*val = v;
+	return 0;
+}
+
+static int parse_one(const char *s, size_t len, struct rm_range_spec *r,
+		     const char **why)
+{
+	const char *p = s, *end = s + len;
+	u64 node;
+	int ret;
+
+	ret = rm_parse_size(p, &p, &r->size);
+	if (ret) {
+		*why = ret == -ERANGE ? "size does not fit in 64 bits" :
+					"size is not a number";
+		return ret;
+	}
+	if (p >= end || *p != '@') {
+		*why = "expected SIZE@BASE[:NODE]";
+		return -EINVAL;
+	}
+	ret = rm_parse_size(++p, &p, &r->base);
+	if (ret) {
+		*why = ret == -ERANGE ? "base does not fit in 64 bits" :
+					"base is not a number";
+		return ret;
+	}
+	r->nid = NUMA_NO_NODE;
+	if (p < end && *p == ':') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9') {
+			*why = "node is not a decimal number";
+			return -EINVAL;
+		}
+		for (node = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+			node = node * 10 + (*p - '0');
+			if (node >= MAX_NUMNODES) {
+				*why = "node number is larger than the kernel supports";
+				return -EINVAL;
+			}
+		}
+		r->nid = (int)node;
+	}
+	if (p != end) {
+		*why = "unexpected characters after the entry";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * rm_parse_ranges - parse the ranges= parameter
+ * @s: the parameter text; NULL or empty is an error
+ * @out: array receiving the entries
+ * @max: room in @out
+ * @nr: set to the number of entries parsed
+ * @err: buffer for a message naming what is wrong, or NULL
+ * @errlen: size of @err
+ *
+ * Return: 0 on success, -EINVAL on malformed text, -ERANGE on a number too
+ * large, -E2BIG on more than @max entries.  @err says which entry and why.
+ */
+int rm_parse_ranges(const char *s, struct rm_range_spec *out,
+		    unsigned int max, unsigned int *nr,
+		    char *err, size_t errlen)
+{
+	unsigned int n = 0;
+	const char *why;
+	size_t len;
+	int ret;
+
+	*nr = 0;
+	if (!s || !*s) {
+		set_err(err, errlen,
+			"ranges= is missing: give SIZE@BASE[:NODE][,...]");
+		return -EINVAL;
+	}
+	for (;;) {
+		len = strcspn(s, ",");
+		if (n == max) {
+			set_err(err, errlen,
+				"ranges=: more than %u entries", max);
+			return -E2BIG;
+		}
+		why = "empty entry";
+		ret = len ? parse_one(s, len, &out[n], &why) : -EINVAL;
+		if (ret) {
+			set_err(err, errlen, "range %u '%.*s' is malformed: %s",
+				n, (int)min_t(size_t, len, 48), s, why);
+			return ret;
+		}
+		n++;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	*nr = n;
+	return 0;
+}
+
+/**
+ * rm_check_ranges - checks that need nothing but the numbers
+ * @r: the parsed entries
+ * @nr: number of entries
+ * @phys_limit: first physical address the machine cannot address
+ * @err: buffer for a message naming the range and the reason, or NULL
+ * @errlen: size of @err
+ *
+ * Checks, for each range in order: non-zero size, page-aligned base and
+ * size, no wrap-around, below @phys_limit, no overlap with another range.
+ *
+ * Return: 0 when all pass, else -EINVAL (-ERANGE for the address limit)
+ * with @err naming the first range that failed.
+ */
+int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
+		    u64 phys_limit, char *err, size_t errlen)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		u64 base = r[i].base, size = r[i].size;
+
+		if (!size) {
+			set_err(err, errlen, "range %u (0@0x%llx): size is zero",
+				i, (unsigned long long)base);
+			return -EINVAL;
+		}
+		if (!IS_ALIGNED(base, PAGE_SIZE) ||
+		    !IS_ALIGNED(size, PAGE_SIZE)) {
+			set_err(err, errlen,
+				"range %u (0x%llx@0x%llx): %s is not a multiple of the page size (%lu)",
+				i, (unsigned long long)size,
+				(unsigned long long)base,
+				IS_ALIGNED(base, PAGE_SIZE) ? "size" : "base",
+				(unsigned long)PAGE_SIZE);
+			return -EINVAL;
+		}
+		if (base + size < base || base + size > phys_limit) {
+			set_err(err, errlen,
+				"range %u (0x%llx@0x%llx): ends beyond the physical address limit 0x%llx",
+				i, (unsigned long long)size,
+				(unsigned long long)base,
+				(unsigned long long)phys_limit);
+			return -ERANGE;
+		}
+		for (j = 0; j < i; j++) {
+			if (base < r[j].base + r[j].size &&
+			    r[j].base < base + size) {
+				set_err(err, errlen,
+					"range %u (0x%llx@0x%llx): overlaps range %u",
+					i, (unsigned long long)size,
+					(unsigned long long)base, j);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}

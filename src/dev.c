@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/resmem: the misc device and its ioctl dispatcher.
+ *
+ * The dispatcher follows Documentation/process/botching-up-ioctls.rst and
+ * drivers/dma-buf/dma-heap.c: a table indexed by _IOC_NR (bounded with
+ * array_index_nospec), -ENOTTY for any command not in it, and the argument
+ * copied in at whatever size the caller's command encodes:
+ *
+ *  - smaller than the command's first ABI version: -EINVAL;
+ *  - smaller than the kernel's struct (an older caller): zero-filled;
+ *  - larger (a newer caller): accepted only if the bytes the kernel does
+ *    not know are zero (copy_struct_from_user(), -E2BIG otherwise).
+ *
+ * The result is copied back at the caller's size, capped at the kernel's.
+ * Handlers see a kernel copy of the full current struct and check their own
+ * flags, padding and reserved fields.
+ *
+ * The device is mode 0600: only root opens it.  Physical addresses are shown
+ * only to callers with CAP_SYS_ADMIN at the time of the call.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+#include <uapi/resmem.h>
+#include <resmem/resmem.h>
+
+/* Largest block_size GET_INFO accepts: room for many ABI revisions. */
+#define RESMEM_BLOCK_SIZE_MAX	256
+
+static bool zeroed(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static void fill_block(struct resmem_block_info *e, const struct rm_block *b,
+		       bool phys)
+{
+	memset(e, 0, sizeof(*e));
+	e->base = phys ? PFN_PHYS(b->base_pfn) : 0;
+	e->size = PFN_PHYS(b->nr_pages);
+	e->meta_pages = b->meta_pages;
+	e->node = b->nid;
+	e->range = b->range;
+}
+
+static int resmem_ioc_get_info(struct file *file, void *arg)
+{
+	struct resmem_info *info = arg;
+	const struct rm_region *rg = &resmem.region;
+	u8 __user *ubuf = u64_to_user_ptr(info->blocks_ptr);
+	u32 room = info->nr_blocks, bs = info->block_size, i, n;
+	bool phys = capable(CAP_SYS_ADMIN);
+	struct resmem_block_info e;
+
+	if (info->flags || !zeroed(info->reserved, sizeof(info->reserved)))
+		return -EINVAL;
+	if (!ubuf && (room || bs))
+		return -EINVAL;
+	if (ubuf && (bs < RESMEM_BLOCK_INFO_SIZE_V1 ||
+		     bs > RESMEM_BLOCK_SIZE_MAX))
+		return -EINVAL;
+
+	n = min(room, rg->nr_blocks);
+	for (i = 0; i < n; i++) {
+		u8 __user *dst = ubuf + (size_t)i * bs;
+
+		fill_block(&e, &rg->block[i], phys);
+		if (copy_to_user(dst, &e, min_t(u32, bs, sizeof(e))))
+			return -EFAULT;
+		if (bs > sizeof(e) && clear_user(dst + sizeof(e),
+						 bs - sizeof(e)))
+			return -EFAULT;
+	}
+
+	info->abi_version = RESMEM_ABI_VERSION;
+	info->features = RESMEM_FEAT_BLOCK_INFO;
+	if (phys)
+		info->features |= RESMEM_FEAT_PHYS_ADDR;
+	if (resmem.debugfs)
+		info->features |= RESMEM_FEAT_DEBUGFS;
+	info->page_size = PAGE_SIZE;
+	info->nr_ranges = resmem.nr_ranges;
+	info->nr_blocks = rg->nr_blocks;
+	info->total_pages = rm_region_total_pages(rg);
+	info->meta_pages = rm_region_meta_pages(rg);
+	info->meta_bytes = rm_region_meta_bytes(rg);
+	return 0;
+}
+
+/**
+ * struct resmem_ioctl - one entry of the dispatch table
+ * @cmd:	the command as the current uapi header defines it
+ * @min_size:	size of the command's struct in its first ABI version
+ * @fn:		handler, given a kernel copy of the argument
+ */
+struct resmem_ioctl {
+	unsigned int cmd;
+	unsigned int min_size;
+	int (*fn)(struct file *file, void *arg);
+};
+
+static const struct resmem_ioctl resmem_ioctls[] = {
+	[_IOC_NR(RESMEM_IOC_GET_INFO)] = {
+		RESMEM_IOC_GET_INFO, RESMEM_INFO_SIZE_V1, resmem_ioc_get_info,
+	},
+};
+
+/* Big enough for the argument of any command in resmem_ioctls. */
+union resmem_ioctl_arg {
+	struct resmem_info info;
+};
+
+static long resmem_ioctl(struct file *file, unsigned int ucmd,
+			 unsigned long uarg)
+{
+	void __user *argp = (void __user *)uarg;
+	const struct resmem_ioctl *d;
+	union resmem_ioctl_arg karg;
+	unsigned int nr = _IOC_NR(ucmd), usize, ksize;
+	int ret;
+
+	if (_IOC_TYPE(ucmd) != RESMEM_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(resmem_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(resmem_ioctls));
+	d = &resmem_ioctls[nr];
+	if (!d->fn || _IOC_DIR(ucmd) != _IOC_DIR(d->cmd))
+		return -ENOTTY;
+
+	usize = _IOC_SIZE(ucmd);
+	ksize = _IOC_SIZE(d->cmd);
+	if (usize < d->min_size)
+		return -EINVAL;
+	BUILD_BUG_ON(sizeof(karg) > 256);
+	if (WARN_ON_ONCE(ksize > sizeof(karg)))
+		return -EINVAL;
+
+	memset(&karg, 0, sizeof(karg));
+	if (_IOC_DIR(ucmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&karg, ksize, argp, usize);
+		if (ret)
+			return ret;
+	}
+	ret = d->fn(file, &karg);
+	if (ret)
+		return ret;
+	if ((_IOC_DIR(ucmd) & _IOC_READ) &&
+	    copy_to_user(argp, &karg, min(usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int resmem_open(struct inode *inode, struct file *file)
+{
+	return nonseekable_open(inode, file);
+}
+
+static const struct file_operations resmem_fops = {
+	.owner		= THIS_MODULE,
+	.open		= resmem_open,
+	.unlocked_ioctl	= resmem_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice resmem_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "resmem",
+	.fops	= &resmem_fops,
+	.mode	= 0600,
+};
+
+/**
+ * resmem_dev_register - create /dev/resmem
+ *
+ * Return: 0 or the error from misc_register().
+ */
+int resmem_dev_register(void)
+{
+	int ret = misc_register(&resmem_misc);
+
+	if (ret)
+		pr_err("cannot register /dev/resmem: %d\n", ret);
+	return ret;
+}
+
+/**
+ * resmem_dev_unregister - remove /dev/resmem
+ *
+ * Open files keep the module pinned (fops.owner), so none exists here.
+ */
+void resmem_dev_unregister(void)
+{
+	misc_deregister(&resmem_misc);
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * resmem: allocators running in physical memory reserved at boot.
+ *
+ * Module entry and exit.  Load order: take over the ranges (src/range.c),
+ * then debugfs, then the device; unload in reverse, so nothing that can
+ * reach the memory outlives it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+#include <resmem/resmem.h>
+
+struct resmem_dev resmem;
+
+static char *ranges;
+module_param(ranges, charp, 0444);
+MODULE_PARM_DESC(ranges,
+		 "reserved memory to manage: SIZE@BASE[:NODE][,...], K/M/G/T suffixes, hex or decimal; each range must lie inside a memmap=SIZE$BASE reservation");
+
+static int __init resmem_init(void)
+{
+	int ret;
+
+	ret = resmem_ranges_setup(ranges);
+	if (ret)
+		return ret;
+	resmem_debugfs_init();
+	ret = resmem_dev_register();
+	if (ret)
+		goto err_debugfs;
+	pr_info("version %s: %u range(s), %llu pages, %llu metadata pages\n",
+		RESMEM_VERSION, resmem.nr_ranges,
+		rm_region_total_pages(&resmem.region),
+		rm_region_meta_pages(&resmem.region));
+	return 0;
+
+err_debugfs:
+	resmem_debugfs_exit();
+	resmem_ranges_teardown();
+	return ret;
+}
+
+static void __exit resmem_exit(void)
+{
+	resmem_dev_unregister();
+	resmem_debugfs_exit();
+	resmem_ranges_teardown();
+}
+
+module_init(resmem_init);
+module_exit(resmem_exit);
+
+MODULE_AUTHOR("resmem developers");
+MODULE_DESCRIPTION("Allocators for memory reserved at boot with memmap=");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(RESMEM_VERSION);

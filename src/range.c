@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Taking over the ranges= memory: check every range against the running
+ * kernel, then claim, map and hand it to the region layer.
+ *
+ * Nothing is claimed until every range has passed every check, and any
+ * failure after the first claim releases all of them, so a refused load
+ * leaves /proc/iomem as it was.  Each refusal prints one line naming the
+ * range and the reason.
+ *
+ * A range must be reserved memory that nobody uses: memmap=SIZE$BASE makes
+ * an e820 "reserved" entry that is not busy, so request_mem_region() nests a
+ * busy "resmem" entry inside it.  System RAM, gaps between iomem entries,
+ * MMIO windows and anything another driver has claimed are refused.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <resmem/kcompat.h>
+#include <resmem/resmem.h>
+
+/* Where a walk of iomem got to, for the coverage and busy checks. */
+struct iomem_walk {
+	u64 next;	/* first address not yet covered */
+	u64 gap;	/* first address not covered, or U64_MAX */
+	u64 busy_start;	/* first busy entry seen, or U64_MAX */
+	u64 busy_end;
+};
+
+static int reserved_piece(struct resource *res, void *arg)
+{
+	struct iomem_walk *w = arg;
+
+	if (res->start > w->next) {
+		w->gap = w->next;
+		return 1;
+	}
+	w->next = max_t(u64, w->next, res->end + 1);
+	return 0;
+}
+
+static int busy_piece(struct resource *res, void *arg)
+{
+	struct iomem_walk *w = arg;
+
+	w->busy_start = res->start;
+	w->busy_end = res->end;
+	return 1;
+}
+
+/* The node resmem uses for a pfn: firmware's, else the first online one. */
+static int pfn_nid(u64 pfn, void *arg)
+{
+	int nid = resmem_phys_nid(PFN_PHYS(pfn));
+
+	if (nid == NUMA_NO_NODE || !node_online(nid))
+		nid = first_online_node;
+	return nid;
+}
+
+static int fixed_nid(u64 pfn, void *arg)
+{
+	return *(int *)arg;
+}
+
+/* The one line a refused load prints: which range, and why. */
+static __printf(3, 4) void range_err(unsigned int i,
+				     const struct rm_range_spec *r,
+				     const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("range %u (0x%llx@0x%llx): %pV; not loading\n", i, r->size,
+	       r->base, &vaf);
+	va_end(args);
+}
+
+/*
+ * The checks that need the running kernel, in the order a user is most
+ * helped by: what the memory is, whether it is free, which node.
+ */
+static int check_range(unsigned int i, const struct rm_range_spec *r)
+{
+	u64 end = r->base + r->size - 1;
+	struct iomem_walk w = {
+		.next = r->base, .gap = U64_MAX, .busy_start = U64_MAX,
+	};
+
+	if (region_intersects(r->base, r->size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		range_err(i, r, "overlaps System RAM");
+		return -EINVAL;
+	}
+
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, r->base, end,
+			    &w, reserved_piece);
+	if (w.gap == U64_MAX && w.next <= end)
+		w.gap = w.next;
+	if (w.gap != U64_MAX) {
+		range_err(i, r,
+			  "is not entirely inside a reserved region of /proc/iomem (0x%llx is not reserved; boot with memmap=SIZE$BASE)",
+			  w.gap);
+		return -EINVAL;
+	}
+
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM | IORESOURCE_BUSY,
+			    r->base, end, &w, busy_piece);
+	if (w.busy_start != U64_MAX) {
+		range_err(i, r, "[mem 0x%llx-0x%llx] is held by another driver",
+			  w.busy_start, w.busy_end);
+		return -EBUSY;
+	}
+
+	if (r->nid != NUMA_NO_NODE && !node_online(r->nid)) {
+		range_err(i, r, "node %d is not online", r->nid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int register_range(unsigned int i, const struct rm_range_spec *r)
+{
+	u64 pfn = PHYS_PFN(r->base), nr = r->size >> PAGE_SHIFT;
+	int nid = r->nid, ret;
+
+	if (nid == NUMA_NO_NODE)
+		ret = rm_region_add_range(&resmem.region, pfn, nr, i, pfn_nid,
+					  NULL);
+	else
+		ret = rm_region_add_range(&resmem.region, pfn, nr, i,
+					  fixed_nid, &nid);
+	if (ret == -ENOSPC && resmem.region.nr_blocks < RM_MAX_BLOCKS)
+		range_err(i, r,
+			  "too small to hold its own metadata (%llu pages, %llu of them needed for metadata)",
+			  nr, rm_meta_pages(nr));
+	else if (ret == -ENOSPC)
+		range_err(i, r, "more than %u blocks in all", RM_MAX_BLOCKS);
+	else if (ret)
+		range_err(i, r, "cannot be registered (error %d)", ret);
+	return ret;
+}
+
+static int claim_range(unsigned int i, struct resmem_range *rr)
+{
+	const struct rm_range_spec *r = &rr->spec;
+
+	rr->res = request_mem_region(r->base, r->size, KBUILD_MODNAME);
+	if (!rr->res) {
+		range_err(i, r, "request_mem_region failed: held by another driver");
+		return -EBUSY;
+	}
+	rr->vaddr = memremap(r->base, r->size, MEMREMAP_WB);
+	if (!rr->vaddr) {
+		range_err(i, r, "memremap failed");
+		release_mem_region(r->base, r->size);
+		rr->res = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void release_range(struct resmem_range *rr)
+{
+	if (rr->vaddr)
+		memunmap(rr->vaddr);
+	if (rr->res)
+		release_mem_region(rr->spec.base, rr->spec.size);
+	rr->vaddr = NULL;
+	rr->res = NULL;
+}
+
+/**
+ * resmem_ranges_setup - parse, check, claim and map the ranges= memory
+ * @param: the ranges= text
+ *
+ * On success every range is claimed in /proc/iomem, mapped write-back and
+ * enabled in resmem.region.  On failure one line says why and nothing stays
+ * claimed.  Called once, from module init.
+ *
+ * Return: 0 or a negative errno.
+ */
+int resmem_ranges_setup(const char *param)
+{
+	struct rm_range_spec *spec;
+	char *err;
+	unsigned int i, nr;
+	int ret;
+
+	err = kmalloc(RM_ERR_LEN, GFP_KERNEL);
+	spec = kcalloc(RM_MAX_RANGES, sizeof(*spec), GFP_KERNEL);
+	if (!err || !spec) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	rm_region_init(&resmem.region);
+	resmem.nr_ranges = 0;
+
+	ret = rm_parse_ranges(param, spec, RM_MAX_RANGES, &nr, err, RM_ERR_LEN);
+	if (!ret)
+		ret = rm_check_ranges(spec, nr, resmem_phys_limit(), err,
+				      RM_ERR_LEN);
+	if (ret) {
+		pr_err("%s; not loading\n", err);
+		goto out_free;
+	}
+	for (i = 0; i < nr; i++) {
+		ret = check_range(i, &spec[i]);
+		if (ret)
+			goto out_free;
+	}
+	for (i = 0; i < nr; i++) {
+		ret = register_range(i, &spec[i]);
+		if (ret)
+			goto out_free;
+	}
+
+	for (i = 0; i < nr; i++) {
+		resmem.range[i].spec = spec[i];
+		ret = claim_range(i, &resmem.range[i]);
+		if (ret)
+			goto out_release;
+		resmem.nr_ranges = i + 1;
+	}
+	for (i = 0; i < resmem.region.nr_blocks; i++) {
+		struct rm_block *b = &resmem.region.block[i];
+		struct resmem_range *rr = &resmem.range[b->range];
+
+		b->vaddr = rr->vaddr + (PFN_PHYS(b->base_pfn) - rr->spec.base);
+	}
+	ret = rm_region_enable(&resmem.region);
+	if (ret)
+		goto out_release;
+
+	for (i = 0; i < resmem.region.nr_blocks; i++) {
+		struct rm_block *b = &resmem.region.block[i];
+
+		pr_info("range %u block %u: [mem 0x%llx-0x%llx] node %d, %llu pages, %llu for metadata\n",
+			b->range, i, PFN_PHYS(b->base_pfn),
+			PFN_PHYS(b->base_pfn + b->nr_pages) - 1, b->nid,
+			b->nr_pages, b->meta_pages);
+	}
+	goto out_free;
+
+out_release:
+	resmem_ranges_teardown();
+out_free:
+	kfree(spec);
+	kfree(err);
+	return ret;
+}
+
+/**
+ * resmem_ranges_teardown - unmap and release every claimed range
+ *
+ * Safe on a partly set up state; leaves the region empty.
+ */
+void resmem_ranges_teardown(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < resmem.nr_ranges; i++)
+		release_range(&resmem.range[i]);
+	resmem.nr_ranges = 0;
+	rm_region_init(&resmem.region);
+}
