@@ -20,9 +20,35 @@
 #include <linux/minmax.h>
 #include <linux/stdarg.h>
 #include <linux/numa.h>
+#include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/topology.h>
 #include <linux/types.h>
 #include <asm/page.h>
+
+/*
+ * Locks and per-CPU data, as the core uses them.  Every lock is taken with
+ * interrupts off, so the allocators can be called from any context that may
+ * take a spinlock.
+ */
+typedef spinlock_t rm_spinlock_t;
+#define rm_spin_lock_init(l)		spin_lock_init(l)
+#define rm_spin_lock_irqsave(l, f)	spin_lock_irqsave(l, f)
+#define rm_spin_unlock_irqrestore(l, f)	spin_unlock_irqrestore(l, f)
+#define rm_spin_lock(l)			spin_lock(l)
+#define rm_spin_unlock(l)		spin_unlock(l)
+#define rm_local_irq_save(f)		local_irq_save(f)
+#define rm_local_irq_restore(f)		local_irq_restore(f)
+#define rm_percpu			__percpu
+#define rm_alloc_percpu(type)		alloc_percpu(type)
+#define rm_free_percpu(p)		free_percpu(p)
+#define rm_this_cpu_ptr(p)		this_cpu_ptr(p)
+#define rm_per_cpu_ptr(p, cpu)		per_cpu_ptr(p, cpu)
+#define rm_for_each_cpu(cpu)		for_each_possible_cpu(cpu)
+#define rm_numa_node_id()		numa_node_id()
+#define rm_node_distance(a, b)		node_distance(a, b)
 #else
 #include "resmem_user.h"
 #endif

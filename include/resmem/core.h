@@ -63,11 +63,63 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
  */
 #define RM_NODE_PROBE_PAGES	512
 
-/* Per-page state bytes (struct rm_block.state). */
-enum rm_page_state {
-	RM_PS_FREE = 0,		/* available to the allocators */
-	RM_PS_META = 1,		/* holds the block's own metadata */
+/*
+ * Pageblocks: 2^RM_PAGEBLOCK_ORDER pages (2 MiB with 4 KiB pages, the
+ * kernel's pageblock_order on x86 with THP) carry a migratetype, so that
+ * unmovable and movable allocations keep to different pageblocks and large
+ * blocks stay possible.  Aligned to the pfn, like the kernel's.
+ */
+#define RM_PAGEBLOCK_ORDER	9
+#define RM_PAGEBLOCK_NR		(1UL << RM_PAGEBLOCK_ORDER)
+
+/*
+ * Per-page state, one u16 per page (struct rm_block.state):
+ *
+ *	bits 0-5	order of the block the page heads (RM_PS_HEAD only)
+ *	bit  6		RM_PS_HEAD: first page of a free or allocated block
+ *	bit  7		RM_PS_MOVABLE: part of a movable allocation
+ *	bits 8-11	enum rm_page_kind: who owns the page
+ *	bits 12-13	migratetype of the free list a FREE or PCP head is on
+ *
+ * Every page of a block carries its kind, so a map of the range needs no
+ * other structure; only the head carries the order.
+ */
+#define RM_PS_ORDER		0x003f
+#define RM_PS_HEAD		0x0040
+#define RM_PS_MOVABLE		0x0080
+#define RM_PS_KIND_SHIFT	8
+#define RM_PS_KIND		0x0f00
+#define RM_PS_MT_SHIFT		12
+#define RM_PS_MT		0x3000
+
+enum rm_page_kind {
+	RM_PK_FREE = 0,		/* in the buddy's free lists */
+	RM_PK_META,		/* holds the block's own metadata */
+	RM_PK_PCP,		/* free, cached in a per-CPU list */
+	RM_PK_BUDDY,		/* allocated from the buddy */
+	RM_PK_MEMAREA,		/* allocated by memarea */
+	RM_PK_CMA,		/* allocated from a CMA region */
+	RM_PK_VCOMPOUND,	/* allocated by vcompound */
+	RM_PK_XCF,		/* allocated by xcf */
+	RM_PK_NR
 };
+
+static inline u16 rm_ps_make(unsigned int kind, unsigned int order,
+			     unsigned int mt, bool head)
+{
+	return (kind << RM_PS_KIND_SHIFT) | (mt << RM_PS_MT_SHIFT) |
+	       (head ? RM_PS_HEAD | order : 0);
+}
+
+static inline unsigned int rm_ps_kind(u16 s)
+{
+	return (s & RM_PS_KIND) >> RM_PS_KIND_SHIFT;
+}
+
+static inline unsigned int rm_ps_mt(u16 s)
+{
+	return (s & RM_PS_MT) >> RM_PS_MT_SHIFT;
+}
 
 /**
  * struct rm_block - a physically contiguous piece of one range on one node
@@ -77,8 +129,10 @@ enum rm_page_state {
  * @range:	index of the ranges= entry it came from
  * @vaddr:	kernel address of @base_pfn (set by the glue before enable)
  * @bitmap:	one bit per page, set = not free; lives at @vaddr
- * @state:	one enum rm_page_state byte per page; follows @bitmap
- * @meta_pages:	pages at the start of the block holding @bitmap and @state
+ * @state:	one u16 per page, RM_PS_*; follows @bitmap
+ * @pb_mt:	one migratetype byte per pageblock the block touches;
+ *		follows @state
+ * @meta_pages:	pages at the start of the block holding the three arrays
  * @free_pages:	pages whose bit is clear
  */
 struct rm_block {
@@ -88,7 +142,8 @@ struct rm_block {
 	unsigned int range;
 	void *vaddr;
 	unsigned long *bitmap;
-	u8 *state;
+	u16 *state;
+	u8 *pb_mt;
 	u64 meta_pages;
 	u64 free_pages;
 };
@@ -116,8 +171,171 @@ int rm_region_add_range(struct rm_region *rg, u64 base_pfn, u64 nr_pages,
 			unsigned int range, rm_pfn_nid_fn pfn_nid, void *arg);
 int rm_region_enable(struct rm_region *rg);
 struct rm_block *rm_region_find(struct rm_region *rg, u64 pfn);
+
+/* Kernel-style address of a page of a block. */
+static inline void *rm_block_pfn_to_virt(const struct rm_block *b, u64 pfn)
+{
+	return (char *)b->vaddr + ((pfn - b->base_pfn) << PAGE_SHIFT);
+}
+
+/* Index in @b->pb_mt of the pageblock holding @pfn. */
+static inline u64 rm_block_pb(const struct rm_block *b, u64 pfn)
+{
+	return (pfn >> RM_PAGEBLOCK_ORDER) -
+	       (b->base_pfn >> RM_PAGEBLOCK_ORDER);
+}
 u64 rm_region_total_pages(const struct rm_region *rg);
 u64 rm_region_meta_pages(const struct rm_region *rg);
 u64 rm_region_meta_bytes(const struct rm_region *rg);
+
+/* --- buddy.c: the page allocator (see the design comment there) --- */
+
+enum rm_migratetype {
+	RM_MT_UNMOVABLE = 0,
+	RM_MT_MOVABLE,
+	RM_MT_PCPTYPES,			/* types with per-CPU lists */
+	RM_MT_CMA = RM_MT_PCPTYPES,	/* movable only, lent out by CMA */
+	RM_MT_ISOLATE,			/* never allocated from */
+	RM_MT_TYPES
+};
+
+/* Largest max_order: the order field of a page's state has 6 bits. */
+#define RM_MAX_ORDER_LIMIT	32
+#define RM_DEFAULT_MAX_ORDER	10
+/* Orders with per-CPU lists, as the kernel's PAGE_ALLOC_COSTLY_ORDER. */
+#define RM_PCP_MAX_ORDER	3
+/* Most pages one per-CPU batch moves; the kernel's typical batch is 63. */
+#define RM_PCP_BATCH_MAX	63
+
+/* rm_buddy_alloc() flags; the same values as RESMEM_GFP_* (api.h). */
+#define RM_ALLOC_MOVABLE	(1U << 0)
+#define RM_ALLOC_STRICT_NODE	(1U << 1)
+#define RM_ALLOC_ZERO		(1U << 2)
+
+#define RM_NO_PFN		U64_MAX
+
+/* Nodes below this get a precomputed zone list; others are walked. */
+#define RM_ZL_NODES		64
+
+struct rm_list {
+	struct rm_list *next, *prev;
+};
+
+/**
+ * struct rm_free_area - free blocks of one order in one zone
+ * @list:	one list per migratetype, linked through the free pages
+ * @nr_free:	blocks on each list
+ */
+struct rm_free_area {
+	struct rm_list list[RM_MT_TYPES];
+	u64 nr_free[RM_MT_TYPES];
+};
+
+/**
+ * struct rm_pcp - one CPU's cache of small free blocks of one zone
+ * @lock:	protects everything here; taken before the zone lock
+ * @count:	pages on all lists
+ * @high:	when @count passes it, @batch pages go back to the zone
+ * @batch:	pages moved between the zone and the lists at once
+ * @list:	per order and per-CPU migratetype, newest first
+ * @hits:	allocations served from a list without a refill
+ * @refills:	times a list was refilled from the zone
+ * @spills:	times @high was passed and a batch went back
+ * @drains:	times the cache was emptied on demand
+ */
+struct rm_pcp {
+	rm_spinlock_t lock;
+	u32 count;
+	u32 high;
+	u32 batch;
+	struct rm_list list[RM_PCP_MAX_ORDER + 1][RM_MT_PCPTYPES];
+	u64 hits;
+	u64 refills;
+	u64 spills;
+	u64 drains;
+};
+
+/**
+ * struct rm_zone - the buddy allocator of one block
+ * @lock:	protects the free areas, counters and the block's bitmap,
+ *		state and pageblock bytes of free pages
+ * @blk:	the block
+ * @max_order:	largest order in this zone
+ * @free_pages:	pages in the free lists (ISOLATE lists included)
+ * @free_cma:	of those, pages on CMA lists
+ * @nr_alloc:	successful allocations taken from this zone
+ * @nr_free:	blocks given back to this zone
+ * @stolen:	pageblocks whose migratetype a fallback claimed
+ * @pcp:	per-CPU caches
+ * @area:	free lists by order
+ */
+struct rm_zone {
+	rm_spinlock_t lock;
+	struct rm_block *blk;
+	unsigned int max_order;
+	u64 free_pages;
+	u64 free_cma;
+	u64 nr_alloc;
+	u64 nr_free;
+	u64 stolen;
+	struct rm_pcp rm_percpu *pcp;
+	struct rm_free_area area[RM_MAX_ORDER_LIMIT + 1];
+};
+
+/**
+ * struct rm_buddy - the buddy allocator over every block of a region
+ * @rg:		the region
+ * @zone:	one zone per block, same index
+ * @nr_zones:	zones in @zone
+ * @max_order:	largest order any zone serves
+ * @zonelist:	for each node below RM_ZL_NODES, zone indexes nearest first
+ * @nr_local:	how many leading @zonelist entries lie on the node itself
+ * @failures:	allocations that found nothing, even after draining
+ */
+struct rm_buddy {
+	struct rm_region *rg;
+	struct rm_zone *zone;
+	unsigned int nr_zones;
+	unsigned int max_order;
+	u8 zonelist[RM_ZL_NODES][RM_MAX_BLOCKS];
+	u8 nr_local[RM_ZL_NODES];
+	u64 failures;
+};
+
+/**
+ * struct rm_buddy_stats - counters summed over zones and CPUs
+ */
+struct rm_buddy_stats {
+	u64 allocations;
+	u64 frees;
+	u64 failures;
+	u64 pcp_hits;
+	u64 pcp_refills;
+	u64 pcp_spills;
+	u64 pcp_drains;
+	u64 pageblocks_stolen;
+	u64 free_pages;
+	u64 pcp_pages;
+};
+
+unsigned int rm_buddy_order_limit(const struct rm_region *rg);
+int rm_buddy_init(struct rm_buddy *b, struct rm_region *rg,
+		  unsigned int max_order);
+void rm_buddy_destroy(struct rm_buddy *b);
+u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
+		   unsigned int flags, unsigned int kind);
+void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order);
+void rm_buddy_drain(struct rm_buddy *b);
+void rm_buddy_stats(struct rm_buddy *b, struct rm_buddy_stats *st);
+void rm_zone_snapshot(struct rm_zone *z,
+		      u64 nr_free[RM_MAX_ORDER_LIMIT + 1][RM_MT_TYPES],
+		      u64 pageblocks[RM_MT_TYPES]);
+
+/* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
+
+int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,
+		     unsigned int order);
+int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
+		      unsigned int order);
 
 #endif /* _RESMEM_CORE_H */

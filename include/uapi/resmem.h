@@ -34,6 +34,8 @@
 #define RESMEM_FEAT_PHYS_ADDR	(1ULL << 1)
 /* the module's debugfs directory exists */
 #define RESMEM_FEAT_DEBUGFS	(1ULL << 2)
+/* RESMEM_IOC_ALLOC/FREE/QUERY with RESMEM_KIND_BUDDY, and mmap */
+#define RESMEM_FEAT_BUDDY	(1ULL << 3)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -79,6 +81,9 @@ struct resmem_block_info {
  * @total_pages:	out: pages in all ranges, metadata included
  * @meta_pages:		out: pages carved from the ranges for metadata
  * @meta_bytes:		out: bytes of metadata actually used in those pages
+ * @max_order:		out: largest order RESMEM_KIND_BUDDY serves
+ * @pb_order:		out: order of a pageblock, the unit that carries a
+ *			migratetype
  * @reserved:		in: must be 0
  */
 struct resmem_info {
@@ -93,13 +98,113 @@ struct resmem_info {
 	__u64 total_pages;
 	__u64 meta_pages;
 	__u64 meta_bytes;
-	__u64 reserved[4];
+	__u32 max_order;
+	__u32 pb_order;
+	__u64 reserved[3];
 };
 
 #define RESMEM_INFO_SIZE_V1	96
 
+/*
+ * Allocations.  Userspace names an allocation by an opaque handle, unique
+ * across the device; it belongs to the open file that made it and is freed
+ * by RESMEM_IOC_FREE or when the last reference to that file goes away
+ * (close, exit).  mmap(2) it with MAP_SHARED at mmap_offset: pages are
+ * zeroed before userspace can see them, mapped write-back cached, and
+ * faulted in on demand.
+ */
+
+/* resmem_alloc.kind */
+#define RESMEM_KIND_BUDDY	0	/* 2^order pages from the buddy allocator */
+#define RESMEM_KIND_MAX		RESMEM_KIND_BUDDY
+
+/* resmem_alloc.flags */
+#define RESMEM_ALLOC_MOVABLE	(1U << 0)	/* may be migrated (movable pageblocks) */
+#define RESMEM_ALLOC_STRICT_NODE (1U << 1)	/* only @node, no fallback */
+#define RESMEM_ALLOC_VALID_FLAGS (RESMEM_ALLOC_MOVABLE | RESMEM_ALLOC_STRICT_NODE)
+
+/* resmem_alloc.node: any node, nearest first */
+#define RESMEM_NODE_ANY		(-1)
+
+/**
+ * struct resmem_alloc - argument of RESMEM_IOC_ALLOC
+ * @kind:	in: RESMEM_KIND_*
+ * @flags:	in: RESMEM_ALLOC_*
+ * @order:	in: for RESMEM_KIND_BUDDY, log2 of the page count; at most the
+ *		module's max_order
+ * @node:	in: preferred node, or RESMEM_NODE_ANY; with
+ *		RESMEM_ALLOC_STRICT_NODE the only node allowed (not ANY)
+ * @handle:	out: names the allocation in later calls; never 0
+ * @size:	out: bytes allocated
+ * @mmap_offset: out: the offset to pass to mmap(2)
+ * @reserved:	in: must be 0 (for the parameters of other kinds)
+ */
+struct resmem_alloc {
+	__u32 kind;
+	__u32 flags;
+	__u32 order;
+	__s32 node;
+	__u64 handle;
+	__u64 size;
+	__u64 mmap_offset;
+	__u64 reserved[6];
+};
+
+#define RESMEM_ALLOC_SIZE_V1	88
+
+/**
+ * struct resmem_free - argument of RESMEM_IOC_FREE
+ * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
+ * @flags:	in: must be 0
+ * @pad:	in: must be 0
+ *
+ * Mappings of the allocation are torn down first: a later access through
+ * one gets SIGBUS.
+ */
+struct resmem_free {
+	__u64 handle;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define RESMEM_FREE_SIZE_V1	16
+
+/**
+ * struct resmem_query - argument of RESMEM_IOC_QUERY
+ * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
+ * @flags:	in: must be 0
+ * @kind:	out: RESMEM_KIND_*
+ * @alloc_flags: out: the RESMEM_ALLOC_* flags it was made with
+ * @order:	out: for RESMEM_KIND_BUDDY, its order
+ * @node:	out: the node it lies on
+ * @pad:	out: 0
+ * @size:	out: bytes
+ * @phys:	out: physical address of the first byte; 0 unless the caller
+ *		has CAP_SYS_ADMIN
+ * @mmap_offset: out: the offset to pass to mmap(2)
+ * @reserved:	in: must be 0
+ */
+struct resmem_query {
+	__u64 handle;
+	__u32 flags;
+	__u32 kind;
+	__u32 alloc_flags;
+	__u32 order;
+	__s32 node;
+	__u32 pad;
+	__u64 size;
+	__u64 phys;
+	__u64 mmap_offset;
+	__u64 reserved[4];
+};
+
+#define RESMEM_QUERY_SIZE_V1	88
+
 #define RESMEM_IOC_MAGIC	0xB8	/* free in ioctl-number.rst as of 6.1 */
 
 #define RESMEM_IOC_GET_INFO	_IOWR(RESMEM_IOC_MAGIC, 0x00, struct resmem_info)
+#define RESMEM_IOC_ALLOC	_IOWR(RESMEM_IOC_MAGIC, 0x01, struct resmem_alloc)
+#define RESMEM_IOC_FREE		_IOW(RESMEM_IOC_MAGIC, 0x02, struct resmem_free)
+#define RESMEM_IOC_QUERY	_IOWR(RESMEM_IOC_MAGIC, 0x03, struct resmem_query)
 
 #endif /* _UAPI_RESMEM_H */

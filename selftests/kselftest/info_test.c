@@ -303,7 +303,7 @@ TEST_F(dev, reserved_einval)
 	struct resmem_info info;
 	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 3; i++) {
 		memset(&info, 0, sizeof(info));
 		info.reserved[i] = 1ULL << (i * 16);
 		EXPECT_EQ(-EINVAL, info_ioctl(self->fd, RESMEM_IOC_GET_INFO,

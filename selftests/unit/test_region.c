@@ -87,8 +87,8 @@ TEST(metadata_budget)
 			TH_LOG("%llu MiB", (unsigned long long)mib);
 		EXPECT_LE(rm_meta_bytes(n) * 1000, n * PAGE_SIZE * 2);
 	}
-	/* 512 MiB: 16 KiB bitmap + 128 KiB state = 36 pages */
-	EXPECT_EQ(36, rm_meta_pages(131072));
+	/* 512 MiB: 16 KiB bitmap + 256 KiB state + 257 pageblock bytes */
+	EXPECT_EQ(69, rm_meta_pages(131072));
 }
 
 /* Blocks from add_range must tile the range, one node each, maximal. */
@@ -200,12 +200,13 @@ TEST(enable_carves_metadata)
 		for (i = 0; i < b->nr_pages; i++) {
 			ASSERT_EQ(i < b->meta_pages,
 				  rm_bitmap_test(b->bitmap, i));
-			ASSERT_EQ(i < b->meta_pages ? RM_PS_META : RM_PS_FREE,
-				  b->state[i]);
+			ASSERT_EQ(i < b->meta_pages ? RM_PK_META : RM_PK_FREE,
+				  rm_ps_kind(b->state[i]));
 		}
 		/* the metadata lies inside the pages it claims */
-		EXPECT_LE((char *)(b->state + b->nr_pages) - (char *)b->vaddr,
-			  (long)(b->meta_pages * PAGE_SIZE));
+		EXPECT_LE((char *)(b->pb_mt + rm_block_pb(b, b->base_pfn +
+							 b->nr_pages - 1) + 1) -
+			  (char *)b->vaddr, (long)(b->meta_pages * PAGE_SIZE));
 	}
 	/* pages past the metadata are untouched */
 	EXPECT_EQ((char)0xaa, mem1[rg.block[1].meta_pages * PAGE_SIZE]);

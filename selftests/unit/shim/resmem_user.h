@@ -59,4 +59,35 @@ extern unsigned long rm_user_warnings;
 })
 #define WARN_ON(cond) WARN_ON_ONCE(cond)
 
+/*
+ * Locks: a pthread spinlock; "interrupts off" is a no-op.  Per-CPU data:
+ * an array of RM_USER_NR_CPUS, and the current CPU is whatever the test
+ * set rm_user_cpu to, so tests can play several CPUs from one thread.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef pthread_spinlock_t rm_spinlock_t;
+#define rm_spin_lock_init(l)	pthread_spin_init(l, PTHREAD_PROCESS_PRIVATE)
+#define rm_spin_lock_irqsave(l, f) do { (f) = 0; pthread_spin_lock(l); } while (0)
+#define rm_spin_unlock_irqrestore(l, f) do { (void)(f); pthread_spin_unlock(l); } while (0)
+#define rm_spin_lock(l)		pthread_spin_lock(l)
+#define rm_spin_unlock(l)	pthread_spin_unlock(l)
+#define rm_local_irq_save(f)	((f) = 0)
+#define rm_local_irq_restore(f)	((void)(f))
+
+#define RM_USER_NR_CPUS	4
+extern __thread int rm_user_cpu;
+#define rm_percpu
+#define rm_alloc_percpu(type)	((type *)calloc(RM_USER_NR_CPUS, sizeof(type)))
+#define rm_free_percpu(p)	free(p)
+#define rm_this_cpu_ptr(p)	(&(p)[rm_user_cpu])
+#define rm_per_cpu_ptr(p, cpu)	(&(p)[cpu])
+#define rm_for_each_cpu(cpu)	for ((cpu) = 0; (cpu) < RM_USER_NR_CPUS; (cpu)++)
+
+/* NUMA: the test picks the current node; distance 10 local, 20 remote. */
+extern int rm_user_node;
+#define rm_numa_node_id()	(rm_user_node)
+#define rm_node_distance(a, b)	((a) == (b) ? 10 : 20 + abs((a) - (b)))
+
 #endif /* _RESMEM_USER_H */

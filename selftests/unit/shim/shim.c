@@ -3,3 +3,5 @@
 #include "resmem_user.h"
 
 unsigned long rm_user_warnings;
+__thread int rm_user_cpu;
+int rm_user_node;

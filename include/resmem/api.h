@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * resmem's in-kernel API, for other modules (EXPORT_SYMBOL_GPL).
+ *
+ * Pages come from the reserved ranges, never from the kernel's own memory.
+ * They have no struct page: use the kernel addresses returned here, or the
+ * pfn helpers, never page_address()/virt_to_page().  The memory is mapped
+ * write-back.
+ *
+ * Context: every function here may be called from any context that may take
+ * a spinlock (process, softirq, hardirq, with or without interrupts off);
+ * none sleeps.
+ */
+#ifndef _RESMEM_API_H
+#define _RESMEM_API_H
+
+#include <linux/types.h>
+
+/* Flags of resmem_alloc_pages(). */
+#define RESMEM_GFP_MOVABLE	(1U << 0)	/* movable pageblocks, CMA allowed */
+#define RESMEM_GFP_STRICT_NODE	(1U << 1)	/* only the given node */
+#define RESMEM_GFP_ZERO		(1U << 2)	/* zero the pages */
+#define RESMEM_GFP_VALID	(RESMEM_GFP_MOVABLE | RESMEM_GFP_STRICT_NODE | \
+				 RESMEM_GFP_ZERO)
+
+void *resmem_alloc_pages(unsigned int order, int nid, unsigned int flags);
+void resmem_free_pages(void *addr, unsigned int order);
+unsigned long resmem_virt_to_pfn(const void *addr);
+void *resmem_pfn_to_virt(unsigned long pfn);
+unsigned int resmem_max_order(void);
+void resmem_drain_pcp(void);
+
+#endif /* _RESMEM_API_H */
