@@ -84,8 +84,6 @@ vm-artifacts: $(VM_BINS) $(VM_TESTS)
 	@case "$(KSERIES)" in 6.1|6.12) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
 	@$(MAKE) -s kmod-$(KSERIES)
-	@rm -f $(VM_USER)/selftests/*.ko
-	@cp $(BUILD)/$(KSERIES)/modules/*.ko $(VM_USER)/selftests/
 
 unit: $(KSFT)/kselftest_harness.h
 	@$(MAKE) -s -C $(TOP)/selftests/unit run TOP=$(TOP)
