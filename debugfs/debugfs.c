@@ -33,6 +33,8 @@ static int info_show(struct seq_file *m, void *v)
 	seq_printf(m, "meta_pages: %llu\n", meta);
 	seq_printf(m, "meta_bytes: %llu\n", rm_region_meta_bytes(rg));
 	seq_printf(m, "meta_percent: %llu.%04llu\n", pct / 10000, pct % 10000);
+	seq_printf(m, "max_order: %u\n", resmem.buddy.max_order);
+	seq_printf(m, "pageblock_order: %u\n", RM_PAGEBLOCK_ORDER);
 
 	seq_puts(m, "\nrange base               size               nodes\n");
 	for (i = 0; i < resmem.nr_ranges; i++) {
@@ -78,6 +80,7 @@ void resmem_debugfs_init(void)
 	}
 	resmem.debugfs = dir;
 	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
+	resmem_debugfs_buddy_init(dir);
 }
 
 /**

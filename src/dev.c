@@ -79,7 +79,7 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 	}
 
 	info->abi_version = RESMEM_ABI_VERSION;
-	info->features = RESMEM_FEAT_BLOCK_INFO;
+	info->features = RESMEM_FEAT_BLOCK_INFO | RESMEM_FEAT_BUDDY;
 	if (phys)
 		info->features |= RESMEM_FEAT_PHYS_ADDR;
 	if (resmem.debugfs)
@@ -90,6 +90,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 	info->total_pages = rm_region_total_pages(rg);
 	info->meta_pages = rm_region_meta_pages(rg);
 	info->meta_bytes = rm_region_meta_bytes(rg);
+	info->max_order = resmem.buddy.max_order;
+	info->pb_order = RM_PAGEBLOCK_ORDER;
 	return 0;
 }
 
@@ -109,11 +111,23 @@ static const struct resmem_ioctl resmem_ioctls[] = {
 	[_IOC_NR(RESMEM_IOC_GET_INFO)] = {
 		RESMEM_IOC_GET_INFO, RESMEM_INFO_SIZE_V1, resmem_ioc_get_info,
 	},
+	[_IOC_NR(RESMEM_IOC_ALLOC)] = {
+		RESMEM_IOC_ALLOC, RESMEM_ALLOC_SIZE_V1, resmem_ioc_alloc,
+	},
+	[_IOC_NR(RESMEM_IOC_FREE)] = {
+		RESMEM_IOC_FREE, RESMEM_FREE_SIZE_V1, resmem_ioc_free,
+	},
+	[_IOC_NR(RESMEM_IOC_QUERY)] = {
+		RESMEM_IOC_QUERY, RESMEM_QUERY_SIZE_V1, resmem_ioc_query,
+	},
 };
 
 /* Big enough for the argument of any command in resmem_ioctls. */
 union resmem_ioctl_arg {
 	struct resmem_info info;
+	struct resmem_alloc alloc;
+	struct resmem_free free;
+	struct resmem_query query;
 };
 
 static long resmem_ioctl(struct file *file, unsigned int ucmd,
@@ -158,14 +172,24 @@ static long resmem_ioctl(struct file *file, unsigned int ucmd,
 
 static int resmem_open(struct inode *inode, struct file *file)
 {
-	return nonseekable_open(inode, file);
+	int ret = nonseekable_open(inode, file);
+
+	return ret ? ret : resmem_file_open(file);
+}
+
+static int resmem_release(struct inode *inode, struct file *file)
+{
+	resmem_file_release(file);
+	return 0;
 }
 
 static const struct file_operations resmem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= resmem_open,
+	.release	= resmem_release,
 	.unlocked_ioctl	= resmem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= resmem_file_mmap,
 };
 
 static struct miscdevice resmem_misc = {

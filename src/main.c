@@ -3,8 +3,8 @@
  * resmem: allocators running in physical memory reserved at boot.
  *
  * Module entry and exit.  Load order: take over the ranges (src/range.c),
- * then debugfs, then the device; unload in reverse, so nothing that can
- * reach the memory outlives it.
+ * start the buddy allocator (src/pages.c), then debugfs, then the device;
+ * unload in reverse, so nothing that can reach the memory outlives it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,6 +26,9 @@ static int __init resmem_init(void)
 	ret = resmem_ranges_setup(ranges);
 	if (ret)
 		return ret;
+	ret = resmem_pages_setup();
+	if (ret)
+		goto err_ranges;
 	resmem_debugfs_init();
 	ret = resmem_dev_register();
 	if (ret)
@@ -38,6 +41,8 @@ static int __init resmem_init(void)
 
 err_debugfs:
 	resmem_debugfs_exit();
+	resmem_pages_teardown();
+err_ranges:
 	resmem_ranges_teardown();
 	return ret;
 }
@@ -46,6 +51,7 @@ static void __exit resmem_exit(void)
 {
 	resmem_dev_unregister();
 	resmem_debugfs_exit();
+	resmem_pages_teardown();
 	resmem_ranges_teardown();
 }
 

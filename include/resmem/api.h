@@ -14,12 +14,13 @@
 #ifndef _RESMEM_API_H
 #define _RESMEM_API_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 /* Flags of resmem_alloc_pages(). */
-#define RESMEM_GFP_MOVABLE	(1U << 0)	/* movable pageblocks, CMA allowed */
-#define RESMEM_GFP_STRICT_NODE	(1U << 1)	/* only the given node */
-#define RESMEM_GFP_ZERO		(1U << 2)	/* zero the pages */
+#define RESMEM_GFP_MOVABLE	BIT(0)	/* movable pageblocks, CMA allowed */
+#define RESMEM_GFP_STRICT_NODE	BIT(1)	/* only the given node */
+#define RESMEM_GFP_ZERO		BIT(2)	/* zero the pages */
 #define RESMEM_GFP_VALID	(RESMEM_GFP_MOVABLE | RESMEM_GFP_STRICT_NODE | \
 				 RESMEM_GFP_ZERO)
 

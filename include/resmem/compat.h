@@ -12,11 +12,14 @@
 
 #ifdef __KERNEL__
 #include <linux/bitops.h>
+#include <linux/bits.h>
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/math.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
 #include <linux/minmax.h>
 #include <linux/stdarg.h>
 #include <linux/numa.h>
@@ -33,7 +36,7 @@
  * interrupts off, so the allocators can be called from any context that may
  * take a spinlock.
  */
-typedef spinlock_t rm_spinlock_t;
+#define rm_spinlock_t			spinlock_t
 #define rm_spin_lock_init(l)		spin_lock_init(l)
 #define rm_spin_lock_irqsave(l, f)	spin_lock_irqsave(l, f)
 #define rm_spin_unlock_irqrestore(l, f)	spin_unlock_irqrestore(l, f)
@@ -41,7 +44,6 @@ typedef spinlock_t rm_spinlock_t;
 #define rm_spin_unlock(l)		spin_unlock(l)
 #define rm_local_irq_save(f)		local_irq_save(f)
 #define rm_local_irq_restore(f)		local_irq_restore(f)
-#define rm_percpu			__percpu
 #define rm_alloc_percpu(type)		alloc_percpu(type)
 #define rm_free_percpu(p)		free_percpu(p)
 #define rm_this_cpu_ptr(p)		this_cpu_ptr(p)
@@ -49,6 +51,9 @@ typedef spinlock_t rm_spinlock_t;
 #define rm_for_each_cpu(cpu)		for_each_possible_cpu(cpu)
 #define rm_numa_node_id()		numa_node_id()
 #define rm_node_distance(a, b)		node_distance(a, b)
+#define rm_zalloc(size)			kvzalloc(size, GFP_KERNEL)
+#define rm_free(p)			kvfree(p)
+#define rm_div64(a, b)			div64_u64(a, b)
 #else
 #include "resmem_user.h"
 #endif

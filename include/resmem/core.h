@@ -70,7 +70,7 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
  * blocks stay possible.  Aligned to the pfn, like the kernel's.
  */
 #define RM_PAGEBLOCK_ORDER	9
-#define RM_PAGEBLOCK_NR		(1UL << RM_PAGEBLOCK_ORDER)
+#define RM_PAGEBLOCK_NR		BIT(RM_PAGEBLOCK_ORDER)
 
 /*
  * Per-page state, one u16 per page (struct rm_block.state):
@@ -184,6 +184,7 @@ static inline u64 rm_block_pb(const struct rm_block *b, u64 pfn)
 	return (pfn >> RM_PAGEBLOCK_ORDER) -
 	       (b->base_pfn >> RM_PAGEBLOCK_ORDER);
 }
+
 u64 rm_region_total_pages(const struct rm_region *rg);
 u64 rm_region_meta_pages(const struct rm_region *rg);
 u64 rm_region_meta_bytes(const struct rm_region *rg);
@@ -208,9 +209,9 @@ enum rm_migratetype {
 #define RM_PCP_BATCH_MAX	63
 
 /* rm_buddy_alloc() flags; the same values as RESMEM_GFP_* (api.h). */
-#define RM_ALLOC_MOVABLE	(1U << 0)
-#define RM_ALLOC_STRICT_NODE	(1U << 1)
-#define RM_ALLOC_ZERO		(1U << 2)
+#define RM_ALLOC_MOVABLE	BIT(0)
+#define RM_ALLOC_STRICT_NODE	BIT(1)
+#define RM_ALLOC_ZERO		BIT(2)
 
 #define RM_NO_PFN		U64_MAX
 
@@ -238,6 +239,8 @@ struct rm_free_area {
  * @high:	when @count passes it, @batch pages go back to the zone
  * @batch:	pages moved between the zone and the lists at once
  * @list:	per order and per-CPU migratetype, newest first
+ * @allocs:	allocations served from the lists
+ * @frees:	frees taken into the lists
  * @hits:	allocations served from a list without a refill
  * @refills:	times a list was refilled from the zone
  * @spills:	times @high was passed and a batch went back
@@ -249,6 +252,8 @@ struct rm_pcp {
 	u32 high;
 	u32 batch;
 	struct rm_list list[RM_PCP_MAX_ORDER + 1][RM_MT_PCPTYPES];
+	u64 allocs;
+	u64 frees;
 	u64 hits;
 	u64 refills;
 	u64 spills;
@@ -263,8 +268,8 @@ struct rm_pcp {
  * @max_order:	largest order in this zone
  * @free_pages:	pages in the free lists (ISOLATE lists included)
  * @free_cma:	of those, pages on CMA lists
- * @nr_alloc:	successful allocations taken from this zone
- * @nr_free:	blocks given back to this zone
+ * @nr_alloc:	allocations served by the zone directly (no per-CPU list)
+ * @nr_free:	blocks freed to the zone directly
  * @stolen:	pageblocks whose migratetype a fallback claimed
  * @pcp:	per-CPU caches
  * @area:	free lists by order
@@ -278,7 +283,7 @@ struct rm_zone {
 	u64 nr_alloc;
 	u64 nr_free;
 	u64 stolen;
-	struct rm_pcp rm_percpu *pcp;
+	struct rm_pcp __percpu *pcp;
 	struct rm_free_area area[RM_MAX_ORDER_LIMIT + 1];
 };
 
@@ -327,9 +332,17 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order);
 void rm_buddy_drain(struct rm_buddy *b);
 void rm_buddy_stats(struct rm_buddy *b, struct rm_buddy_stats *st);
-void rm_zone_snapshot(struct rm_zone *z,
-		      u64 nr_free[RM_MAX_ORDER_LIMIT + 1][RM_MT_TYPES],
-		      u64 pageblocks[RM_MT_TYPES]);
+/**
+ * struct rm_zone_counts - a zone's free blocks and pageblocks at one instant
+ * @nr_free:	free blocks per order and migratetype
+ * @pageblocks:	pageblocks per migratetype
+ */
+struct rm_zone_counts {
+	u64 nr_free[RM_MAX_ORDER_LIMIT + 1][RM_MT_TYPES];
+	u64 pageblocks[RM_MT_TYPES];
+};
+
+void rm_zone_snapshot(struct rm_zone *z, struct rm_zone_counts *c);
 
 /* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
 

@@ -6,6 +6,7 @@
 #ifndef _RESMEM_KCOMPAT_H
 #define _RESMEM_KCOMPAT_H
 
+#include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/numa.h>
 #include <linux/version.h>
@@ -45,6 +46,23 @@ static inline int resmem_phys_nid(u64 phys)
 	return NUMA_NO_NODE;
 #else
 	return 0;
+#endif
+}
+
+/**
+ * resmem_vm_flags_set - set flags of a VMA being set up in ->mmap
+ * @vma: the VMA
+ * @flags: VM_* flags to add
+ *
+ * vm_flags became read-only in 6.3, written through vm_flags_set().
+ */
+static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 

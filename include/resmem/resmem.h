@@ -31,12 +31,14 @@ struct resmem_range {
 /**
  * struct resmem_dev - the module's state
  * @region:	the blocks and their metadata (src/core/region.c)
+ * @buddy:	the page allocator over @region (src/core/buddy.c)
  * @range:	the ranges= entries
  * @nr_ranges:	entries in @range
  * @debugfs:	/sys/kernel/debug/resmem, or NULL when debugfs is unavailable
  */
 struct resmem_dev {
 	struct rm_region region;
+	struct rm_buddy buddy;
 	struct resmem_range range[RM_MAX_RANGES];
 	unsigned int nr_ranges;
 	struct dentry *debugfs;
@@ -46,9 +48,23 @@ extern struct resmem_dev resmem;
 
 int resmem_ranges_setup(const char *param);
 void resmem_ranges_teardown(void);
+int resmem_pages_setup(void);
+void resmem_pages_teardown(void);
 int resmem_dev_register(void);
 void resmem_dev_unregister(void);
 void resmem_debugfs_init(void);
 void resmem_debugfs_exit(void);
+struct dentry;
+void resmem_debugfs_buddy_init(struct dentry *dir);
+
+/* src/file.c: allocations made through /dev/resmem */
+struct file;
+struct vm_area_struct;
+int resmem_file_open(struct file *file);
+void resmem_file_release(struct file *file);
+int resmem_file_mmap(struct file *file, struct vm_area_struct *vma);
+int resmem_ioc_alloc(struct file *file, void *arg);
+int resmem_ioc_free(struct file *file, void *arg);
+int resmem_ioc_query(struct file *file, void *arg);
 
 #endif /* _RESMEM_RESMEM_H */

@@ -28,6 +28,8 @@ typedef int64_t s64;
 #define MAX_NUMNODES	64
 
 #define BITS_PER_LONG	(sizeof(long) * CHAR_BIT)
+#define BIT(n)		(1UL << (n))
+#define BIT_ULL(n)	(1ULL << (n))
 #define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 #define ALIGN(x, a)	(((x) + (a) - 1) & ~((typeof(x))(a) - 1))
@@ -41,6 +43,11 @@ typedef int64_t s64;
 #define min(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a < _b ? _a : _b; })
 #define max(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
 #define min_t(t, a, b) min((t)(a), (t)(b))
+#define clamp_t(t, v, lo, hi) min_t(t, max_t(t, v, lo), hi)
+#define ilog2(n)	((unsigned int)(63 - __builtin_clzll((unsigned long long)(n))))
+#define rm_zalloc(size)	calloc(1, size)
+#define rm_free(p)	free(p)
+#define rm_div64(a, b)	((a) / (b))
 #define max_t(t, a, b) max((t)(a), (t)(b))
 
 /*
@@ -78,7 +85,7 @@ typedef pthread_spinlock_t rm_spinlock_t;
 
 #define RM_USER_NR_CPUS	4
 extern __thread int rm_user_cpu;
-#define rm_percpu
+#define __percpu
 #define rm_alloc_percpu(type)	((type *)calloc(RM_USER_NR_CPUS, sizeof(type)))
 #define rm_free_percpu(p)	free(p)
 #define rm_this_cpu_ptr(p)	(&(p)[rm_user_cpu])

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs views of the buddy allocator: buddyinfo, pagetypeinfo,
+ * extfrag_index, unusable_index, fragmap and stats.  Formats follow the
+ * kernel's files of the same names (mm/vmstat.c) with one row per block,
+ * that is per range and node: "Node N, zone rangeR".  debugfs/README.md
+ * documents each.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <resmem/resmem.h>
+
+static const char * const mt_names[RM_MT_TYPES] = {
+	[RM_MT_UNMOVABLE] = "Unmovable",
+	[RM_MT_MOVABLE] = "Movable",
+	[RM_MT_CMA] = "CMA",
+	[RM_MT_ISOLATE] = "Isolate",
+};
+
+/* "range0": the zone name of block @i in every table. */
+static void zone_name(char *buf, size_t len, unsigned int i)
+{
+	snprintf(buf, len, "range%u", resmem.region.block[i].range);
+}
+
+/* Free blocks per order of zone @i, all migratetypes summed. */
+static void zone_free_by_order(unsigned int i, struct rm_zone_counts *c,
+			       u64 *by_order)
+{
+	unsigned int o, mt;
+
+	rm_zone_snapshot(&resmem.buddy.zone[i], c);
+	for (o = 0; o <= RM_MAX_ORDER_LIMIT; o++) {
+		by_order[o] = 0;
+		for (mt = 0; mt < RM_MT_TYPES; mt++)
+			by_order[o] += c->nr_free[o][mt];
+	}
+}
+
+/*
+ * Each show function snapshots one zone at a time into this, allocated per
+ * open, as the counts are too large for the stack.
+ */
+struct zone_scratch {
+	struct rm_zone_counts c;
+	u64 by_order[RM_MAX_ORDER_LIMIT + 1];
+};
+
+static int scratch_open(struct inode *inode, struct file *file,
+			int (*show)(struct seq_file *, void *))
+{
+	struct zone_scratch *z = kzalloc(sizeof(*z), GFP_KERNEL);
+	int ret;
+
+	if (!z)
+		return -ENOMEM;
+	ret = single_open(file, show, z);
+	if (ret)
+		kfree(z);
+	return ret;
+}
+
+static int scratch_release(struct inode *inode, struct file *file)
+{
+	kfree(((struct seq_file *)file->private_data)->private);
+	return single_release(inode, file);
+}
+
+#define DEFINE_SCRATCH_ATTRIBUTE(__name)				\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	return scratch_open(inode, file, __name ## _show);		\
+}									\
+static const struct file_operations __name ## _fops = {		\
+	.owner = THIS_MODULE,						\
+	.open = __name ## _open,					\
+	.read = seq_read,						\
+	.llseek = seq_lseek,						\
+	.release = scratch_release,					\
+}
+
+static int buddyinfo_show(struct seq_file *m, void *v)
+{
+	struct zone_scratch *z = m->private;
+	unsigned int i, o;
+	char name[16];
+
+	for (i = 0; i < resmem.buddy.nr_zones; i++) {
+		zone_free_by_order(i, &z->c, z->by_order);
+		zone_name(name, sizeof(name), i);
+		seq_printf(m, "Node %d, zone %8s ", resmem.region.block[i].nid,
+			   name);
+		for (o = 0; o <= resmem.buddy.max_order; o++)
+			seq_printf(m, "%6llu ", z->by_order[o]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SCRATCH_ATTRIBUTE(buddyinfo);
+
+static int pagetypeinfo_show(struct seq_file *m, void *v)
+{
+	struct zone_scratch *z = m->private;
+	unsigned int i, o, mt, max = resmem.buddy.max_order;
+	char name[16];
+
+	seq_printf(m, "Page block order: %d\n", RM_PAGEBLOCK_ORDER);
+	seq_printf(m, "Pages per block:  %lu\n\n", RM_PAGEBLOCK_NR);
+	seq_printf(m, "%-43s ", "Free pages count per migrate type at order");
+	for (o = 0; o <= max; o++)
+		seq_printf(m, "%6u ", o);
+	seq_putc(m, '\n');
+	for (i = 0; i < resmem.buddy.nr_zones; i++) {
+		rm_zone_snapshot(&resmem.buddy.zone[i], &z->c);
+		zone_name(name, sizeof(name), i);
+		for (mt = 0; mt < RM_MT_TYPES; mt++) {
+			seq_printf(m, "Node %4d, zone %8s, type %12s ",
+				   resmem.region.block[i].nid, name,
+				   mt_names[mt]);
+			for (o = 0; o <= max; o++)
+				seq_printf(m, "%6llu ", z->c.nr_free[o][mt]);
+			seq_putc(m, '\n');
+		}
+	}
+	seq_printf(m, "\n%-23s", "Number of blocks type ");
+	for (mt = 0; mt < RM_MT_TYPES; mt++)
+		seq_printf(m, "%12s ", mt_names[mt]);
+	seq_putc(m, '\n');
+	for (i = 0; i < resmem.buddy.nr_zones; i++) {
+		rm_zone_snapshot(&resmem.buddy.zone[i], &z->c);
+		zone_name(name, sizeof(name), i);
+		seq_printf(m, "Node %d, zone %8s ", resmem.region.block[i].nid,
+			   name);
+		for (mt = 0; mt < RM_MT_TYPES; mt++)
+			seq_printf(m, "%12llu ", z->c.pageblocks[mt]);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SCRATCH_ATTRIBUTE(pagetypeinfo);
+
+/* One row per zone of an index in thousandths, as "-1.000" or "0.917". */
+static void index_rows(struct seq_file *m, struct zone_scratch *z,
+		       int (*index)(const u64 *, unsigned int, unsigned int))
+{
+	unsigned int i, o, max = resmem.buddy.max_order;
+	char name[16];
+	int v;
+
+	for (i = 0; i < resmem.buddy.nr_zones; i++) {
+		zone_free_by_order(i, &z->c, z->by_order);
+		zone_name(name, sizeof(name), i);
+		seq_printf(m, "Node %d, zone %8s ", resmem.region.block[i].nid,
+			   name);
+		for (o = 0; o <= max; o++) {
+			v = index(z->by_order, max + 1, o);
+			seq_printf(m, "%s%d.%03d ", v < 0 && v > -1000 ? "-" : "",
+				   v / 1000, abs(v % 1000));
+		}
+		seq_putc(m, '\n');
+	}
+}
+
+static int extfrag_index_show(struct seq_file *m, void *v)
+{
+	index_rows(m, m->private, rm_extfrag_index);
+	return 0;
+}
+DEFINE_SCRATCH_ATTRIBUTE(extfrag_index);
+
+static int unusable_index_show(struct seq_file *m, void *v)
+{
+	index_rows(m, m->private, rm_unusable_index);
+	return 0;
+}
+DEFINE_SCRATCH_ATTRIBUTE(unusable_index);
+
+/*
+ * fragmap: at most FRAGMAP_CHARS characters for all blocks together, so a
+ * 16 GiB range still fits on about two screens (one char per pageblock),
+ * FRAGMAP_LINE per line.
+ */
+#define FRAGMAP_CHARS	8192
+#define FRAGMAP_LINE	64
+
+static char page_class(const struct rm_block *b, u64 idx)
+{
+	u16 s = READ_ONCE(b->state[idx]);
+
+	switch (rm_ps_kind(s)) {
+	case RM_PK_FREE:
+		switch (b->pb_mt[rm_block_pb(b, b->base_pfn + idx)]) {
+		case RM_MT_ISOLATE:
+			return 'I';
+		case RM_MT_CMA:
+			return ',';
+		default:
+			return '.';
+		}
+	case RM_PK_META:
+		return 'M';
+	case RM_PK_PCP:
+		return 'p';
+	case RM_PK_BUDDY:
+		return s & RM_PS_MOVABLE ? 'm' : 'U';
+	case RM_PK_MEMAREA:
+		return 'A';
+	case RM_PK_CMA:
+		return 'C';
+	case RM_PK_VCOMPOUND:
+		return 'V';
+	case RM_PK_XCF:
+		return 'X';
+	}
+	return '?';
+}
+
+static bool class_is_free(char c)
+{
+	return c == '.' || c == ',' || c == 'I';
+}
+
+/* One char for pages [idx, idx + n) of @b. */
+static char group_class(const struct rm_block *b, u64 idx, u64 n)
+{
+	char first = page_class(b, idx), c;
+	u64 i, free = 0;
+	bool mixed = false;
+
+	for (i = 0; i < n; i++) {
+		c = i ? page_class(b, idx + i) : first;
+		mixed |= c != first;
+		free += class_is_free(c);
+	}
+	if (!mixed)
+		return first;
+	if (!free)
+		return '#';
+	return '0' + clamp_t(u64, free * 10 / n, 1, 9);
+}
+
+static int fragmap_show(struct seq_file *m, void *v)
+{
+	const struct rm_region *rg = &resmem.region;
+	u64 total = rm_region_total_pages(rg), scale = 1, idx, n;
+	unsigned int i, col;
+
+	while (DIV_ROUND_UP(total, scale) > FRAGMAP_CHARS)
+		scale <<= 1;
+	seq_puts(m, "# resmem fragmap\n");
+	seq_printf(m, "# scale: 1 char = %llu pages (%llu KiB), %u chars per line\n",
+		   scale, scale * PAGE_SIZE / 1024, FRAGMAP_LINE);
+	seq_puts(m, "# legend: . free  , free in a CMA pageblock  I free in an isolated pageblock\n");
+	seq_puts(m, "# legend: M metadata  p per-CPU cache  U unmovable  m movable  A memarea\n");
+	seq_puts(m, "# legend: C cma  V vcompound  X xcf  1-9 mixed, that many tenths free  # mixed, none free\n");
+	for (i = 0; i < rg->nr_blocks; i++) {
+		const struct rm_block *b = &rg->block[i];
+
+		seq_printf(m, "block %u range %u node %d [mem 0x%016llx-0x%016llx] %llu pages\n",
+			   i, b->range, b->nid, PFN_PHYS(b->base_pfn),
+			   PFN_PHYS(b->base_pfn + b->nr_pages) - 1, b->nr_pages);
+		for (idx = 0, col = 0; idx < b->nr_pages; idx += n, col++) {
+			n = min(scale, b->nr_pages - idx);
+			if (col == FRAGMAP_LINE) {
+				seq_putc(m, '\n');
+				col = 0;
+			}
+			if (!col)
+				seq_printf(m, "0x%016llx ",
+					   PFN_PHYS(b->base_pfn + idx));
+			seq_putc(m, group_class(b, idx, n));
+		}
+		seq_putc(m, '\n');
+		cond_resched();
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(fragmap);
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	struct rm_buddy_stats st;
+
+	rm_buddy_stats(&resmem.buddy, &st);
+	seq_printf(m, "allocations: %llu\n", st.allocations);
+	seq_printf(m, "frees: %llu\n", st.frees);
+	seq_printf(m, "failures: %llu\n", st.failures);
+	seq_printf(m, "pcp_hits: %llu\n", st.pcp_hits);
+	seq_printf(m, "pcp_refills: %llu\n", st.pcp_refills);
+	seq_printf(m, "pcp_spills: %llu\n", st.pcp_spills);
+	seq_printf(m, "pcp_drains: %llu\n", st.pcp_drains);
+	seq_printf(m, "pageblocks_stolen: %llu\n", st.pageblocks_stolen);
+	seq_printf(m, "free_pages: %llu\n", st.free_pages);
+	seq_printf(m, "pcp_pages: %llu\n", st.pcp_pages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+/**
+ * resmem_debugfs_buddy_init - the buddy's files in @dir
+ * @dir: /sys/kernel/debug/resmem
+ */
+void resmem_debugfs_buddy_init(struct dentry *dir)
+{
+	debugfs_create_file("buddyinfo", 0400, dir, NULL, &buddyinfo_fops);
+	debugfs_create_file("pagetypeinfo", 0400, dir, NULL,
+			    &pagetypeinfo_fops);
+	debugfs_create_file("extfrag_index", 0400, dir, NULL,
+			    &extfrag_index_fops);
+	debugfs_create_file("unusable_index", 0400, dir, NULL,
+			    &unusable_index_fops);
+	debugfs_create_file("fragmap", 0400, dir, NULL, &fragmap_fops);
+	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocations made through /dev/resmem: handles, ownership, mmap.
+ *
+ * struct resmem_ualloc is one allocation.  Its fields:
+ *
+ *	ref: lookups (faults) hold a reference while they use it
+ *	sem: read by faults while they map pages, written by whoever frees
+ *	     (or, later, migrates) the pages, so no fault maps a page that is
+ *	     being freed: a fault that finds @dead set gets SIGBUS
+ *	handle: the name userspace uses; its mmap offset is handle << 40
+ *	owner: the open file that made it; only that file may free, query
+ *	       or map it (a forked child shares the file, and so the handle)
+ *	pfn, nr_pages, order, node, kind, flags: what was allocated
+ *
+ * Handles live in one xarray for the whole device, allocated cyclically so
+ * a freed handle is not reused soon, and never 0.  The mmap offset of a
+ * handle is unique across the device, so unmap_mapping_range() on the
+ * owner's mapping tears down exactly that allocation's PTEs in every
+ * process that maps it.
+ *
+ * Lock order: the file's mutex, then an allocation's sem, then the
+ * allocator's locks.  Faults take only sem (under the mm's mmap lock).
+ *
+ * fork: the child inherits the open file and its mappings, so parent and
+ * child see the same pages; allocations live until the file's last
+ * reference is gone (every process closed it or exited), then all of them
+ * are freed.  MAP_PRIVATE is refused: copy-on-write of memory without
+ * struct pages cannot work.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <uapi/resmem.h>
+#include <resmem/kcompat.h>
+#include <resmem/resmem.h>
+
+/* mmap offset of a handle: 1 TiB apart, so 2^24 handles fit in off_t. */
+#define RESMEM_MMAP_SHIFT	40
+#define RESMEM_PGOFF_SHIFT	(RESMEM_MMAP_SHIFT - PAGE_SHIFT)
+#define RESMEM_HANDLE_MAX	((1U << (63 - RESMEM_MMAP_SHIFT)) - 1)
+
+/*
+ * Pages mapped per fault: the faulting one and the ones after it, as TTM
+ * prefaults, so sequential access takes one fault per 64 KiB, not per page.
+ */
+#define RESMEM_FAULT_AROUND	16
+
+/**
+ * struct resmem_file - what one open of /dev/resmem owns
+ * @lock:	protects @allocs
+ * @allocs:	its allocations
+ * @mapping:	the address space its mmaps live in
+ */
+struct resmem_file {
+	struct mutex lock;		/* protects allocs */
+	struct list_head allocs;
+	struct address_space *mapping;
+};
+
+struct resmem_ualloc {
+	struct kref ref;
+	struct rw_semaphore sem;
+	bool dead;
+	u32 handle;
+	struct resmem_file *owner;
+	struct list_head node;
+	u32 kind;
+	u32 flags;
+	u32 order;
+	int nid;
+	u64 pfn;
+	u64 nr_pages;
+	struct rcu_head rcu;
+};
+
+static DEFINE_XARRAY_ALLOC1(resmem_handles);
+static u32 resmem_next_handle;
+
+static void ualloc_release(struct kref *ref)
+{
+	kfree_rcu(container_of(ref, struct resmem_ualloc, ref), rcu);
+}
+
+static struct resmem_ualloc *ualloc_get(u64 handle)
+{
+	struct resmem_ualloc *ua;
+
+	if (!handle || handle > RESMEM_HANDLE_MAX)
+		return NULL;
+	rcu_read_lock();
+	ua = xa_load(&resmem_handles, handle);
+	if (ua && !kref_get_unless_zero(&ua->ref))
+		ua = NULL;
+	rcu_read_unlock();
+	return ua;
+}
+
+static void ualloc_put(struct resmem_ualloc *ua)
+{
+	kref_put(&ua->ref, ualloc_release);
+}
+
+static u64 ualloc_offset(const struct resmem_ualloc *ua)
+{
+	return (u64)ua->handle << RESMEM_MMAP_SHIFT;
+}
+
+/* Unpublished already: tear down mappings, give the pages back. */
+static void ualloc_destroy(struct resmem_ualloc *ua)
+{
+	down_write(&ua->sem);
+	ua->dead = true;
+	unmap_mapping_range(ua->owner->mapping, ualloc_offset(ua),
+			    PFN_PHYS(ua->nr_pages), 1);
+	rm_buddy_free(&resmem.buddy, ua->pfn, ua->order);
+	up_write(&ua->sem);
+	ualloc_put(ua);
+}
+
+/**
+ * resmem_file_open - set up what an open file owns
+ * @file: the file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int resmem_file_open(struct file *file)
+{
+	struct resmem_file *rf = kzalloc(sizeof(*rf), GFP_KERNEL);
+
+	if (!rf)
+		return -ENOMEM;
+	mutex_init(&rf->lock);
+	INIT_LIST_HEAD(&rf->allocs);
+	rf->mapping = file->f_mapping;
+	file->private_data = rf;
+	return 0;
+}
+
+/**
+ * resmem_file_release - free everything the file still owns
+ * @file: the file, at its last reference (no mapping of it is left)
+ */
+void resmem_file_release(struct file *file)
+{
+	struct resmem_file *rf = file->private_data;
+	struct resmem_ualloc *ua, *tmp;
+
+	list_for_each_entry_safe(ua, tmp, &rf->allocs, node) {
+		xa_erase(&resmem_handles, ua->handle);
+		list_del(&ua->node);
+		ualloc_destroy(ua);
+	}
+	kfree(rf);
+}
+
+/**
+ * resmem_ioc_alloc - RESMEM_IOC_ALLOC
+ * @file: the owner to be
+ * @arg: struct resmem_alloc, copied in
+ *
+ * Return: 0; -EINVAL for an unknown kind or flag, a non-zero reserved
+ * field, an order above max_order, a node that is not online, or a strict
+ * request without a node; -ENOMEM when no memory is free where allowed or
+ * no handle is left.
+ */
+int resmem_ioc_alloc(struct file *file, void *arg)
+{
+	struct resmem_file *rf = file->private_data;
+	struct resmem_alloc *a = arg;
+	struct resmem_ualloc *ua;
+	unsigned int rmflags = RM_ALLOC_ZERO;
+	u32 handle;
+	u64 pfn;
+	int ret;
+
+	if (a->kind > RESMEM_KIND_MAX ||
+	    a->flags & ~RESMEM_ALLOC_VALID_FLAGS ||
+	    memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
+	    a->handle || a->size || a->mmap_offset)
+		return -EINVAL;
+	if (a->order > resmem.buddy.max_order)
+		return -EINVAL;
+	if (a->node == RESMEM_NODE_ANY) {
+		if (a->flags & RESMEM_ALLOC_STRICT_NODE)
+			return -EINVAL;
+	} else if (a->node < 0 || a->node >= MAX_NUMNODES ||
+		   !node_online(a->node)) {
+		return -EINVAL;
+	}
+	if (a->flags & RESMEM_ALLOC_MOVABLE)
+		rmflags |= RM_ALLOC_MOVABLE;
+	if (a->flags & RESMEM_ALLOC_STRICT_NODE)
+		rmflags |= RM_ALLOC_STRICT_NODE;
+
+	ua = kzalloc(sizeof(*ua), GFP_KERNEL);
+	if (!ua)
+		return -ENOMEM;
+	kref_init(&ua->ref);
+	init_rwsem(&ua->sem);
+	ua->owner = rf;
+	ua->kind = a->kind;
+	ua->flags = a->flags;
+	ua->order = a->order;
+	ua->nr_pages = 1ULL << a->order;
+	pfn = rm_buddy_alloc(&resmem.buddy, a->order,
+			     a->node == RESMEM_NODE_ANY ? NUMA_NO_NODE : a->node,
+			     rmflags, RM_PK_BUDDY);
+	if (pfn == RM_NO_PFN) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ua->pfn = pfn;
+	ua->nid = rm_region_find(&resmem.region, pfn)->nid;
+
+	mutex_lock(&rf->lock);
+	ret = xa_alloc_cyclic(&resmem_handles, &handle, ua,
+			      XA_LIMIT(1, RESMEM_HANDLE_MAX),
+			      &resmem_next_handle, GFP_KERNEL);
+	if (ret < 0) {
+		mutex_unlock(&rf->lock);
+		ret = ret == -EBUSY ? -ENOMEM : ret;
+		goto err_pages;
+	}
+	ua->handle = handle;
+	list_add_tail(&ua->node, &rf->allocs);
+	mutex_unlock(&rf->lock);
+
+	a->handle = handle;
+	a->size = PFN_PHYS(ua->nr_pages);
+	a->mmap_offset = ualloc_offset(ua);
+	return 0;
+
+err_pages:
+	rm_buddy_free(&resmem.buddy, pfn, a->order);
+err_free:
+	kfree(ua);
+	return ret;
+}
+
+/* The caller's allocation @handle, referenced, or NULL. */
+static struct resmem_ualloc *owned(struct resmem_file *rf, u64 handle)
+{
+	struct resmem_ualloc *ua = ualloc_get(handle);
+
+	if (ua && ua->owner != rf) {
+		ualloc_put(ua);
+		ua = NULL;
+	}
+	return ua;
+}
+
+/**
+ * resmem_ioc_free - RESMEM_IOC_FREE
+ * @file: the owner
+ * @arg: struct resmem_free, copied in
+ *
+ * Return: 0; -EINVAL for non-zero flags or padding; -ENOENT for a handle
+ * this file does not own.
+ */
+int resmem_ioc_free(struct file *file, void *arg)
+{
+	struct resmem_file *rf = file->private_data;
+	struct resmem_free *f = arg;
+	struct resmem_ualloc *ua;
+
+	if (f->flags || f->pad)
+		return -EINVAL;
+	mutex_lock(&rf->lock);
+	ua = owned(rf, f->handle);
+	if (!ua) {
+		mutex_unlock(&rf->lock);
+		return -ENOENT;
+	}
+	xa_erase(&resmem_handles, ua->handle);
+	list_del(&ua->node);
+	mutex_unlock(&rf->lock);
+	ualloc_put(ua);		/* the lookup's reference */
+	ualloc_destroy(ua);	/* the handle's */
+	return 0;
+}
+
+/**
+ * resmem_ioc_query - RESMEM_IOC_QUERY
+ * @file: the owner
+ * @arg: struct resmem_query, copied in
+ *
+ * Return: 0; -EINVAL for non-zero flags or reserved fields; -ENOENT for a
+ * handle this file does not own.
+ */
+int resmem_ioc_query(struct file *file, void *arg)
+{
+	struct resmem_file *rf = file->private_data;
+	struct resmem_query *q = arg;
+	struct resmem_ualloc *ua;
+
+	if (q->flags || q->kind || q->alloc_flags || q->order || q->node ||
+	    q->pad || q->size || q->phys || q->mmap_offset ||
+	    memchr_inv(q->reserved, 0, sizeof(q->reserved)))
+		return -EINVAL;
+	ua = owned(rf, q->handle);
+	if (!ua)
+		return -ENOENT;
+	q->kind = ua->kind;
+	q->alloc_flags = ua->flags;
+	q->order = ua->order;
+	q->node = ua->nid;
+	q->size = PFN_PHYS(ua->nr_pages);
+	q->phys = capable(CAP_SYS_ADMIN) ? PFN_PHYS(ua->pfn) : 0;
+	q->mmap_offset = ualloc_offset(ua);
+	ualloc_put(ua);
+	return 0;
+}
+
+static vm_fault_t resmem_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct resmem_ualloc *ua;
+	unsigned long addr;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	u64 idx, i;
+
+	ua = owned(vma->vm_file->private_data,
+		   vmf->pgoff >> RESMEM_PGOFF_SHIFT);
+	if (!ua)
+		return VM_FAULT_SIGBUS;
+	idx = vmf->pgoff & ((1ULL << RESMEM_PGOFF_SHIFT) - 1);
+	down_read(&ua->sem);
+	if (ua->dead || idx >= ua->nr_pages)
+		goto out;
+	for (i = 0; i < RESMEM_FAULT_AROUND && idx + i < ua->nr_pages; i++) {
+		addr = vmf->address + i * PAGE_SIZE;
+		if (addr >= vma->vm_end)
+			break;
+		if (!i)
+			ret = vmf_insert_pfn(vma, addr, ua->pfn + idx);
+		else if (vmf_insert_pfn(vma, addr, ua->pfn + idx + i) !=
+			 VM_FAULT_NOPAGE)
+			break;
+	}
+out:
+	up_read(&ua->sem);
+	ualloc_put(ua);
+	return ret;
+}
+
+static const struct vm_operations_struct resmem_vm_ops = {
+	.fault = resmem_fault,
+};
+
+/**
+ * resmem_file_mmap - map an allocation at its mmap offset
+ * @file: the owner
+ * @vma: MAP_SHARED, within one allocation
+ *
+ * Pages are mapped write-back on first touch, by resmem_fault().
+ *
+ * Return: 0; -EINVAL for MAP_PRIVATE, an offset that is no handle of this
+ * file, or a length past the allocation's end.
+ */
+int resmem_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	u64 idx = vma->vm_pgoff & ((1ULL << RESMEM_PGOFF_SHIFT) - 1);
+	struct resmem_ualloc *ua;
+	int ret = 0;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	ua = owned(file->private_data, vma->vm_pgoff >> RESMEM_PGOFF_SHIFT);
+	if (!ua)
+		return -EINVAL;
+	if (idx + vma_pages(vma) > ua->nr_pages)
+		ret = -EINVAL;
+	ualloc_put(ua);
+	if (ret)
+		return ret;
+	resmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+				 VM_DONTDUMP);
+	vma->vm_ops = &resmem_vm_ops;
+	return 0;
+}
