@@ -31,7 +31,8 @@ KSRC	:= Kbuild $(shell cd $(TOP) && find src include debugfs -name '*.[ch]')
 # Userspace pieces that go into the VM: static, as the initramfs has no libc.
 VM_USER	:= $(BUILD)/user
 VM_BINS	:= $(VM_USER)/bin/resmemctl
-VM_TESTS := $(VM_USER)/selftests/info_test $(VM_USER)/selftests/modload \
+VM_TESTS := $(patsubst $(TOP)/selftests/kselftest/%.c,$(VM_USER)/selftests/%, \
+	    $(wildcard $(TOP)/selftests/kselftest/*.c)) \
 	    $(patsubst $(TOP)/selftests/kselftest/%,$(VM_USER)/selftests/%, \
 	    $(wildcard $(TOP)/selftests/kselftest/*.sh))
 

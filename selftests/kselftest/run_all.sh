@@ -18,6 +18,8 @@ if ! $LOAD "$KO" "ranges=$R0,$R1"; then
 fi
 echo "# file: info_test"
 RESMEM_EXPECT_NODES="$(node_of "$B0"),$(node_of "$B1")" ./info_test || rc=1
+echo "# file: buddy_test"
+./buddy_test || rc=1
 echo "# file: resmemctl_test.sh"
 ./resmemctl_test.sh || rc=1
 rmmod resmem || rc=1
