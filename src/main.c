@@ -33,6 +33,7 @@ static int __init resmem_init(void)
 	ret = resmem_dev_register();
 	if (ret)
 		goto err_debugfs;
+	resmem_ranges_report();
 	pr_info("version %s: %u range(s), %llu pages, %llu metadata pages\n",
 		RESMEM_VERSION, resmem.nr_ranges,
 		rm_region_total_pages(&resmem.region),

@@ -238,6 +238,22 @@ int resmem_ranges_setup(const char *param)
 	ret = rm_region_enable(&resmem.region);
 	if (ret)
 		goto out_release;
+	goto out_free;
+
+out_release:
+	resmem_ranges_teardown();
+out_free:
+	kfree(spec);
+	kfree(err);
+	return ret;
+}
+
+/**
+ * resmem_ranges_report - one line per block, once the module is up
+ */
+void resmem_ranges_report(void)
+{
+	unsigned int i;
 
 	for (i = 0; i < resmem.region.nr_blocks; i++) {
 		struct rm_block *b = &resmem.region.block[i];
@@ -247,14 +263,6 @@ int resmem_ranges_setup(const char *param)
 			PFN_PHYS(b->base_pfn + b->nr_pages) - 1, b->nid,
 			b->nr_pages, b->meta_pages);
 	}
-	goto out_free;
-
-out_release:
-	resmem_ranges_teardown();
-out_free:
-	kfree(spec);
-	kfree(err);
-	return ret;
 }
 
 /**

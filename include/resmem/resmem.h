@@ -47,6 +47,7 @@ struct resmem_dev {
 extern struct resmem_dev resmem;
 
 int resmem_ranges_setup(const char *param);
+void resmem_ranges_report(void);
 void resmem_ranges_teardown(void);
 int resmem_pages_setup(void);
 void resmem_pages_teardown(void);

@@ -52,7 +52,7 @@ refuse() {
 }
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..21"
 
 if [ -z "$R0" ] || [ -z "$R1" ]; then
 	echo "Bail out! need two memmap=SIZE\$BASE reservations on the command line"
@@ -154,7 +154,21 @@ else
 		"boot without memmap=8M\$0x40000000"
 fi
 
-# 18: 50 load/unload cycles
+# 18: max_order beyond what the largest block holds
+refuse "max_order too large" "ranges=$R0,$R1 max_order=30" \
+	"max_order=30: the largest block holds order"
+
+# 19: the largest max_order the largest block allows
+if $LOAD "$KO" "ranges=$R0,$R1 max_order=17" &&
+   grep -qx 'max_order: 17' "$DBG/info" &&
+   [ "$(awk 'NR == 1 { print NF }' "$DBG/buddyinfo")" -eq $((4 + 18)) ]; then
+	ok "max_order=17 on a 512 MiB range"
+else
+	notok "max_order=17 on a 512 MiB range"
+fi
+unload
+
+# 20: 50 load/unload cycles
 i=0
 while [ $i -lt 50 ]; do
 	$LOAD "$KO" "ranges=$R0,$R1" || break
@@ -167,7 +181,7 @@ else
 	notok "50 load/unload cycles: stopped after $i"
 fi
 
-# 19: the module parameter is readable and what was given
+# 21: the module parameter is readable and what was given
 if $LOAD "$KO" "ranges=$R0,$R1" &&
    [ "$(cat /sys/module/resmem/parameters/ranges)" = "$R0,$R1" ]; then
 	ok "ranges parameter reads back"
