@@ -313,3 +313,68 @@ void resmem_debugfs_buddy_init(struct dentry *dir)
 	debugfs_create_file("fragmap", 0400, dir, NULL, &fragmap_fops);
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 }
+
+static void print_hist(struct seq_file *m, const char *name, const u64 *h)
+{
+	unsigned int i, last = 0;
+
+	for (i = 0; i < RM_HIST_BUCKETS; i++)
+		if (h[i])
+			last = i;
+	seq_printf(m, "%s:", name);
+	for (i = 0; i <= last; i++)
+		seq_printf(m, " %llu", h[i]);
+	seq_putc(m, '\n');
+}
+
+static int memarea_stats_show(struct seq_file *m, void *v)
+{
+	struct rm_memarea_stats *st = m->private;
+
+	rm_memarea_stats(&resmem.memarea, st);
+	seq_printf(m, "requests: %llu\n", st->requests);
+	seq_printf(m, "successes: %llu\n", st->successes);
+	seq_printf(m, "failures: %llu\n", st->failures);
+	seq_printf(m, "fragmentation_failures: %llu\n", st->frag_failures);
+	seq_printf(m, "frees: %llu\n", st->frees);
+	seq_printf(m, "pages: %llu\n", st->pages);
+	seq_printf(m, "words_visited: %llu\n", st->words);
+	seq_printf(m, "summaries_visited: %llu\n", st->summaries);
+	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
+	print_hist(m, "words_hist", st->words_hist);
+	print_hist(m, "summaries_hist", st->summaries_hist);
+	print_hist(m, "latency_ns_hist", st->latency_hist);
+	return 0;
+}
+
+static int memarea_stats_open(struct inode *inode, struct file *file)
+{
+	struct rm_memarea_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = single_open(file, memarea_stats_show, st);
+	if (ret)
+		kfree(st);
+	return ret;
+}
+
+static const struct file_operations memarea_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = memarea_stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = scratch_release,
+};
+
+/**
+ * resmem_debugfs_memarea_init - memarea/ in @dir
+ * @dir: /sys/kernel/debug/resmem
+ */
+void resmem_debugfs_memarea_init(struct dentry *dir)
+{
+	struct dentry *d = debugfs_create_dir("memarea", dir);
+
+	debugfs_create_file("stats", 0400, d, NULL, &memarea_stats_fops);
+}

@@ -81,6 +81,7 @@ void resmem_debugfs_init(void)
 	resmem.debugfs = dir;
 	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
 	resmem_debugfs_buddy_init(dir);
+	resmem_debugfs_memarea_init(dir);
 }
 
 /**

@@ -79,7 +79,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 	}
 
 	info->abi_version = RESMEM_ABI_VERSION;
-	info->features = RESMEM_FEAT_BLOCK_INFO | RESMEM_FEAT_BUDDY;
+	info->features = RESMEM_FEAT_BLOCK_INFO | RESMEM_FEAT_BUDDY |
+			 RESMEM_FEAT_MEMAREA;
 	if (phys)
 		info->features |= RESMEM_FEAT_PHYS_ADDR;
 	if (resmem.debugfs)

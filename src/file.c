@@ -37,6 +37,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
+#include <linux/nospec.h>
+#include <linux/timekeeping.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -115,6 +117,87 @@ static u64 ualloc_offset(const struct resmem_ualloc *ua)
 	return (u64)ua->handle << RESMEM_MMAP_SHIFT;
 }
 
+/*
+ * Each kind checks its own fields, allocates and frees.  alloc() sets
+ * ua->pfn and ua->nr_pages, or returns an error having changed nothing.
+ */
+struct resmem_kind {
+	int (*check)(const struct resmem_alloc *a);
+	int (*alloc)(struct resmem_ualloc *ua, const struct resmem_alloc *a,
+		     int nid, unsigned int rmflags);
+	void (*free)(struct resmem_ualloc *ua);
+};
+
+static int buddy_check(const struct resmem_alloc *a)
+{
+	if (a->count || a->align || a->offset || a->policy)
+		return -EINVAL;
+	return a->order > resmem.buddy.max_order ? -EINVAL : 0;
+}
+
+static int buddy_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
+		       int nid, unsigned int rmflags)
+{
+	u64 pfn = rm_buddy_alloc(&resmem.buddy, a->order, nid, rmflags,
+				 RM_PK_BUDDY);
+
+	if (pfn == RM_NO_PFN)
+		return -ENOMEM;
+	ua->pfn = pfn;
+	ua->nr_pages = 1ULL << a->order;
+	return 0;
+}
+
+static void buddy_free(struct resmem_ualloc *ua)
+{
+	rm_buddy_free(&resmem.buddy, ua->pfn, ua->order);
+}
+
+static int memarea_check(const struct resmem_alloc *a)
+{
+	struct rm_memarea_req r = {
+		.count = a->count, .align = a->align, .offset = a->offset,
+		.policy = a->policy,
+	};
+
+	if (a->order)
+		return -EINVAL;
+	return rm_memarea_check(&resmem.buddy, &r);
+}
+
+static int memarea_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
+			 int nid, unsigned int rmflags)
+{
+	struct rm_memarea_req r = {
+		.count = a->count, .align = a->align, .offset = a->offset,
+		.policy = a->policy, .nid = nid, .flags = rmflags,
+	};
+	u64 pfn, t0;
+	int ret;
+
+	ret = rm_memarea_check(&resmem.buddy, &r);
+	if (ret)
+		return ret;
+	t0 = ktime_get_ns();
+	pfn = rm_memarea_alloc(&resmem.memarea, &r);
+	rm_memarea_add_latency(&resmem.memarea, ktime_get_ns() - t0);
+	if (pfn == RM_NO_PFN)
+		return -ENOMEM;
+	ua->pfn = pfn;
+	ua->nr_pages = a->count;
+	return 0;
+}
+
+static void memarea_free(struct resmem_ualloc *ua)
+{
+	rm_memarea_free(&resmem.memarea, ua->pfn, ua->nr_pages);
+}
+
+static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
+	[RESMEM_KIND_BUDDY] = { buddy_check, buddy_alloc, buddy_free },
+	[RESMEM_KIND_MEMAREA] = { memarea_check, memarea_alloc, memarea_free },
+};
+
 /* Unpublished already: tear down mappings, give the pages back. */
 static void ualloc_destroy(struct resmem_ualloc *ua)
 {
@@ -122,7 +205,7 @@ static void ualloc_destroy(struct resmem_ualloc *ua)
 	ua->dead = true;
 	unmap_mapping_range(ua->owner->mapping, ualloc_offset(ua),
 			    PFN_PHYS(ua->nr_pages), 1);
-	rm_buddy_free(&resmem.buddy, ua->pfn, ua->order);
+	kinds[ua->kind].free(ua);
 	up_write(&ua->sem);
 	ualloc_put(ua);
 }
@@ -168,28 +251,32 @@ void resmem_file_release(struct file *file)
  * @file: the owner to be
  * @arg: struct resmem_alloc, copied in
  *
- * Return: 0; -EINVAL for an unknown kind or flag, a non-zero reserved
- * field, an order above max_order, a node that is not online, or a strict
- * request without a node; -ENOMEM when no memory is free where allowed or
- * no handle is left.
+ * Return: 0; -EINVAL for an unknown kind, flag or policy, a non-zero
+ * reserved, padding or output field or a field the kind does not use, an
+ * order above max_order, a count of 0 or above the largest block, an
+ * alignment that is not a power of two, an offset not below it, a node that
+ * is not online, or a strict request without a node; -ENOMEM when no
+ * memory fits where allowed or no handle is left.
  */
 int resmem_ioc_alloc(struct file *file, void *arg)
 {
 	struct resmem_file *rf = file->private_data;
 	struct resmem_alloc *a = arg;
+	const struct resmem_kind *k;
 	struct resmem_ualloc *ua;
 	unsigned int rmflags = RM_ALLOC_ZERO;
 	u32 handle;
-	u64 pfn;
-	int ret;
+	int nid, ret;
 
 	if (a->kind > RESMEM_KIND_MAX ||
-	    a->flags & ~RESMEM_ALLOC_VALID_FLAGS ||
+	    a->flags & ~RESMEM_ALLOC_VALID_FLAGS || a->pad ||
 	    memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    a->handle || a->size || a->mmap_offset)
 		return -EINVAL;
-	if (a->order > resmem.buddy.max_order)
-		return -EINVAL;
+	k = &kinds[array_index_nospec(a->kind, RESMEM_KIND_MAX + 1)];
+	ret = k->check(a);
+	if (ret)
+		return ret;
 	if (a->node == RESMEM_NODE_ANY) {
 		if (a->flags & RESMEM_ALLOC_STRICT_NODE)
 			return -EINVAL;
@@ -197,6 +284,7 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 		   !node_online(a->node)) {
 		return -EINVAL;
 	}
+	nid = a->node == RESMEM_NODE_ANY ? NUMA_NO_NODE : a->node;
 	if (a->flags & RESMEM_ALLOC_MOVABLE)
 		rmflags |= RM_ALLOC_MOVABLE;
 	if (a->flags & RESMEM_ALLOC_STRICT_NODE)
@@ -211,16 +299,10 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	ua->kind = a->kind;
 	ua->flags = a->flags;
 	ua->order = a->order;
-	ua->nr_pages = 1ULL << a->order;
-	pfn = rm_buddy_alloc(&resmem.buddy, a->order,
-			     a->node == RESMEM_NODE_ANY ? NUMA_NO_NODE : a->node,
-			     rmflags, RM_PK_BUDDY);
-	if (pfn == RM_NO_PFN) {
-		ret = -ENOMEM;
+	ret = k->alloc(ua, a, nid, rmflags);
+	if (ret)
 		goto err_free;
-	}
-	ua->pfn = pfn;
-	ua->nid = rm_region_find(&resmem.region, pfn)->nid;
+	ua->nid = rm_region_find(&resmem.region, ua->pfn)->nid;
 
 	mutex_lock(&rf->lock);
 	ret = xa_alloc_cyclic(&resmem_handles, &handle, ua,
@@ -241,7 +323,7 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	return 0;
 
 err_pages:
-	rm_buddy_free(&resmem.buddy, pfn, a->order);
+	k->free(ua);
 err_free:
 	kfree(ua);
 	return ret;

@@ -11,6 +11,7 @@
 #include <linux/export.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
+#include <linux/timekeeping.h>
 #include <resmem/api.h>
 #include <resmem/resmem.h>
 
@@ -36,9 +37,12 @@ int resmem_pages_setup(void)
 		return -EINVAL;
 	}
 	ret = rm_buddy_init(&resmem.buddy, &resmem.region, max_order);
-	if (ret)
+	if (ret) {
 		pr_err("cannot start the buddy allocator: %d\n", ret);
-	return ret;
+		return ret;
+	}
+	rm_memarea_init(&resmem.memarea, &resmem.buddy);
+	return 0;
 }
 
 /**
@@ -138,6 +142,66 @@ void resmem_free_pages(void *addr, unsigned int order)
 	rm_buddy_free(&resmem.buddy, pfn, order);
 }
 EXPORT_SYMBOL_GPL(resmem_free_pages);
+
+/**
+ * resmem_alloc_area - allocate @count physically contiguous pages
+ * @count: pages, any number from 1 to the largest block
+ * @align: the first pfn is a multiple of @align plus @offset; a power of
+ *	   two in pages, 0 or 1 for none
+ * @offset: below @align
+ * @nid: preferred node, or NUMA_NO_NODE for the current CPU's node
+ * @flags: RESMEM_GFP_STRICT_NODE, RESMEM_GFP_ZERO
+ * @policy: RESMEM_AREA_FIRST_FIT, RESMEM_AREA_BEST_FIT or
+ *	    RESMEM_AREA_LEAST_FRAG
+ *
+ * Finds a fitting free area whenever one exists in the nodes allowed.
+ *
+ * Context: any context that may take a spinlock; does not sleep.  The
+ * search holds a zone lock for time that grows with the range size.
+ * Return: the kernel address of the first page, or NULL (also for a
+ * request resmem_alloc_area() cannot ever serve: bad count, alignment,
+ * offset, policy or flags).
+ */
+void *resmem_alloc_area(unsigned long count, unsigned long align,
+			unsigned long offset, int nid, unsigned int flags,
+			unsigned int policy)
+{
+	struct rm_memarea_req r = {
+		.count = count, .align = align, .offset = offset, .nid = nid,
+		.flags = flags, .policy = policy,
+	};
+	u64 pfn, t0;
+
+	if (flags & RESMEM_GFP_MOVABLE || rm_memarea_check(&resmem.buddy, &r))
+		return NULL;
+	if (nid != NUMA_NO_NODE &&
+	    (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
+		return NULL;
+	t0 = ktime_get_ns();
+	pfn = rm_memarea_alloc(&resmem.memarea, &r);
+	rm_memarea_add_latency(&resmem.memarea, ktime_get_ns() - t0);
+	return pfn == RM_NO_PFN ? NULL : resmem_pfn_to_virt(pfn);
+}
+EXPORT_SYMBOL_GPL(resmem_alloc_area);
+
+/**
+ * resmem_free_area - free an area from resmem_alloc_area()
+ * @addr: the address resmem_alloc_area() returned
+ * @count: the count it was called with
+ *
+ * Anything else warns once and changes nothing.
+ *
+ * Context: any context that may take a spinlock; does not sleep.
+ */
+void resmem_free_area(void *addr, unsigned long count)
+{
+	unsigned long pfn = resmem_virt_to_pfn(addr);
+
+	if (WARN_ON_ONCE(!pfn || offset_in_page(addr)))
+		return;
+	rm_memarea_free(&resmem.memarea, pfn, count);
+}
+EXPORT_SYMBOL_GPL(resmem_free_area);
 
 /**
  * resmem_max_order - the largest order resmem_alloc_pages() serves

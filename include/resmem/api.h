@@ -24,7 +24,16 @@
 #define RESMEM_GFP_VALID	(RESMEM_GFP_MOVABLE | RESMEM_GFP_STRICT_NODE | \
 				 RESMEM_GFP_ZERO)
 
+/* Placement policies of resmem_alloc_area(). */
+#define RESMEM_AREA_FIRST_FIT	0	/* lowest address */
+#define RESMEM_AREA_BEST_FIT	1	/* smallest free run that fits */
+#define RESMEM_AREA_LEAST_FRAG	2	/* keeps large free blocks whole */
+
 void *resmem_alloc_pages(unsigned int order, int nid, unsigned int flags);
+void *resmem_alloc_area(unsigned long count, unsigned long align,
+			unsigned long offset, int nid, unsigned int flags,
+			unsigned int policy);
+void resmem_free_area(void *addr, unsigned long count);
 void resmem_free_pages(void *addr, unsigned int order);
 unsigned long resmem_virt_to_pfn(const void *addr);
 void *resmem_pfn_to_virt(unsigned long pfn);

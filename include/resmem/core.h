@@ -121,6 +121,33 @@ static inline unsigned int rm_ps_mt(u16 s)
 	return (s & RM_PS_MT) >> RM_PS_MT_SHIFT;
 }
 
+/*
+ * Summaries of the bitmap for memarea's search (src/core/memarea.c): a
+ * chunk is RM_CHUNK_PAGES pages of a block (from its first page), a super
+ * chunk RM_SUPER_CHUNKS chunks.  For each, the free run at its start
+ * (left), at its end (right) and the longest inside (contig).  Writers of
+ * the bitmap only set the chunk's dirty bit; memarea recomputes dirty
+ * summaries before it searches, so the buddy's paths pay one store.
+ */
+#define RM_CHUNK_SHIFT		9
+#define RM_CHUNK_PAGES		BIT(RM_CHUNK_SHIFT)
+#define RM_SUPER_SHIFT		6
+#define RM_SUPER_CHUNKS		BIT(RM_SUPER_SHIFT)
+
+struct rm_chunk_md {
+	u16 left;
+	u16 right;
+	u16 contig;
+	u16 pad;
+};
+
+struct rm_super_md {
+	u32 left;
+	u32 right;
+	u32 contig;
+	u32 pad;
+};
+
 /**
  * struct rm_block - a physically contiguous piece of one range on one node
  * @base_pfn:	first page frame
@@ -132,7 +159,13 @@ static inline unsigned int rm_ps_mt(u16 s)
  * @state:	one u16 per page, RM_PS_*; follows @bitmap
  * @pb_mt:	one migratetype byte per pageblock the block touches;
  *		follows @state
- * @meta_pages:	pages at the start of the block holding the three arrays
+ * @nr_chunks:	chunks of RM_CHUNK_PAGES (the last may be short)
+ * @nr_supers:	super chunks
+ * @chunk_md:	bitmap summary per chunk
+ * @super_md:	bitmap summary per super chunk
+ * @chunk_dirty: one bit per chunk whose summary is stale
+ * @super_dirty: one bit per super chunk whose summary is stale
+ * @meta_pages:	pages at the start of the block holding these arrays
  * @free_pages:	pages whose bit is clear
  */
 struct rm_block {
@@ -144,6 +177,12 @@ struct rm_block {
 	unsigned long *bitmap;
 	u16 *state;
 	u8 *pb_mt;
+	u64 nr_chunks;
+	u64 nr_supers;
+	struct rm_chunk_md *chunk_md;
+	struct rm_super_md *super_md;
+	unsigned long *chunk_dirty;
+	unsigned long *super_dirty;
 	u64 meta_pages;
 	u64 free_pages;
 };
@@ -171,6 +210,13 @@ int rm_region_add_range(struct rm_region *rg, u64 base_pfn, u64 nr_pages,
 			unsigned int range, rm_pfn_nid_fn pfn_nid, void *arg);
 int rm_region_enable(struct rm_region *rg);
 struct rm_block *rm_region_find(struct rm_region *rg, u64 pfn);
+
+/*
+ * Set or clear the bitmap bits of [pfn, pfn + nr) of @b and mark their
+ * summaries stale.  Callers hold the lock of the block's zone.
+ */
+void rm_block_mark_used(struct rm_block *b, u64 pfn, u64 nr);
+void rm_block_mark_free(struct rm_block *b, u64 pfn, u64 nr);
 
 /* Kernel-style address of a page of a block. */
 static inline void *rm_block_pfn_to_virt(const struct rm_block *b, u64 pfn)
@@ -343,6 +389,87 @@ struct rm_zone_counts {
 };
 
 void rm_zone_snapshot(struct rm_zone *z, struct rm_zone_counts *c);
+int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind);
+void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr);
+
+/* --- memarea.c: contiguous areas of any page count --- */
+
+enum rm_policy {
+	RM_POLICY_FIRST_FIT = 0,
+	RM_POLICY_BEST_FIT,
+	RM_POLICY_LEAST_FRAG,
+};
+
+/* log2 histograms: bucket 0 is 0, bucket i is [2^(i-1), 2^i) */
+#define RM_HIST_BUCKETS		32
+
+/**
+ * struct rm_memarea_req - what to allocate
+ * @count:	pages
+ * @align:	the first pfn is a multiple of @align plus @offset; a power of
+ *		two (0 is taken as 1)
+ * @offset:	below @align
+ * @nid:	preferred node, or NUMA_NO_NODE for the current CPU's
+ * @flags:	RM_ALLOC_STRICT_NODE, RM_ALLOC_ZERO, RM_ALLOC_MOVABLE
+ * @policy:	enum rm_policy
+ */
+struct rm_memarea_req {
+	u64 count;
+	u64 align;
+	u64 offset;
+	int nid;
+	unsigned int flags;
+	unsigned int policy;
+};
+
+/**
+ * struct rm_memarea_stats - memarea counters since start
+ * @requests:	allocation attempts that passed rm_memarea_check()
+ * @successes:	of those, served
+ * @failures:	of those, not served
+ * @frag_failures: failures while the zones tried had at least @count pages
+ *		free in all: fragmentation, not lack of memory
+ * @frees:	areas given back
+ * @pages:	pages in areas now
+ * @words:	bitmap words read by all searches
+ * @summaries:	chunk and super chunk summaries read by all searches
+ * @words_hist:	per search, bitmap words read (log2 histogram)
+ * @summaries_hist: per search, summaries read (log2 histogram)
+ * @latency_hist: per allocation, nanoseconds (log2 histogram)
+ */
+struct rm_memarea_stats {
+	u64 requests;
+	u64 successes;
+	u64 failures;
+	u64 frag_failures;
+	u64 frees;
+	u64 pages;
+	u64 words;
+	u64 summaries;
+	u64 words_hist[RM_HIST_BUCKETS];
+	u64 summaries_hist[RM_HIST_BUCKETS];
+	u64 latency_hist[RM_HIST_BUCKETS];
+};
+
+/**
+ * struct rm_memarea - memarea over a buddy allocator
+ * @b:		the buddy allocator whose free memory it shares
+ * @lock:	protects @st
+ * @st:		counters
+ */
+struct rm_memarea {
+	struct rm_buddy *b;
+	rm_spinlock_t lock;
+	struct rm_memarea_stats st;
+};
+
+void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b);
+int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r);
+u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r);
+void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count);
+void rm_memarea_stats(struct rm_memarea *ma, struct rm_memarea_stats *st);
+void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns);
+void rm_memarea_hist_add(u64 *h, u64 v);
 
 /* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
 

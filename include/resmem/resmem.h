@@ -32,6 +32,7 @@ struct resmem_range {
  * struct resmem_dev - the module's state
  * @region:	the blocks and their metadata (src/core/region.c)
  * @buddy:	the page allocator over @region (src/core/buddy.c)
+ * @memarea:	contiguous areas of any size from @buddy's free memory
  * @range:	the ranges= entries
  * @nr_ranges:	entries in @range
  * @debugfs:	/sys/kernel/debug/resmem, or NULL when debugfs is unavailable
@@ -39,6 +40,7 @@ struct resmem_range {
 struct resmem_dev {
 	struct rm_region region;
 	struct rm_buddy buddy;
+	struct rm_memarea memarea;
 	struct resmem_range range[RM_MAX_RANGES];
 	unsigned int nr_ranges;
 	struct dentry *debugfs;
@@ -57,6 +59,7 @@ void resmem_debugfs_init(void);
 void resmem_debugfs_exit(void);
 struct dentry;
 void resmem_debugfs_buddy_init(struct dentry *dir);
+void resmem_debugfs_memarea_init(struct dentry *dir);
 
 /* src/file.c: allocations made through /dev/resmem */
 struct file;

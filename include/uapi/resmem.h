@@ -36,6 +36,8 @@
 #define RESMEM_FEAT_DEBUGFS	(1ULL << 2)
 /* RESMEM_IOC_ALLOC/FREE/QUERY with RESMEM_KIND_BUDDY, and mmap */
 #define RESMEM_FEAT_BUDDY	(1ULL << 3)
+/* RESMEM_KIND_MEMAREA */
+#define RESMEM_FEAT_MEMAREA	(1ULL << 4)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -116,7 +118,8 @@ struct resmem_info {
 
 /* resmem_alloc.kind */
 #define RESMEM_KIND_BUDDY	0	/* 2^order pages from the buddy allocator */
-#define RESMEM_KIND_MAX		RESMEM_KIND_BUDDY
+#define RESMEM_KIND_MEMAREA	1	/* count pages, any count, aligned */
+#define RESMEM_KIND_MAX		RESMEM_KIND_MEMAREA
 
 /* resmem_alloc.flags */
 #define RESMEM_ALLOC_MOVABLE	(1U << 0)	/* may be migrated (movable pageblocks) */
@@ -126,28 +129,46 @@ struct resmem_info {
 /* resmem_alloc.node: any node, nearest first */
 #define RESMEM_NODE_ANY		(-1)
 
+/* resmem_alloc.policy, for RESMEM_KIND_MEMAREA: which fitting area */
+#define RESMEM_POLICY_FIRST_FIT	0	/* lowest address: fastest */
+#define RESMEM_POLICY_BEST_FIT	1	/* smallest free run that fits */
+#define RESMEM_POLICY_LEAST_FRAG 2	/* least rise of the unusable index */
+#define RESMEM_POLICY_MAX	RESMEM_POLICY_LEAST_FRAG
+
 /**
  * struct resmem_alloc - argument of RESMEM_IOC_ALLOC
  * @kind:	in: RESMEM_KIND_*
  * @flags:	in: RESMEM_ALLOC_*
- * @order:	in: for RESMEM_KIND_BUDDY, log2 of the page count; at most the
- *		module's max_order
+ * @order:	in: RESMEM_KIND_BUDDY: log2 of the page count, at most the
+ *		module's max_order; other kinds: 0
  * @node:	in: preferred node, or RESMEM_NODE_ANY; with
  *		RESMEM_ALLOC_STRICT_NODE the only node allowed (not ANY)
+ * @count:	in: RESMEM_KIND_MEMAREA: pages, 1 to the largest block;
+ *		other kinds: 0
+ * @align:	in: RESMEM_KIND_MEMAREA: the first pfn is a multiple of
+ *		@align plus @offset; a power of two, in pages; 0 means 1
+ * @offset:	in: RESMEM_KIND_MEMAREA: below @align (or 0)
+ * @policy:	in: RESMEM_KIND_MEMAREA: RESMEM_POLICY_*
+ * @pad:	in: must be 0
  * @handle:	out: names the allocation in later calls; never 0
  * @size:	out: bytes allocated
  * @mmap_offset: out: the offset to pass to mmap(2)
- * @reserved:	in: must be 0 (for the parameters of other kinds)
+ * @reserved:	in: must be 0
  */
 struct resmem_alloc {
 	__u32 kind;
 	__u32 flags;
 	__u32 order;
 	__s32 node;
+	__u64 count;
+	__u64 align;
+	__u64 offset;
+	__u32 policy;
+	__u32 pad;
 	__u64 handle;
 	__u64 size;
 	__u64 mmap_offset;
-	__u64 reserved[6];
+	__u64 reserved[2];
 };
 
 #define RESMEM_ALLOC_SIZE_V1	88
@@ -178,7 +199,7 @@ struct resmem_free {
  * @order:	out: for RESMEM_KIND_BUDDY, its order
  * @node:	out: the node it lies on
  * @pad:	out: 0
- * @size:	out: bytes
+ * @size:	out: bytes (RESMEM_KIND_MEMAREA: count pages)
  * @phys:	out: physical address of the first byte; 0 unless the caller
  *		has CAP_SYS_ADMIN
  * @mmap_offset: out: the offset to pass to mmap(2)

@@ -566,12 +566,29 @@ TEST_F(buddy, alloc_reserved_nonzero)
 	struct resmem_alloc a;
 	int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 2; i++) {
 		memset(&a, 0, sizeof(a));
 		a.node = -1;
 		a.reserved[i] = 1;
 		expect_alloc_einval(_metadata, self->fd, &a);
 	}
+	memset(&a, 0, sizeof(a));
+	a.node = -1;
+	a.pad = 1;
+	expect_alloc_einval(_metadata, self->fd, &a);
+}
+
+TEST_F(buddy, alloc_memarea_fields_on_buddy)
+{
+	struct resmem_alloc a = { .node = -1, .count = 1 };
+
+	expect_alloc_einval(_metadata, self->fd, &a);
+	a = (struct resmem_alloc){ .node = -1, .align = 1 };
+	expect_alloc_einval(_metadata, self->fd, &a);
+	a = (struct resmem_alloc){ .node = -1, .offset = 1 };
+	expect_alloc_einval(_metadata, self->fd, &a);
+	a = (struct resmem_alloc){ .node = -1, .policy = 1 };
+	expect_alloc_einval(_metadata, self->fd, &a);
 }
 
 TEST_F(buddy, alloc_output_fields_nonzero)

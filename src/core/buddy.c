@@ -339,6 +339,103 @@ static u64 rmqueue(struct rm_zone *z, unsigned int order, unsigned int mt)
 	return pfn;
 }
 
+/* --- ranges of pages, for memarea (zone lock held) --- */
+
+/* The head of the free block holding free page @pfn, or RM_NO_PFN. */
+static u64 free_head_of(struct rm_zone *z, u64 pfn)
+{
+	unsigned int o;
+	u64 h;
+	u16 s;
+
+	for (o = 0; o <= z->max_order; o++) {
+		h = pfn & ~((1ULL << o) - 1);
+		if (h < z->blk->base_pfn)
+			break;
+		s = *pstate(z, h);
+		if ((s & RM_PS_HEAD) && rm_ps_kind(s) == RM_PK_FREE &&
+		    h + (1ULL << (s & RM_PS_ORDER)) > pfn)
+			return h;
+	}
+	return RM_NO_PFN;
+}
+
+/* Free [pfn, end) as the largest aligned blocks, merging with buddies. */
+static void free_span(struct rm_zone *z, u64 pfn, u64 end, int mt)
+{
+	unsigned int o;
+
+	while (pfn < end) {
+		o = min_t(unsigned int, z->max_order, ilog2(end - pfn));
+		if (pfn)
+			o = min_t(unsigned int, o, __builtin_ctzll(pfn));
+		free_one(z, pfn, o, mt < 0 ? pb_mt(z, pfn) : mt);
+		pfn += 1ULL << o;
+	}
+}
+
+/**
+ * rm_zone_carve - take free pages [@pfn, @pfn + @nr) out of the free lists
+ * @z: the zone, locked
+ * @pfn: first page; every page of the range must be free
+ * @nr: pages
+ * @kind: enum rm_page_kind the pages get; the first is marked RM_PS_HEAD
+ *
+ * Free blocks that stick out of the range are split; what sticks out goes
+ * back to its list.
+ *
+ * Return: 0, or -EINVAL (with a warning) when a page of the range is not
+ * free, and then nothing changed.
+ */
+int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind)
+{
+	u64 end = pfn + nr, p, h, bend;
+	unsigned int o, mt;
+	u16 s;
+
+	h = free_head_of(z, pfn);
+	if (WARN_ON_ONCE(h == RM_NO_PFN))
+		return -EINVAL;
+	/* check it all before changing anything */
+	for (p = h; p < end; p += 1ULL << (s & RM_PS_ORDER)) {
+		s = *pstate(z, p);
+		if (WARN_ON_ONCE(!(s & RM_PS_HEAD) ||
+				 rm_ps_kind(s) != RM_PK_FREE))
+			return -EINVAL;
+	}
+	for (p = h; p < end; p = bend) {
+		s = *pstate(z, p);
+		o = s & RM_PS_ORDER;
+		mt = rm_ps_mt(s);
+		bend = p + (1ULL << o);
+		del_free(z, p, o, mt);
+		free_span(z, p, max(p, pfn), mt);
+		free_span(z, min(bend, end), bend, mt);
+	}
+	set_block_state(z, pfn, 0, kind, 0);
+	for (p = pfn + 1; p < end; p++)
+		*pstate(z, p) = rm_ps_make(kind, 0, 0, false);
+	rm_block_mark_used(z->blk, pfn, nr);
+	return 0;
+}
+
+/**
+ * rm_zone_release - give pages taken by rm_zone_carve() back
+ * @z: the zone, locked
+ * @pfn: first page
+ * @nr: pages
+ *
+ * The pages go back as the largest aligned blocks and merge with their
+ * free buddies, each on the list of its pageblock's type.
+ */
+void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr)
+{
+	memset(pstate(z, pfn), 0, nr * sizeof(u16));
+	rm_block_mark_free(z->blk, pfn, nr);
+	free_span(z, pfn, pfn + nr, -1);
+	z->nr_free++;
+}
+
 /* --- per-CPU caches --- */
 
 /*
@@ -363,9 +460,7 @@ static void pcp_spill(struct rm_zone *z, struct rm_pcp *pcp, u64 pages)
 				pcp->count -= 1U << o;
 				freed += 1ULL << o;
 				clear_block_state(z, pfn, o);
-				rm_bitmap_clear(z->blk->bitmap,
-						pfn - z->blk->base_pfn,
-						1ULL << o);
+				rm_block_mark_free(z->blk, pfn, 1ULL << o);
 				free_one(z, pfn, o, pb_mt(z, pfn));
 			}
 		}
@@ -393,8 +488,7 @@ static u64 pcp_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 			if (pfn == RM_NO_PFN)
 				break;
 			set_block_state(z, pfn, order, RM_PK_PCP, 0);
-			rm_bitmap_set(z->blk->bitmap, pfn - z->blk->base_pfn,
-				      1ULL << order);
+			rm_block_mark_used(z->blk, pfn, 1ULL << order);
 			rl_add_tail(pfn_node(z, pfn), l);
 			pcp->count += 1U << order;
 		}
@@ -463,8 +557,7 @@ static u64 zone_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 	rm_spin_lock_irqsave(&z->lock, flags);
 	pfn = rmqueue(z, order, mt);
 	if (pfn != RM_NO_PFN) {
-		rm_bitmap_set(z->blk->bitmap, pfn - z->blk->base_pfn,
-			      1ULL << order);
+		rm_block_mark_used(z->blk, pfn, 1ULL << order);
 		z->nr_alloc++;
 	}
 	rm_spin_unlock_irqrestore(&z->lock, flags);
@@ -490,13 +583,7 @@ static void zone_init(struct rm_zone *z, struct rm_block *blk,
 	set_pb_mt(z, end - 1, RM_MT_MOVABLE);
 
 	/* the largest aligned blocks that fit, as memblock hands pages over */
-	while (pfn < end) {
-		o = min_t(unsigned int, z->max_order, ilog2(end - pfn));
-		if (pfn)
-			o = min_t(unsigned int, o, __builtin_ctzll(pfn));
-		add_free(z, pfn, o, RM_MT_MOVABLE);
-		pfn += 1ULL << o;
-	}
+	free_span(z, pfn, end, RM_MT_MOVABLE);
 
 	batch = clamp_t(u64, blk->nr_pages / 4096, 1, RM_PCP_BATCH_MAX);
 	rm_for_each_cpu(cpu) {
@@ -717,7 +804,9 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 	z = &b->zone[blk - b->rg->block];
 	s = *pstate(z, pfn);
 	if (WARN_ON_ONCE(!(s & RM_PS_HEAD) || (s & RM_PS_ORDER) != order ||
-			 rm_ps_kind(s) <= RM_PK_PCP))
+			 rm_ps_kind(s) <= RM_PK_PCP ||
+			 rm_ps_kind(s) == RM_PK_MEMAREA ||
+			 rm_ps_kind(s) == RM_PK_CMA))
 		return;
 
 	mt = pb_mt(z, pfn);
@@ -728,7 +817,7 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 	}
 	rm_spin_lock_irqsave(&z->lock, flags);
 	clear_block_state(z, pfn, order);
-	rm_bitmap_clear(blk->bitmap, pfn - blk->base_pfn, 1ULL << order);
+	rm_block_mark_free(blk, pfn, 1ULL << order);
 	free_one(z, pfn, order, mt);
 	z->nr_free++;
 	rm_spin_unlock_irqrestore(&z->lock, flags);

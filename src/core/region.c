@@ -57,6 +57,21 @@
  */
 #include <resmem/core.h>
 
+static void mark_dirty(struct rm_block *b, u64 idx, u64 nr)
+{
+	u64 c = idx >> RM_CHUNK_SHIFT, last = (idx + nr - 1) >> RM_CHUNK_SHIFT;
+
+	if (c == last) {	/* the common case: one chunk */
+		b->chunk_dirty[c / BITS_PER_LONG] |= BIT(c % BITS_PER_LONG);
+		c >>= RM_SUPER_SHIFT;
+		b->super_dirty[c / BITS_PER_LONG] |= BIT(c % BITS_PER_LONG);
+		return;
+	}
+	rm_bitmap_set(b->chunk_dirty, c, last - c + 1);
+	rm_bitmap_set(b->super_dirty, c >> RM_SUPER_SHIFT,
+		      (last >> RM_SUPER_SHIFT) - (c >> RM_SUPER_SHIFT) + 1);
+}
+
 /**
  * rm_region_init - start an empty region
  * @rg: the region
@@ -66,19 +81,39 @@ void rm_region_init(struct rm_region *rg)
 	memset(rg, 0, sizeof(*rg));
 }
 
+/* Where each array starts, in bytes from the block's first page. */
+struct meta_layout {
+	u64 state, pb_mt, chunk_md, super_md, chunk_dirty, super_dirty, end;
+};
+
+static void meta_layout(u64 nr_pages, struct meta_layout *l)
+{
+	/* a block not aligned to a pageblock touches one more */
+	u64 pageblocks = DIV_ROUND_UP(nr_pages, RM_PAGEBLOCK_NR) + 1;
+	u64 chunks = DIV_ROUND_UP(nr_pages, RM_CHUNK_PAGES);
+	u64 supers = DIV_ROUND_UP(chunks, RM_SUPER_CHUNKS);
+
+	l->state = BITS_TO_LONGS(nr_pages) * sizeof(long);
+	l->pb_mt = l->state + nr_pages * sizeof(u16);
+	l->chunk_md = ALIGN(l->pb_mt + pageblocks, 8);
+	l->super_md = l->chunk_md + chunks * sizeof(struct rm_chunk_md);
+	l->chunk_dirty = l->super_md + supers * sizeof(struct rm_super_md);
+	l->super_dirty = l->chunk_dirty + BITS_TO_LONGS(chunks) * sizeof(long);
+	l->end = l->super_dirty + BITS_TO_LONGS(supers) * sizeof(long);
+}
+
 /**
  * rm_meta_bytes - metadata bytes a block of @nr_pages needs
  * @nr_pages: pages in the block
  *
- * Return: bytes of bitmap, state array and pageblock array.
+ * Return: bytes of bitmap, state, pageblock, summary and dirty arrays.
  */
 u64 rm_meta_bytes(u64 nr_pages)
 {
-	/* a block not aligned to a pageblock touches one more */
-	u64 pageblocks = DIV_ROUND_UP(nr_pages, RM_PAGEBLOCK_NR) + 1;
+	struct meta_layout l;
 
-	return BITS_TO_LONGS(nr_pages) * sizeof(long) +
-	       nr_pages * sizeof(u16) + pageblocks;
+	meta_layout(nr_pages, &l);
+	return l.end;
 }
 
 /**
@@ -231,8 +266,10 @@ int rm_region_add_range(struct rm_region *rg, u64 base_pfn, u64 nr_pages,
  */
 int rm_region_enable(struct rm_region *rg)
 {
+	struct meta_layout l;
 	unsigned int i;
-	u64 n, words, p;
+	u8 *base;
+	u64 n, p;
 
 	if (rg->enabled)
 		return -EINVAL;
@@ -244,12 +281,22 @@ int rm_region_enable(struct rm_region *rg)
 		struct rm_block *b = &rg->block[i];
 
 		n = b->nr_pages;
-		words = BITS_TO_LONGS(n);
+		meta_layout(n, &l);
+		base = b->vaddr;
 		b->bitmap = b->vaddr;
-		b->state = (u16 *)(b->bitmap + words);
-		b->pb_mt = (u8 *)(b->state + n);
+		b->state = (u16 *)(base + l.state);
+		b->pb_mt = base + l.pb_mt;
+		b->nr_chunks = DIV_ROUND_UP(n, RM_CHUNK_PAGES);
+		b->nr_supers = DIV_ROUND_UP(b->nr_chunks, RM_SUPER_CHUNKS);
+		b->chunk_md = (struct rm_chunk_md *)(base + l.chunk_md);
+		b->super_md = (struct rm_super_md *)(base + l.super_md);
+		b->chunk_dirty = (unsigned long *)(base + l.chunk_dirty);
+		b->super_dirty = (unsigned long *)(base + l.super_dirty);
 		b->meta_pages = rm_meta_pages(n);
-		memset(b->vaddr, 0, rm_meta_bytes(n));
+		memset(b->vaddr, 0, l.end);
+		/* every summary starts stale: memarea computes it first */
+		rm_bitmap_set(b->chunk_dirty, 0, b->nr_chunks);
+		rm_bitmap_set(b->super_dirty, 0, b->nr_supers);
 		rm_bitmap_set(b->bitmap, 0, b->meta_pages);
 		for (p = 0; p < b->meta_pages; p++)
 			b->state[p] = rm_ps_make(RM_PK_META, 0, 0, false);
@@ -257,6 +304,38 @@ int rm_region_enable(struct rm_region *rg)
 	}
 	rg->enabled = true;
 	return 0;
+}
+
+/**
+ * rm_block_mark_used - pages leave the free lists
+ * @b: the block
+ * @pfn: first page
+ * @nr: pages
+ *
+ * Sets their bitmap bits and marks the chunks' summaries stale.
+ */
+void rm_block_mark_used(struct rm_block *b, u64 pfn, u64 nr)
+{
+	u64 i = pfn - b->base_pfn;
+
+	rm_bitmap_set(b->bitmap, i, nr);
+	mark_dirty(b, i, nr);
+}
+
+/**
+ * rm_block_mark_free - pages join the free lists
+ * @b: the block
+ * @pfn: first page
+ * @nr: pages
+ *
+ * Clears their bitmap bits and marks the chunks' summaries stale.
+ */
+void rm_block_mark_free(struct rm_block *b, u64 pfn, u64 nr)
+{
+	u64 i = pfn - b->base_pfn;
+
+	rm_bitmap_clear(b->bitmap, i, nr);
+	mark_dirty(b, i, nr);
 }
 
 /**

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memarea: physically contiguous areas of any number of pages.
+ *
+ * After Ingo Molnar's memarea (2001): find a free contiguous area of any
+ * page count whenever one exists, sharing the buddy allocator's free memory
+ * and costing its fast path nothing.  What the seed wished for and this
+ * does: a page-granularity free bitmap searched a word at a time, with
+ * summaries so mostly-full memory is not scanned page by page, plus
+ * alignment, offset, node binding and a choice of placement.
+ *
+ * Pool.  An area is carved out of the buddy's free lists (rm_zone_carve():
+ * the free blocks it covers are taken, the parts that stick out go back)
+ * and given back on free (rm_zone_release(): as the largest aligned blocks,
+ * merged), so buddy and memarea share one pool.  Pages in per-CPU caches
+ * count as used; when no area is found they are drained and the search
+ * repeated once.
+ *
+ * Search.  The block's bitmap has a bit set for every page not in a free
+ * list.  Above it, each chunk (RM_CHUNK_PAGES = 512 pages, 8 words) and
+ * super chunk (64 chunks, 32768 pages) has a summary: the free run at its
+ * start (left), at its end (right) and its longest (contig), as the
+ * kernel's percpu allocator keeps per block.  The buddy only sets a dirty
+ * bit when it changes the bitmap (one store); dirty summaries are
+ * recomputed here before a search, under the zone lock.  A search walks the
+ * super chunks and skips any whose contig is shorter than the request and
+ * whose right part is empty, then the chunks likewise, and reads bitmap
+ * words only where a long enough run may start.  An empty or mostly full
+ * 16 GiB block is searched in a few hundred summary reads, not 4 million
+ * bit tests; a free run is measured by whole free chunks at a time.
+ *
+ * Fit.  A free run [a, e) fits when its first page p >= a with
+ * p % align == offset has p + count <= e.  Every free run at least count
+ * long is a candidate, so a fitting area is found whenever one exists (the
+ * unit tests check this against brute force).
+ *
+ * Placement policies, among the fitting runs of the first zone (in node
+ * order) that has any:
+ *  - first fit: the lowest address.  Cheapest: stops at the first fit.
+ *  - best fit: the shortest run, so long runs stay for long requests.  It
+ *    visits every candidate run.
+ *  - least fragmentation: the run and end (leftmost or rightmost aligned
+ *    position) whose use raises the zone's unusable free space index,
+ *    summed over all orders, the least: it keeps large buddy blocks whole.
+ *    The costliest; for callers that allocate rarely and hold long.
+ *
+ * Locking: a search and its carve run under the zone lock, interrupts off,
+ * like any buddy allocation of the zone; the statistics have their own
+ * lock.  memarea pages never enter the per-CPU lists.
+ */
+#include <resmem/core.h>
+
+#define SUPER_PAGES	(RM_CHUNK_PAGES << RM_SUPER_SHIFT)
+
+struct cost {
+	u64 words;
+	u64 summaries;
+};
+
+/* Bitmap words [start, end) are read: count them. */
+static void count_words(struct cost *c, u64 start, u64 end)
+{
+	if (end > start)
+		c->words += (end - 1) / BITS_PER_LONG - start / BITS_PER_LONG +
+			    1;
+}
+
+static u64 chunk_end(const struct rm_block *b, u64 c)
+{
+	return min((c + 1) << RM_CHUNK_SHIFT, b->nr_pages);
+}
+
+static void chunk_summary(struct rm_block *b, u64 c, struct cost *cost)
+{
+	u64 start = c << RM_CHUNK_SHIFT, end = chunk_end(b, c), p = start;
+	struct rm_chunk_md *md = &b->chunk_md[c];
+	u64 z, o, best = 0;
+
+	md->left = rm_bitmap_next_set(b->bitmap, end, start) - start;
+	md->right = 0;
+	while ((z = rm_bitmap_next_zero(b->bitmap, end, p)) < end) {
+		o = rm_bitmap_next_set(b->bitmap, end, z);
+		best = max(best, o - z);
+		if (o == end)
+			md->right = o - z;
+		p = o;
+	}
+	md->contig = best;
+	count_words(cost, start, end);
+}
+
+static void super_summary(struct rm_block *b, u64 s, struct cost *cost)
+{
+	u64 first = s << RM_SUPER_SHIFT;
+	u64 last = min(first + RM_SUPER_CHUNKS, b->nr_chunks);
+	struct rm_super_md *md = &b->super_md[s];
+	u64 c, size, carry = 0, best = 0;
+	bool left_open = true;
+
+	md->left = 0;
+	for (c = first; c < last; c++) {
+		const struct rm_chunk_md *cm = &b->chunk_md[c];
+
+		size = chunk_end(b, c) - (c << RM_CHUNK_SHIFT);
+		cost->summaries++;
+		if (cm->left == size) {		/* all free */
+			carry += size;
+			if (left_open)
+				md->left += size;
+			continue;
+		}
+		if (left_open)
+			md->left += cm->left;
+		left_open = false;
+		best = max3(best, carry + cm->left, (u64)cm->contig);
+		carry = cm->right;
+	}
+	md->contig = max(best, carry);
+	md->right = carry;
+}
+
+/* Recompute every stale summary of @b. */
+static void refresh(struct rm_block *b, struct cost *cost)
+{
+	u64 s, c, last;
+
+	for (s = rm_bitmap_next_set(b->super_dirty, b->nr_supers, 0);
+	     s < b->nr_supers;
+	     s = rm_bitmap_next_set(b->super_dirty, b->nr_supers, s + 1)) {
+		last = min((s + 1) << RM_SUPER_SHIFT, b->nr_chunks);
+		for (c = rm_bitmap_next_set(b->chunk_dirty, last,
+					    s << RM_SUPER_SHIFT);
+		     c < last;
+		     c = rm_bitmap_next_set(b->chunk_dirty, last, c + 1))
+			chunk_summary(b, c, cost);
+		rm_bitmap_clear(b->chunk_dirty, s << RM_SUPER_SHIFT,
+				last - (s << RM_SUPER_SHIFT));
+		super_summary(b, s, cost);
+	}
+	rm_bitmap_clear(b->super_dirty, 0, b->nr_supers);
+}
+
+/* End of the free run that starts at free page @p. */
+static u64 run_end(const struct rm_block *b, u64 p, struct cost *cost)
+{
+	u64 n = b->nr_pages, e, ce;
+
+	while (p < n) {
+		if (!(p & (SUPER_PAGES - 1)) &&
+		    b->super_md[p / SUPER_PAGES].left ==
+		    min(p + SUPER_PAGES, n) - p) {
+			cost->summaries++;
+			p = min(p + SUPER_PAGES, n);
+			continue;
+		}
+		if (!(p & (RM_CHUNK_PAGES - 1))) {
+			const struct rm_chunk_md *md =
+				&b->chunk_md[p >> RM_CHUNK_SHIFT];
+
+			cost->summaries++;
+			ce = chunk_end(b, p >> RM_CHUNK_SHIFT);
+			if (md->left == ce - p) {
+				p = ce;
+				continue;
+			}
+			return p + md->left;
+		}
+		ce = chunk_end(b, p >> RM_CHUNK_SHIFT);
+		e = rm_bitmap_next_set(b->bitmap, ce, p);
+		count_words(cost, p, e + 1 > ce ? ce : e + 1);
+		if (e < ce)
+			return e;
+		p = ce;
+	}
+	return n;
+}
+
+/*
+ * The next maximal free run [*a, *e) at least @min pages long that starts
+ * at or after @pos, where no free run crosses @pos from the left.
+ */
+static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 *a,
+		     u64 *e, struct cost *cost)
+{
+	u64 n = b->nr_pages, end, z;
+
+	while (pos < n) {
+		if (!(pos & (SUPER_PAGES - 1))) {
+			const struct rm_super_md *md =
+				&b->super_md[pos / SUPER_PAGES];
+
+			cost->summaries++;
+			end = min(pos + SUPER_PAGES, n);
+			if (md->contig < min) {
+				/* only a run leaving through the right end */
+				if (!md->right || end == n) {
+					pos = end;
+					continue;
+				}
+				pos = end - md->right;
+				goto start;
+			}
+		}
+		if (!(pos & (RM_CHUNK_PAGES - 1))) {
+			const struct rm_chunk_md *md =
+				&b->chunk_md[pos >> RM_CHUNK_SHIFT];
+
+			cost->summaries++;
+			end = chunk_end(b, pos >> RM_CHUNK_SHIFT);
+			if (md->contig < min) {
+				if (!md->right || end == n) {
+					pos = end;
+					continue;
+				}
+				pos = end - md->right;
+				goto start;
+			}
+		}
+		end = chunk_end(b, pos >> RM_CHUNK_SHIFT);
+		z = rm_bitmap_next_zero(b->bitmap, end, pos);
+		count_words(cost, pos, z + 1 > end ? end : z + 1);
+		if (z == end) {
+			pos = end;
+			continue;
+		}
+		pos = z;
+start:
+		*e = run_end(b, pos, cost);
+		if (*e - pos >= min) {
+			*a = pos;
+			return true;
+		}
+		pos = *e;
+	}
+	return false;
+}
+
+/* Lowest and highest page of [a, e) where the area may start, if any. */
+static bool fit(const struct rm_block *b, u64 a, u64 e,
+		const struct rm_memarea_req *r, u64 *lo, u64 *hi)
+{
+	u64 base = b->base_pfn, m = r->align - 1, last;
+
+	*lo = a + ((r->offset - (base + a)) & m);
+	if (*lo + r->count > e || *lo + r->count < *lo)
+		return false;
+	last = e - r->count;
+	*hi = last - ((base + last - r->offset) & m);
+	return true;
+}
+
+/* Add the free blocks [a, e) splits into (largest aligned) to @nr. */
+static void decompose(u64 base, u64 a, u64 e, unsigned int max_order,
+		      s64 *nr, int sign)
+{
+	unsigned int o;
+	u64 p = base + a, end = base + e;
+
+	while (p < end) {
+		o = min_t(unsigned int, max_order, ilog2(end - p));
+		if (p)
+			o = min_t(unsigned int, o, __builtin_ctzll(p));
+		nr[o] += sign;
+		p += 1ULL << o;
+	}
+}
+
+static u64 unusable_sum(const s64 *nr, unsigned int max_order)
+{
+	u64 u[RM_MAX_ORDER_LIMIT + 1];
+	unsigned int o;
+	u64 sum = 0;
+
+	for (o = 0; o <= max_order; o++)
+		u[o] = nr[o] > 0 ? nr[o] : 0;
+	for (o = 0; o <= max_order; o++)
+		sum += rm_unusable_index(u, max_order + 1, o);
+	return sum;
+}
+
+/* Unusable index sum after placing the area at @p in free run [a, e). */
+static u64 frag_score(struct rm_zone *z, const s64 *nr_free, u64 a, u64 e,
+		      u64 p, u64 count)
+{
+	s64 nr[RM_MAX_ORDER_LIMIT + 1];
+	u64 base = z->blk->base_pfn;
+
+	memcpy(nr, nr_free, sizeof(nr));
+	decompose(base, a, e, z->max_order, nr, -1);
+	decompose(base, a, p, z->max_order, nr, 1);
+	decompose(base, p + count, e, z->max_order, nr, 1);
+	return unusable_sum(nr, z->max_order);
+}
+
+/* Find a place in @z (locked) per the policy; its block index, or U64_MAX. */
+static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
+		       struct cost *cost)
+{
+	struct rm_block *b = z->blk;
+	s64 nr_free[RM_MAX_ORDER_LIMIT + 1] = { 0 };
+	u64 pos = 0, a, e, lo, hi, best = U64_MAX, best_key = U64_MAX, key;
+	unsigned int o, mt;
+
+	refresh(b, cost);
+	if (r->policy == RM_POLICY_LEAST_FRAG)
+		for (o = 0; o <= z->max_order; o++)
+			for (mt = 0; mt < RM_MT_TYPES; mt++)
+				nr_free[o] += z->area[o].nr_free[mt];
+
+	while (next_run(b, pos, r->count, &a, &e, cost)) {
+		pos = e;
+		if (!fit(b, a, e, r, &lo, &hi))
+			continue;
+		switch (r->policy) {
+		case RM_POLICY_FIRST_FIT:
+			return lo;
+		case RM_POLICY_BEST_FIT:
+			if (e - a < best_key) {
+				best_key = e - a;
+				best = lo;
+			}
+			break;
+		default:
+			key = frag_score(z, nr_free, a, e, lo, r->count);
+			if (key < best_key) {
+				best_key = key;
+				best = lo;
+			}
+			key = frag_score(z, nr_free, a, e, hi, r->count);
+			if (key < best_key) {
+				best_key = key;
+				best = hi;
+			}
+		}
+	}
+	return best;
+}
+
+static unsigned int hist_bucket(u64 v)
+{
+	return v ? min_t(unsigned int, ilog2(v) + 1, RM_HIST_BUCKETS - 1) : 0;
+}
+
+/**
+ * rm_memarea_hist_add - count a value in a log2 histogram
+ * @h: RM_HIST_BUCKETS counters: bucket 0 holds 0, bucket i holds
+ *     [2^(i-1), 2^i), the last everything above
+ * @v: the value
+ */
+void rm_memarea_hist_add(u64 *h, u64 v)
+{
+	h[hist_bucket(v)]++;
+}
+
+/**
+ * rm_memarea_init - start memarea over a buddy allocator
+ * @ma: the memarea state
+ * @b: the buddy allocator, initialised
+ */
+void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b)
+{
+	memset(ma, 0, sizeof(*ma));
+	ma->b = b;
+	rm_spin_lock_init(&ma->lock);
+}
+
+/**
+ * rm_memarea_check - is the request well formed?
+ * @b: the buddy allocator (for the block sizes)
+ * @r: the request; align 0 is taken as 1
+ *
+ * Return: 0, or -EINVAL for count 0, count larger than every block, align
+ * not a power of two, offset >= align, an unknown policy or flag, or a
+ * count whose byte size overflows.
+ */
+int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r)
+{
+	u64 most = 0;
+	unsigned int i;
+
+	if (!r->align)
+		r->align = 1;
+	for (i = 0; i < b->nr_zones; i++)
+		most = max(most, b->zone[i].blk->nr_pages -
+				 b->zone[i].blk->meta_pages);
+	if (!r->count || r->count > most || r->count > (U64_MAX >> PAGE_SHIFT))
+		return -EINVAL;
+	if (r->align & (r->align - 1) || r->offset >= r->align)
+		return -EINVAL;
+	if (r->policy > RM_POLICY_LEAST_FRAG ||
+	    r->flags & ~(RM_ALLOC_MOVABLE | RM_ALLOC_STRICT_NODE |
+			 RM_ALLOC_ZERO))
+		return -EINVAL;
+	return 0;
+}
+
+static u64 try_zones(struct rm_memarea *ma, const struct rm_memarea_req *r,
+		     int nid, struct cost *cost, u64 *free_total)
+{
+	struct rm_buddy *b = ma->b;
+	bool strict = r->flags & RM_ALLOC_STRICT_NODE;
+	unsigned int i, n, zi;
+	unsigned long flags;
+	u8 far[RM_MAX_BLOCKS];
+	const u8 *zl;
+	u64 idx;
+
+	if (nid >= 0 && nid < RM_ZL_NODES) {
+		zl = b->zonelist[nid];
+		n = strict ? b->nr_local[nid] : b->nr_zones;
+	} else {
+		for (n = 0, zi = 0; zi < b->nr_zones; zi++)
+			if (!strict || b->zone[zi].blk->nid == nid)
+				far[n++] = zi;
+		zl = far;
+	}
+	*free_total = 0;
+	for (i = 0; i < n; i++) {
+		struct rm_zone *z = &b->zone[zl[i]];
+
+		rm_spin_lock_irqsave(&z->lock, flags);
+		*free_total += z->free_pages;
+		idx = zone_search(z, r, cost);
+		if (idx != U64_MAX &&
+		    rm_zone_carve(z, z->blk->base_pfn + idx, r->count,
+				  RM_PK_MEMAREA))
+			idx = U64_MAX;
+		rm_spin_unlock_irqrestore(&z->lock, flags);
+		if (idx != U64_MAX)
+			return z->blk->base_pfn + idx;
+	}
+	return RM_NO_PFN;
+}
+
+/**
+ * rm_memarea_alloc - allocate a contiguous area
+ * @ma: the memarea state
+ * @r: the request, checked by rm_memarea_check()
+ *
+ * Context: any context that may take a spinlock.
+ * Return: the first pfn, or RM_NO_PFN when no allowed block has a fitting
+ * free area even after the per-CPU caches were drained.
+ */
+u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r)
+{
+	struct cost cost = { 0, 0 };
+	int nid = r->nid == NUMA_NO_NODE ? rm_numa_node_id() : r->nid;
+	unsigned long flags;
+	u64 pfn, free_total;
+
+	pfn = try_zones(ma, r, nid, &cost, &free_total);
+	if (pfn == RM_NO_PFN) {
+		rm_buddy_drain(ma->b);
+		pfn = try_zones(ma, r, nid, &cost, &free_total);
+	}
+	if (pfn != RM_NO_PFN && (r->flags & RM_ALLOC_ZERO))
+		memset(rm_block_pfn_to_virt(rm_region_find(ma->b->rg, pfn),
+					    pfn), 0, r->count << PAGE_SHIFT);
+
+	rm_spin_lock_irqsave(&ma->lock, flags);
+	ma->st.requests++;
+	if (pfn != RM_NO_PFN) {
+		ma->st.successes++;
+		ma->st.pages += r->count;
+	} else {
+		ma->st.failures++;
+		if (free_total >= r->count)
+			ma->st.frag_failures++;
+	}
+	rm_memarea_hist_add(ma->st.words_hist, cost.words);
+	rm_memarea_hist_add(ma->st.summaries_hist, cost.summaries);
+	ma->st.words += cost.words;
+	ma->st.summaries += cost.summaries;
+	rm_spin_unlock_irqrestore(&ma->lock, flags);
+	return pfn;
+}
+
+/**
+ * rm_memarea_free - give an area back
+ * @ma: the memarea state
+ * @pfn: its first pfn
+ * @count: its page count, as allocated
+ *
+ * Anything that is not exactly an area from rm_memarea_alloc() warns once
+ * and changes nothing.
+ *
+ * Context: any context that may take a spinlock.
+ */
+void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count)
+{
+	struct rm_block *blk = rm_region_find(ma->b->rg, pfn);
+	u16 head = rm_ps_make(RM_PK_MEMAREA, 0, 0, true);
+	u16 tail = rm_ps_make(RM_PK_MEMAREA, 0, 0, false);
+	struct rm_zone *z;
+	unsigned long flags;
+	u64 i, idx;
+
+	if (WARN_ON_ONCE(!blk || !count ||
+			 pfn + count > blk->base_pfn + blk->nr_pages))
+		return;
+	idx = pfn - blk->base_pfn;
+	for (i = 0; i < count; i++)
+		if (WARN_ON_ONCE(blk->state[idx + i] != (i ? tail : head)))
+			return;
+	if (WARN_ON_ONCE(idx + count < blk->nr_pages &&
+			 blk->state[idx + count] == tail))
+		return;
+	z = &ma->b->zone[blk - ma->b->rg->block];
+	rm_spin_lock_irqsave(&z->lock, flags);
+	rm_zone_release(z, pfn, count);
+	rm_spin_unlock_irqrestore(&z->lock, flags);
+	rm_spin_lock_irqsave(&ma->lock, flags);
+	ma->st.frees++;
+	ma->st.pages -= count;
+	rm_spin_unlock_irqrestore(&ma->lock, flags);
+}
+
+/**
+ * rm_memarea_stats - a copy of the counters
+ * @ma: the memarea state
+ * @st: filled in
+ */
+void rm_memarea_stats(struct rm_memarea *ma, struct rm_memarea_stats *st)
+{
+	unsigned long flags;
+
+	rm_spin_lock_irqsave(&ma->lock, flags);
+	*st = ma->st;
+	rm_spin_unlock_irqrestore(&ma->lock, flags);
+}
+
+/**
+ * rm_memarea_add_latency - record how long an allocation took
+ * @ma: the memarea state
+ * @ns: nanoseconds, measured by the caller (the core has no clock)
+ */
+void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns)
+{
+	unsigned long flags;
+
+	rm_spin_lock_irqsave(&ma->lock, flags);
+	rm_memarea_hist_add(ma->st.latency_hist, ns);
+	rm_spin_unlock_irqrestore(&ma->lock, flags);
+}
