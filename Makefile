@@ -57,6 +57,20 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 		modules && \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
 
+# selftests/bench: resmem_bench.ko for one test kernel, W=1 and -Werror,
+# modpost against resmem's Module.symvers (from kmod-%), copied into
+# .build/<series>/modules/ where selftests/vm/run picks up test modules.
+bench-kmod-%:
+	@test -f $(BUILD)/$*/mod/Module.symvers || $(MAKE) -s kmod-$*
+	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	mkdir -p $(BUILD)/$*/bench $(BUILD)/$*/modules && \
+	cp -a $(TOP)/selftests/bench/Kbuild \
+		$(TOP)/selftests/bench/resmem_bench.c $(TOP)/include \
+		$(BUILD)/$*/bench/ && \
+	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
+		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
+	cp $(BUILD)/$*/bench/resmem_bench.ko $(BUILD)/$*/modules/
+
 $(KSFT)/kselftest_harness.h:
 	@test -r /usr/src/linux-source-6.1.tar.xz || { \
 		echo "need /usr/src/linux-source-6.1.tar.xz: apt-get install linux-source-6.1 (or make deps)"; \
@@ -85,6 +99,7 @@ vm-artifacts: $(VM_BINS) $(VM_TESTS)
 	@case "$(KSERIES)" in 6.1|6.12) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
 	@$(MAKE) -s kmod-$(KSERIES)
+	@$(MAKE) -s bench-kmod-$(KSERIES)
 
 unit: $(KSFT)/kselftest_harness.h
 	@$(MAKE) -s -C $(TOP)/selftests/unit run TOP=$(TOP)
@@ -98,6 +113,10 @@ check:
 run:
 	@$(TOP)/selftests/vm/run -- /resmem/selftests/demo.sh
 
+# Not part of check: benchmarks measure, they do not pass or fail.
+bench:
+	@$(TOP)/selftests/bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD) $(TOP)/resmemctl $(TOP)/Module.symvers \
 		$(TOP)/modules.order $(TOP)/resmem.ko $(TOP)/resmem.mod*
@@ -110,9 +129,10 @@ help:
 	@echo "                 kselftests in the VM on both test kernels, DKMS"
 	@echo "make run         boot the test VM, load resmem, show what it offers"
 	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
+	@echo "make bench       callgrind and VM benchmarks of the buddy (BENCH_ARGS=--help)"
 	@echo "make deps        install the Debian packages the tests need"
 	@echo "make vm-artifacts KSERIES=6.1|6.12   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
-.PHONY: all module vm-artifacts unit deps check run clean help
+.PHONY: all module vm-artifacts unit deps check run bench clean help

@@ -106,7 +106,7 @@ TEST_F(ma, odd_sizes_mapped)
 	unsigned int i;
 	__u64 *p, w;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		ASSERT_EQ(0, area(self->fd, sizes[i], 0, 0, 0,
 				  RESMEM_ALLOC_STRICT_NODE, 0, &a))
 			TH_LOG("%llu pages", (unsigned long long)sizes[i]);
@@ -140,7 +140,7 @@ TEST_F(ma, alignment_and_offset)
 	struct resmem_query q;
 	unsigned int i, ps = getpagesize();
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		ASSERT_EQ(0, area(self->fd, cases[i][0], cases[i][1],
 				  cases[i][2], -1, 0, 0, &a));
 		ASSERT_EQ(0, query(self->fd, a.handle, &q));

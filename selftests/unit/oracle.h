@@ -129,8 +129,8 @@ static void check_summaries(struct __test_metadata *_metadata)
 			runs_of(blk, c * RM_CHUNK_PAGES,
 				min((c + 1) * RM_CHUNK_PAGES, blk->nr_pages),
 				&l, &r, &m);
-			ASSERT_EQ(l, blk->chunk_md[c].left) TH_LOG("chunk %llu",
-				(unsigned long long)c);
+			ASSERT_EQ(l, blk->chunk_md[c].left)
+				TH_LOG("chunk %llu", (unsigned long long)c);
 			ASSERT_EQ(r, blk->chunk_md[c].right);
 			ASSERT_EQ(m, blk->chunk_md[c].contig);
 		}
@@ -218,8 +218,11 @@ static void check(struct __test_metadata *_metadata)
 					for (n = h->next; n != h; n = n->next) {
 						u64 pfn = lpfn(zi, n);
 
+						u16 st = blk->state[pfn -
+								    blk->base_pfn];
+
 						mark_block(_metadata, zi, pfn, o, S_PCP);
-						ASSERT_EQ(RM_PK_PCP, rm_ps_kind(blk->state[pfn - blk->base_pfn]));
+						ASSERT_EQ(RM_PK_PCP, rm_ps_kind(st));
 						cached += 1ULL << o;
 					}
 				}
