@@ -463,7 +463,20 @@ struct rm_memarea {
 	struct rm_memarea_stats st;
 };
 
+/**
+ * struct rm_memarea_cost - what one search read
+ * @words:	bitmap words
+ * @summaries:	chunk and super chunk summaries
+ */
+struct rm_memarea_cost {
+	u64 words;
+	u64 summaries;
+};
+
 void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b);
+u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
+		      const s64 *nr_free, const struct rm_memarea_req *r,
+		      struct rm_memarea_cost *cost);
 int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r);
 u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r);
 void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count);

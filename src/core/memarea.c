@@ -52,13 +52,8 @@
 
 #define SUPER_PAGES	(RM_CHUNK_PAGES << RM_SUPER_SHIFT)
 
-struct cost {
-	u64 words;
-	u64 summaries;
-};
-
 /* Bitmap words [start, end) are read: count them. */
-static void count_words(struct cost *c, u64 start, u64 end)
+static void count_words(struct rm_memarea_cost *c, u64 start, u64 end)
 {
 	if (end > start)
 		c->words += (end - 1) / BITS_PER_LONG - start / BITS_PER_LONG +
@@ -70,7 +65,8 @@ static u64 chunk_end(const struct rm_block *b, u64 c)
 	return min((c + 1) << RM_CHUNK_SHIFT, b->nr_pages);
 }
 
-static void chunk_summary(struct rm_block *b, u64 c, struct cost *cost)
+static void chunk_summary(struct rm_block *b, u64 c,
+			  struct rm_memarea_cost *cost)
 {
 	u64 start = c << RM_CHUNK_SHIFT, end = chunk_end(b, c), p = start;
 	struct rm_chunk_md *md = &b->chunk_md[c];
@@ -89,7 +85,8 @@ static void chunk_summary(struct rm_block *b, u64 c, struct cost *cost)
 	count_words(cost, start, end);
 }
 
-static void super_summary(struct rm_block *b, u64 s, struct cost *cost)
+static void super_summary(struct rm_block *b, u64 s,
+			  struct rm_memarea_cost *cost)
 {
 	u64 first = s << RM_SUPER_SHIFT;
 	u64 last = min(first + RM_SUPER_CHUNKS, b->nr_chunks);
@@ -120,7 +117,7 @@ static void super_summary(struct rm_block *b, u64 s, struct cost *cost)
 }
 
 /* Recompute every stale summary of @b. */
-static void refresh(struct rm_block *b, struct cost *cost)
+static void refresh(struct rm_block *b, struct rm_memarea_cost *cost)
 {
 	u64 s, c, last;
 
@@ -141,7 +138,8 @@ static void refresh(struct rm_block *b, struct cost *cost)
 }
 
 /* End of the free run that starts at free page @p. */
-static u64 run_end(const struct rm_block *b, u64 p, struct cost *cost)
+static u64 run_end(const struct rm_block *b, u64 p,
+		   struct rm_memarea_cost *cost)
 {
 	u64 n = b->nr_pages, e, ce;
 
@@ -180,7 +178,7 @@ static u64 run_end(const struct rm_block *b, u64 p, struct cost *cost)
  * at or after @pos, where no free run crosses @pos from the left.
  */
 static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 *a,
-		     u64 *e, struct cost *cost)
+		     u64 *e, struct rm_memarea_cost *cost)
 {
 	u64 n = b->nr_pages, end, z;
 
@@ -279,34 +277,41 @@ static u64 unusable_sum(const s64 *nr, unsigned int max_order)
 }
 
 /* Unusable index sum after placing the area at @p in free run [a, e). */
-static u64 frag_score(struct rm_zone *z, const s64 *nr_free, u64 a, u64 e,
-		      u64 p, u64 count)
+static u64 frag_score(const struct rm_block *b, unsigned int max_order,
+		      const s64 *nr_free, u64 a, u64 e, u64 p, u64 count)
 {
 	s64 nr[RM_MAX_ORDER_LIMIT + 1];
-	u64 base = z->blk->base_pfn;
 
 	memcpy(nr, nr_free, sizeof(nr));
-	decompose(base, a, e, z->max_order, nr, -1);
-	decompose(base, a, p, z->max_order, nr, 1);
-	decompose(base, p + count, e, z->max_order, nr, 1);
-	return unusable_sum(nr, z->max_order);
+	decompose(b->base_pfn, a, e, max_order, nr, -1);
+	decompose(b->base_pfn, a, p, max_order, nr, 1);
+	decompose(b->base_pfn, p + count, e, max_order, nr, 1);
+	return unusable_sum(nr, max_order);
 }
 
-/* Find a place in @z (locked) per the policy; its block index, or U64_MAX. */
-static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
-		       struct cost *cost)
+/**
+ * rm_memarea_search - where in a block an area would go
+ * @b: the block; its zone locked, or otherwise unchanging
+ * @max_order: the zone's max_order (for RM_POLICY_LEAST_FRAG)
+ * @nr_free: the zone's free blocks per order, RM_MAX_ORDER_LIMIT + 1 of
+ *	     them (read for RM_POLICY_LEAST_FRAG only; may be NULL otherwise)
+ * @r: the request, checked
+ * @cost: bitmap words and summaries read are added here
+ *
+ * Refreshes stale summaries, then searches per @r->policy.  Changes
+ * nothing else: rm_memarea_alloc() carves what this finds; benchmarks and
+ * tests call it alone.
+ *
+ * Return: the block-relative index of the first page, or U64_MAX when no
+ * fitting area exists.
+ */
+u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
+		      const s64 *nr_free, const struct rm_memarea_req *r,
+		      struct rm_memarea_cost *cost)
 {
-	struct rm_block *b = z->blk;
-	s64 nr_free[RM_MAX_ORDER_LIMIT + 1] = { 0 };
 	u64 pos = 0, a, e, lo, hi, best = U64_MAX, best_key = U64_MAX, key;
-	unsigned int o, mt;
 
 	refresh(b, cost);
-	if (r->policy == RM_POLICY_LEAST_FRAG)
-		for (o = 0; o <= z->max_order; o++)
-			for (mt = 0; mt < RM_MT_TYPES; mt++)
-				nr_free[o] += z->area[o].nr_free[mt];
-
 	while (next_run(b, pos, r->count, &a, &e, cost)) {
 		pos = e;
 		if (!fit(b, a, e, r, &lo, &hi))
@@ -321,12 +326,14 @@ static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
 			}
 			break;
 		default:
-			key = frag_score(z, nr_free, a, e, lo, r->count);
+			key = frag_score(b, max_order, nr_free, a, e, lo,
+					 r->count);
 			if (key < best_key) {
 				best_key = key;
 				best = lo;
 			}
-			key = frag_score(z, nr_free, a, e, hi, r->count);
+			key = frag_score(b, max_order, nr_free, a, e, hi,
+					 r->count);
 			if (key < best_key) {
 				best_key = key;
 				best = hi;
@@ -334,6 +341,20 @@ static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
 		}
 	}
 	return best;
+}
+
+/* rm_memarea_search() in a locked zone. */
+static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
+		       struct rm_memarea_cost *cost)
+{
+	s64 nr_free[RM_MAX_ORDER_LIMIT + 1] = { 0 };
+	unsigned int o, mt;
+
+	if (r->policy == RM_POLICY_LEAST_FRAG)
+		for (o = 0; o <= z->max_order; o++)
+			for (mt = 0; mt < RM_MT_TYPES; mt++)
+				nr_free[o] += z->area[o].nr_free[mt];
+	return rm_memarea_search(z->blk, z->max_order, nr_free, r, cost);
 }
 
 static unsigned int hist_bucket(u64 v)
@@ -395,7 +416,7 @@ int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r)
 }
 
 static u64 try_zones(struct rm_memarea *ma, const struct rm_memarea_req *r,
-		     int nid, struct cost *cost, u64 *free_total)
+		     int nid, struct rm_memarea_cost *cost, u64 *free_total)
 {
 	struct rm_buddy *b = ma->b;
 	bool strict = r->flags & RM_ALLOC_STRICT_NODE;
@@ -443,7 +464,7 @@ static u64 try_zones(struct rm_memarea *ma, const struct rm_memarea_req *r,
  */
 u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r)
 {
-	struct cost cost = { 0, 0 };
+	struct rm_memarea_cost cost = { 0, 0 };
 	int nid = r->nid == NUMA_NO_NODE ? rm_numa_node_id() : r->nid;
 	unsigned long flags;
 	u64 pfn, free_total;
