@@ -12,6 +12,7 @@
  *	owner: the open file that made it; only that file may free, query
  *	       or map it (a forked child shares the file, and so the handle)
  *	pfn, nr_pages, order, node, kind, flags: what was allocated
+ *	priv: the kind's own data (vcompound: its pieces)
  *
  * Handles live in one xarray for the whole device, allocated cyclically so
  * a freed handle is not reused soon, and never 0.  The mmap offset of a
@@ -82,6 +83,7 @@ struct resmem_ualloc {
 	int nid;
 	u64 pfn;
 	u64 nr_pages;
+	void *priv;
 	struct rcu_head rcu;
 };
 
@@ -119,13 +121,16 @@ static u64 ualloc_offset(const struct resmem_ualloc *ua)
 
 /*
  * Each kind checks its own fields, allocates and frees.  alloc() sets
- * ua->pfn and ua->nr_pages, or returns an error having changed nothing.
+ * ua->pfn and ua->nr_pages (and ua->priv if it needs it), or returns an
+ * error having changed nothing.  pfn_of() gives the pfn of page @idx of the
+ * allocation; NULL means the allocation is one contiguous run from ua->pfn.
  */
 struct resmem_kind {
 	int (*check)(const struct resmem_alloc *a);
 	int (*alloc)(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 		     int nid, unsigned int rmflags);
 	void (*free)(struct resmem_ualloc *ua);
+	u64 (*pfn_of)(struct resmem_ualloc *ua, u64 idx);
 };
 
 static int buddy_check(const struct resmem_alloc *a)
@@ -194,8 +199,10 @@ static void memarea_free(struct resmem_ualloc *ua)
 }
 
 static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
-	[RESMEM_KIND_BUDDY] = { buddy_check, buddy_alloc, buddy_free },
-	[RESMEM_KIND_MEMAREA] = { memarea_check, memarea_alloc, memarea_free },
+	[RESMEM_KIND_BUDDY] = { buddy_check, buddy_alloc, buddy_free, NULL },
+	[RESMEM_KIND_MEMAREA] = {
+		memarea_check, memarea_alloc, memarea_free, NULL,
+	},
 };
 
 /* Unpublished already: tear down mappings, give the pages back. */
@@ -403,6 +410,14 @@ int resmem_ioc_query(struct file *file, void *arg)
 	return 0;
 }
 
+/* The pfn of page @idx of an allocation, whatever its kind. */
+static u64 ualloc_pfn(struct resmem_ualloc *ua, u64 idx)
+{
+	const struct resmem_kind *k = &kinds[ua->kind];
+
+	return k->pfn_of ? k->pfn_of(ua, idx) : ua->pfn + idx;
+}
+
 static vm_fault_t resmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -424,8 +439,8 @@ static vm_fault_t resmem_fault(struct vm_fault *vmf)
 		if (addr >= vma->vm_end)
 			break;
 		if (!i)
-			ret = vmf_insert_pfn(vma, addr, ua->pfn + idx);
-		else if (vmf_insert_pfn(vma, addr, ua->pfn + idx + i) !=
+			ret = vmf_insert_pfn(vma, addr, ualloc_pfn(ua, idx));
+		else if (vmf_insert_pfn(vma, addr, ualloc_pfn(ua, idx + i)) !=
 			 VM_FAULT_NOPAGE)
 			break;
 	}
