@@ -25,7 +25,10 @@ endif
 CC	?= cc
 UCFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(TOP)/include
 UAPI	:= $(TOP)/include/uapi/resmem.h
-CTL_SRC	:= $(TOP)/selftests/resmemctl/resmemctl.c
+CTL_DIR	:= $(TOP)/selftests/resmemctl
+CTL_SRC	:= $(filter-out $(CTL_DIR)/test_%.c,$(wildcard $(CTL_DIR)/*.c))
+CTL_HDR	:= $(wildcard $(CTL_DIR)/*.h)
+CTL_LIBS := -lpng -lz -lm
 KSRC	:= Kbuild $(shell cd $(TOP) && find src include debugfs -name '*.[ch]')
 
 # Userspace pieces that go into the VM: static, as the initramfs has no libc.
@@ -41,8 +44,8 @@ all: module resmemctl
 module:
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
-resmemctl: $(CTL_SRC) $(UAPI)
-	$(CC) $(UCFLAGS) -o $@ $(CTL_SRC)
+resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
+	$(CC) $(UCFLAGS) -o $@ $(CTL_SRC) $(CTL_LIBS)
 
 # resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
 # each built in its own copy of the tree so both kernels' objects coexist.
@@ -80,9 +83,9 @@ $(KSFT)/kselftest_harness.h:
 		--strip-components=4 --wildcards \
 		'linux-source-6.1/tools/testing/selftests/kselftest*.h'
 
-$(VM_USER)/bin/resmemctl: $(CTL_SRC) $(UAPI)
+$(VM_USER)/bin/resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -static -o $@ $(CTL_SRC)
+	$(CC) $(UCFLAGS) -static -o $@ $(CTL_SRC) $(CTL_LIBS)
 
 $(VM_USER)/selftests/%: $(TOP)/selftests/kselftest/%.c $(UAPI) \
 		$(KSFT)/kselftest_harness.h

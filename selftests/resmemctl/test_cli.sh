@@ -1,0 +1,162 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2016 # $N of scripts is single-quoted on purpose
+#
+# resmemctl's command line on the host, without a resmem device: usage and
+# exit statuses, fragmap and stats on the samples in testdata/, scripts
+# (line numbers, '-', quoting) and the kernel's errors as a non-resmem
+# device (/dev/null) gives them.  TAP.  RESMEMCTL names the binary
+# (default: the one "make resmemctl" builds).
+
+dir=$(cd "$(dirname "$0")" && pwd)
+ctl=${RESMEMCTL:-$dir/../../resmemctl}
+data=$dir/testdata
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/resmemctl-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+notok() {
+	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"
+	sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null | head -n 20
+}
+# t NAME WANT_STATUS COMMAND...: run, keep stdout/stderr in $tmp/out, err
+run() { "$@" > "$tmp/out" 2> "$tmp/err"; echo $? > "$tmp/rc"; }
+rc() { cat "$tmp/rc"; }
+has() { grep -q -- "$2" "$tmp/$1"; }
+
+echo "TAP version 13"
+echo "1..24"
+
+run "$ctl" --help
+if [ "$(rc)" -eq 0 ] && has out '^usage: resmemctl' && has out 'fragmap'; then
+	ok "--help"; else notok "--help"; fi
+
+run "$ctl" frobnicate
+if [ "$(rc)" -eq 2 ] && has err "unknown command 'frobnicate'"; then
+	ok "unknown command exits 2"; else notok "unknown command exits 2"; fi
+
+run "$ctl" alloc
+if [ "$(rc)" -eq 2 ] && has err 'order N is required'; then
+	ok "alloc without --order exits 2"; else notok "alloc without --order exits 2"; fi
+
+run "$ctl" alloc --order 1 --kind slab
+if [ "$(rc)" -eq 2 ] && has err "unknown --kind 'slab'"; then
+	ok "alloc --kind checked"; else notok "alloc --kind checked"; fi
+
+run "$ctl" alloc --order x
+if [ "$(rc)" -eq 2 ] && has err "'x' is not a number"; then
+	ok "bad number exits 2"; else notok "bad number exits 2"; fi
+
+run "$ctl" --device /dev/null alloc --order 0
+if [ "$(rc)" -eq 1 ] && has err 'RESMEM_IOC_ALLOC: .*(ENOTTY)'; then
+	ok "kernel errno named (ENOTTY)"; else notok "kernel errno named (ENOTTY)"; fi
+
+run "$ctl" --device /dev/nonexistent free 1
+if [ "$(rc)" -eq 1 ] && has err 'is the resmem module loaded'; then
+	ok "missing device explained"; else notok "missing device explained"; fi
+
+run "$ctl" free '$1'
+if [ "$(rc)" -eq 2 ] && has err 'work only inside a script'; then
+	ok "\$N outside a script exits 2"; else notok "\$N outside a script exits 2"; fi
+
+run "$ctl" write 1 0
+if [ "$(rc)" -eq 2 ] && has err "works only inside a script"; then
+	ok "write outside a script exits 2"; else notok "write outside a script exits 2"; fi
+
+run "$ctl" fragmap --input "$data/fragmap.txt" --color=never
+if [ "$(rc)" -eq 0 ] && has out '^block 0 range 0 node 0 \[mem 0x0000000020000000-0x000000003fffffff\] 131072 pages$' &&
+   has out '^0x0000000020000000 MM3\.\.\.' &&
+   has out '^block 0: 131072 pages, free 91446 (69.8%), used 39626, largest free run 800 chars (100.0 MiB)$' &&
+   has out '^block 1: 16368 pages, free 12995 ' && ! has out "$(printf '\033')"; then
+	ok "fragmap text"; else notok "fragmap text"; fi
+
+run "$ctl" fragmap --input "$data/fragmap.txt" --color=always
+if [ "$(rc)" -eq 0 ] && has out "$(printf '\033')\[38;5;135mM"; then
+	ok "fragmap --color=always"; else notok "fragmap --color=always"; fi
+
+run "$ctl" fragmap --input "$data/fragmap.txt" --json
+if [ "$(rc)" -eq 0 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] &&
+   has out '^{"scale_pages":32,"chars_per_line":64,"page_size":4096,"blocks":\[{"block":0,"range":0,"node":0,"base":536870912,"pages":131072,' &&
+   has out '"map":"MM3\.\.\.' && has out '{"block":1,"range":1,"node":1,"base":1610612736,"pages":16368,'; then
+	ok "fragmap --json"; else notok "fragmap --json"; fi
+
+run "$ctl" fragmap --input "$data/fragmap.txt" --png "$tmp/map.png" --scale 3
+sig=$(head -c 8 "$tmp/map.png" 2> /dev/null | od -An -tx1 | tr -d ' \n')
+if [ "$(rc)" -eq 0 ] && [ "$sig" = 89504e470d0a1a0a ] &&
+   has out "^wrote $tmp/map.png: 256x[0-9]* pixels$"; then
+	ok "fragmap --png"; else notok "fragmap --png (signature $sig)"; fi
+
+sed '7s/^0x0000000020000000 MM3/0x0000000020000000 MMz/' "$data/fragmap.txt" > "$tmp/bad.txt"
+run "$ctl" fragmap --input "$tmp/bad.txt"
+if [ "$(rc)" -eq 1 ] && has err "bad.txt:7: column 22: unknown map char 'z'"; then
+	ok "malformed fragmap names line and column"; else notok "malformed fragmap names line and column"; fi
+
+run "$ctl" fragmap --input "$tmp/none.txt"
+if [ "$(rc)" -eq 1 ] && has err 'none.txt: No such file'; then
+	ok "missing --input"; else notok "missing --input"; fi
+
+run "$ctl" fragmap --png "$tmp/x.png" --scale 0 --input "$data/fragmap.txt"
+if [ "$(rc)" -eq 2 ] && [ ! -e "$tmp/x.png" ]; then
+	ok "--scale 0 exits 2"; else notok "--scale 0 exits 2"; fi
+
+run "$ctl" stats --dir "$data" --json
+if [ "$(rc)" -eq 0 ] &&
+   has out '^{"stats":{"allocations":12,"frees":5,"failed_allocations":0,"splits":30,"merges":17},"buddyinfo":\[{"node":0,"zone":"range0","free":\[5,3,0,1,2,0,0,1,0,2,124\],"free_pages":128179},{"node":1,"zone":"range1","free":\[1,0,0,0,0,0,0,0,0,1,15\],"free_pages":15873}\]}$'; then
+	ok "stats --json"; else notok "stats --json"; fi
+
+run "$ctl" stats --dir "$tmp"
+if [ "$(rc)" -eq 1 ] && has err "$tmp/stats does not exist"; then
+	ok "stats without the files"; else notok "stats without the files"; fi
+
+cat > "$tmp/s1" << EOF
+# comment, then a blank line
+
+echo 'one  two' three   # comment
+sleep 0.01
+fragmap --input $data/fragmap.txt --json
+-free 7
+echo after
+free 8
+echo not reached
+EOF
+run "$ctl" --device /dev/null script "$tmp/s1"
+if [ "$(rc)" -eq 1 ] && has out '^one  two three$' && has out '^after$' &&
+   ! has out 'not reached' &&
+   has err "s1:6: failed (exit 1), ignored ('-')" &&
+   has err "s1:8: 'free 8' failed (exit 1); stopping" &&
+   has err 'RESMEM_IOC_FREE of handle 8: .*(ENOTTY)'; then
+	ok "script: line numbers, '-' ignores"; else notok "script: line numbers, '-' ignores"; fi
+
+run "$ctl" --device /dev/null script --json "$tmp/s1"
+if [ "$(rc)" -eq 1 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] &&
+   has out '^{"script":".*s1","steps":\[{"line":3,"command":"echo","status":0,"ignored":false,"result":{"echo":"one  two three"}},{"line":4,"command":"sleep","status":0,"ignored":false,"result":{"slept":0.01}},{"line":5,"command":"fragmap","status":0,"ignored":false,"result":{"scale_pages":32,' &&
+   has out '{"line":6,"command":"free","status":1,"ignored":true,"result":null}' &&
+   has out '{"line":8,"command":"free","status":1,"ignored":false,"result":null}\],"lines":8,"status":1,"failed_line":8,"allocations":0}$'; then
+	ok "script --json"; else notok "script --json"; fi
+
+printf 'echo a\nfree $2\n' | "$ctl" script - > "$tmp/out" 2> "$tmp/err"
+echo $? > "$tmp/rc"
+if [ "$(rc)" -eq 1 ] && has err 'free: \$2: the script has made 0 successful allocations so far' &&
+   has err 'stdin:2:'; then
+	ok "script: unknown \$N"; else notok "script: unknown \$N"; fi
+
+printf 'echo "open\n' | "$ctl" script > "$tmp/out" 2> "$tmp/err"
+echo $? > "$tmp/rc"
+if [ "$(rc)" -eq 1 ] && has err 'stdin:1: unterminated "..." quote'; then
+	ok "script: quoting error"; else notok "script: quoting error"; fi
+
+printf 'script x\n' | "$ctl" script > "$tmp/out" 2> "$tmp/err"
+echo $? > "$tmp/rc"
+if [ "$(rc)" -eq 1 ] && has err "'script' cannot run inside a script"; then
+	ok "script: no nesting"; else notok "script: no nesting"; fi
+
+printf 'echo hi\nhelp\n' | "$ctl" shell > "$tmp/out" 2> "$tmp/err"
+echo $? > "$tmp/rc"
+if [ "$(rc)" -eq 0 ] && has out '^hi$' && has out '^  write ' &&
+   ! has err 'resmem> '; then
+	ok "shell without a terminal: no prompt"; else notok "shell without a terminal: no prompt"; fi
+
+echo "# Totals: pass:$((n - fails)) fail:$fails"
+[ $fails -eq 0 ]
