@@ -37,7 +37,8 @@ VM_BINS	:= $(VM_USER)/bin/resmemctl
 VM_TESTS := $(patsubst $(TOP)/selftests/kselftest/%.c,$(VM_USER)/selftests/%, \
 	    $(wildcard $(TOP)/selftests/kselftest/*.c)) \
 	    $(patsubst $(TOP)/selftests/kselftest/%,$(VM_USER)/selftests/%, \
-	    $(wildcard $(TOP)/selftests/kselftest/*.sh))
+	    $(wildcard $(TOP)/selftests/kselftest/*.sh \
+			$(TOP)/selftests/kselftest/*.rms))
 
 all: module resmemctl
 
@@ -97,6 +98,10 @@ $(VM_USER)/selftests/%.sh: $(TOP)/selftests/kselftest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
+$(VM_USER)/selftests/%.rms: $(TOP)/selftests/kselftest/%.rms
+	@mkdir -p $(dir $@)
+	install -m 0644 $< $@
+
 # What selftests/vm/run puts into the VM for KSERIES.
 vm-artifacts: $(VM_BINS) $(VM_TESTS)
 	@case "$(KSERIES)" in 6.1|6.12) ;; *) \
@@ -114,7 +119,8 @@ check:
 	@$(TOP)/selftests/check
 
 run:
-	@$(TOP)/selftests/vm/run -- /resmem/selftests/demo.sh
+	@$(TOP)/selftests/vm/run --out $(BUILD)/run -- /resmem/selftests/demo.sh
+	@echo "make run: the fragmentation map as a picture: $(BUILD)/run/fragmap.png"
 
 # Not part of check: benchmarks measure, they do not pass or fail.
 bench:

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make run" shows: resmem loaded on the reserved ranges, as resmemctl
-# and debugfs see it.  Runs in the test VM with the module loaded.
+# and debugfs see it, then a fragmenting workload (demo.rms) with the
+# buddy's view, the fragmentation map (in the terminal, and as a PNG that
+# make run copies out of the VM) and memarea at work.  Runs in the test VM
+# with the module loaded.
 
 step() { printf '\n$ %s\n' "$*"; sh -c "$*"; }
 
@@ -10,7 +13,9 @@ step "cat /proc/cmdline"
 step "grep -i -e reserved -e resmem /proc/iomem"
 step "dmesg | grep 'resmem: '"
 step "resmemctl info"
-step "resmemctl info --json"
 step "ls /sys/kernel/debug/resmem/"
 step "cat /sys/kernel/debug/resmem/info"
-step "cat /sys/module/resmem/parameters/ranges"
+step "resmemctl script --verbose /resmem/selftests/demo.rms"
+step "cat /sys/kernel/debug/resmem/buddyinfo"
+step "cat /sys/kernel/debug/resmem/memarea/stats"
+step "resmemctl stats"
