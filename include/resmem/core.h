@@ -165,6 +165,7 @@ struct rm_super_md {
  * @super_md:	bitmap summary per super chunk
  * @chunk_dirty: one bit per chunk whose summary is stale
  * @super_dirty: one bit per super chunk whose summary is stale
+ * @special_pb:	pageblocks of type CMA or ISOLATE, which memarea avoids
  * @meta_pages:	pages at the start of the block holding these arrays
  * @free_pages:	pages whose bit is clear
  */
@@ -183,6 +184,7 @@ struct rm_block {
 	struct rm_super_md *super_md;
 	unsigned long *chunk_dirty;
 	unsigned long *super_dirty;
+	u64 special_pb;
 	u64 meta_pages;
 	u64 free_pages;
 };
@@ -391,6 +393,7 @@ struct rm_zone_counts {
 void rm_zone_snapshot(struct rm_zone *z, struct rm_zone_counts *c);
 int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind);
 void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr);
+void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt);
 
 /* --- memarea.c: contiguous areas of any page count --- */
 
@@ -483,6 +486,77 @@ void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count);
 void rm_memarea_stats(struct rm_memarea *ma, struct rm_memarea_stats *st);
 void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns);
 void rm_memarea_hist_add(u64 *h, u64 v);
+
+/* --- cma.c: regions lent to movable allocations --- */
+
+#define RM_CMA_NAME_LEN		16
+/* Positions one allocation tries before it gives up, as cma_alloc() does. */
+#define RM_CMA_MAX_TRIES	8
+
+/**
+ * struct rm_cma_stats - a region's counters since it was made
+ * @attempts:	rm_cma_alloc() calls with good arguments
+ * @successes:	buffers handed out
+ * @failures:	calls that found no position
+ * @migrated:	movable blocks moved out of the way
+ * @migrate_failures: positions given up because a block would not move
+ * @retries:	positions tried after the first
+ * @used:	pages handed out now
+ */
+struct rm_cma_stats {
+	u64 attempts;
+	u64 successes;
+	u64 failures;
+	u64 migrated;
+	u64 migrate_failures;
+	u64 retries;
+	u64 used;
+};
+
+/**
+ * struct rm_cma - a CMA region (see src/core/cma.c)
+ * @name:	its name
+ * @b:		the buddy allocator
+ * @z:		the zone it lies in
+ * @base_pfn:	first pfn, pageblock aligned
+ * @count:	pages, whole pageblocks
+ * @bitmap:	one bit per page handed out by rm_cma_alloc()
+ * @lock:	protects @bitmap and @st
+ * @st:		counters
+ */
+struct rm_cma {
+	char name[RM_CMA_NAME_LEN];
+	struct rm_buddy *b;
+	struct rm_zone *z;
+	u64 base_pfn;
+	u64 count;
+	unsigned long *bitmap;
+	rm_spinlock_t lock;
+	struct rm_cma_stats st;
+};
+
+/**
+ * struct rm_cma_usage - a region's pages by use
+ * @used:	handed out as buffers
+ * @lent:	held by movable allocations
+ * @free:	free
+ * @maxchunk:	longest run of pages not handed out
+ */
+struct rm_cma_usage {
+	u64 used;
+	u64 lent;
+	u64 free;
+	u64 maxchunk;
+};
+
+int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
+		u64 base_pfn, u64 count);
+int rm_cma_destroy(struct rm_cma *c);
+u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
+		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
+		 void *arg, int *err);
+int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count);
+void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
 
 /* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
 

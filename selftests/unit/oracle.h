@@ -13,18 +13,23 @@
 
 #define NBLK 3
 
-/* A live allocation: a buddy block, or a memarea area when count != 0. */
+/*
+ * A live allocation: a buddy block, or a memarea area when count != 0.
+ * kind is the rm_page_kind of a buddy block; 0 means RM_PK_BUDDY.
+ */
 struct alloc {
 	u64 pfn;
 	unsigned int order;
 	int nid;
 	unsigned int flags;
 	u64 count;
+	unsigned int kind;
 };
 
 static struct rm_region rg;
 static struct rm_buddy b;
 static struct rm_memarea ma;
+static struct rm_cma *oracle_cma;	/* a CMA region's buffers, if set */
 static void *mem[NBLK];
 static u8 *seen[NBLK];
 static struct alloc *live;
@@ -149,6 +154,51 @@ static void check_summaries(struct __test_metadata *_metadata)
 	}
 }
 
+/* A free block on list @mt: special pageblocks only on their own list. */
+static bool typed_right(struct rm_block *blk, u64 pfn, unsigned int o,
+			unsigned int mt)
+{
+	unsigned int t;
+	u64 q;
+
+	for (q = pfn; q < pfn + (1ULL << o); q += RM_PAGEBLOCK_NR) {
+		t = blk->pb_mt[rm_block_pb(blk, q)];
+		if ((t >= RM_MT_CMA || mt >= RM_MT_CMA) && t != mt)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Free blocks in CMA or isolated pageblocks sit on that type's list and
+ * never share a free block with another type; special_pb counts them.
+ */
+static void check_special(struct __test_metadata *_metadata)
+{
+	unsigned int zi, o, mt;
+
+	for (zi = 0; zi < NBLK; zi++) {
+		struct rm_block *blk = &rg.block[zi];
+		u64 p, n = 0;
+
+		for (p = rm_block_pb(blk, blk->base_pfn);
+		     p <= rm_block_pb(blk, blk->base_pfn + blk->nr_pages - 1);
+		     p++)
+			n += blk->pb_mt[p] >= RM_MT_CMA;
+		ASSERT_EQ(n, blk->special_pb);
+		for (o = 0; o <= b.zone[zi].max_order; o++) {
+			for (mt = 0; mt < RM_MT_TYPES; mt++) {
+				struct rm_list *h = &b.zone[zi].area[o].list[mt];
+				struct rm_list *l;
+
+				for (l = h->next; l != h; l = l->next)
+					ASSERT_TRUE(typed_right(blk, lpfn(zi, l),
+								o, mt));
+			}
+		}
+	}
+}
+
 static void check(struct __test_metadata *_metadata)
 {
 	unsigned int zi, o, mt, i, cpu;
@@ -158,6 +208,7 @@ static void check(struct __test_metadata *_metadata)
 	for (i = 0; i < nlive; i++) {
 		struct rm_block *blk = rm_region_find(&rg, live[i].pfn);
 		u64 p, n = 1ULL << live[i].order;
+		unsigned int kind;
 		u16 s;
 
 		ASSERT_NE(NULL, blk);
@@ -173,13 +224,30 @@ static void check(struct __test_metadata *_metadata)
 						     blk->base_pfn + p]);
 			continue;
 		}
+		kind = live[i].kind ? live[i].kind : RM_PK_BUDDY;
 		mark_block(_metadata, zi, live[i].pfn, live[i].order, S_ALLOC);
-		ASSERT_EQ(rm_ps_make(RM_PK_BUDDY, live[i].order, 0, true) |
+		ASSERT_EQ(rm_ps_make(kind, live[i].order, 0, true) |
 			  (live[i].flags & RM_ALLOC_MOVABLE ? RM_PS_MOVABLE : 0),
 			  s);
 		for (p = 1; p < n; p++)
-			ASSERT_EQ(RM_PK_BUDDY, rm_ps_kind(blk->state[live[i].pfn -
+			ASSERT_EQ(kind, rm_ps_kind(blk->state[live[i].pfn -
 							blk->base_pfn + p]));
+	}
+	/* buffers of the CMA region under test, if any */
+	if (oracle_cma && oracle_cma->bitmap) {
+		struct rm_block *blk = rm_region_find(&rg,
+						      oracle_cma->base_pfn);
+		u64 q;
+
+		for (q = 0; q < oracle_cma->count; q++) {
+			u64 pfn = oracle_cma->base_pfn + q;
+
+			if (!rm_bitmap_test(oracle_cma->bitmap, q))
+				continue;
+			mark(_metadata, blk - rg.block, pfn, 1, S_ALLOC);
+			ASSERT_EQ(RM_PK_CMA, rm_ps_kind(blk->state[pfn -
+							blk->base_pfn]));
+		}
 	}
 	for (zi = 0; zi < NBLK; zi++) {
 		struct rm_zone *z = &b.zone[zi];
@@ -249,6 +317,7 @@ static void check(struct __test_metadata *_metadata)
 	}
 	ASSERT_EQ(0, rm_user_warnings);
 	check_summaries(_metadata);
+	check_special(_metadata);
 }
 
 /* Does any zone in @nid's reach have a listed free block of >= @order? */

@@ -382,8 +382,58 @@ static void free_span(struct rm_zone *z, u64 pfn, u64 end, int mt)
 		o = min_t(unsigned int, z->max_order, ilog2(end - pfn));
 		if (pfn)
 			o = min_t(unsigned int, o, __builtin_ctzll(pfn));
+		/*
+		 * Typed by their pageblocks: no piece crosses one, and
+		 * free_one() merges them back where the types allow.
+		 */
+		if (mt < 0)
+			o = min_t(unsigned int, o, RM_PAGEBLOCK_ORDER);
 		free_one(z, pfn, o, mt < 0 ? pb_mt(z, pfn) : mt);
 		pfn += 1ULL << o;
+	}
+}
+
+/**
+ * rm_zone_set_mt - give whole pageblocks a migratetype
+ * @z: the zone, locked
+ * @start: first pfn, pageblock aligned, in the zone
+ * @end: pfn after the last, pageblock aligned or the zone's end
+ * @mt: the new migratetype (RM_MT_CMA, RM_MT_ISOLATE, or back)
+ *
+ * Free blocks in the range move to @mt's lists; a free block that sticks
+ * out of the range is split at its edge, each side on its own type's list.
+ * Allocated pages keep their state: frees of them later land on @mt's
+ * lists.  This is the kernel's set_pageblock_migratetype() plus
+ * move_freepages_block().
+ */
+void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
+{
+	u64 p, h, bend, blk_end = z->blk->base_pfn + z->blk->nr_pages;
+	unsigned int o;
+	u16 s;
+
+	for (p = start; p < end; p = (p | (RM_PAGEBLOCK_NR - 1)) + 1) {
+		bool was = pb_mt(z, p) >= RM_MT_CMA, is = mt >= RM_MT_CMA;
+
+		z->blk->special_pb += (u64)is - (u64)was;
+		set_pb_mt(z, p, mt);
+	}
+	/* the free block holding @start may begin before it */
+	p = start;
+	h = free_head_of(z, start);
+	if (h != RM_NO_PFN)
+		p = h;
+	while (p < end && p < blk_end) {
+		s = *pstate(z, p);
+		if (!(s & RM_PS_HEAD) || rm_ps_kind(s) != RM_PK_FREE) {
+			p++;
+			continue;
+		}
+		o = s & RM_PS_ORDER;
+		bend = p + (1ULL << o);
+		del_free(z, p, o, rm_ps_mt(s));
+		free_span(z, p, bend, -1);
+		p = bend;
 	}
 }
 

@@ -44,6 +44,11 @@
  *    summed over all orders, the least: it keeps large buddy blocks whole.
  *    The costliest; for callers that allocate rarely and hold long.
  *
+ * CMA: pages in CMA pageblocks are lent to movable allocations only, and
+ * isolated pageblocks are being taken back, so a free run is cut to its
+ * pieces in ordinary pageblocks before it is fitted (only when the block
+ * has such pageblocks: rm_block.special_pb).
+ *
  * Locking: a search and its carve run under the zone lock, interrupts off,
  * like any buddy allocation of the zone; the statistics have their own
  * lock.  memarea pages never enter the per-CPU lists.
@@ -289,6 +294,45 @@ static u64 frag_score(const struct rm_block *b, unsigned int max_order,
 	return unusable_sum(nr, max_order);
 }
 
+/* Is block index @i in a CMA or isolated pageblock? */
+static bool special(const struct rm_block *b, u64 i)
+{
+	return b->pb_mt[rm_block_pb(b, b->base_pfn + i)] >= RM_MT_CMA;
+}
+
+/* Block index of the first page of the pageblock after the one of @i. */
+static u64 next_pb(const struct rm_block *b, u64 i)
+{
+	return ((b->base_pfn + i) | (RM_PAGEBLOCK_NR - 1)) + 1 - b->base_pfn;
+}
+
+/*
+ * CMA and isolated pageblocks are not memarea's: cut free run [*a, *e)
+ * down to its first piece of ordinary pageblocks at least @min long, and
+ * leave *@pos where the search must go on (after that piece).  A run with
+ * no such piece comes back empty.
+ */
+static void ordinary_part(const struct rm_block *b, u64 *a, u64 *e, u64 min,
+			  u64 *pos)
+{
+	u64 s = *a, t;
+
+	while (s < *e) {
+		while (s < *e && special(b, s))
+			s = next_pb(b, s);
+		for (t = s; t < *e && !special(b, t);)
+			t = min(next_pb(b, t), *e);
+		if (t - s >= min) {
+			*a = s;
+			*pos = t;
+			*e = t;
+			return;
+		}
+		s = t;
+	}
+	*a = *e;
+}
+
 /**
  * rm_memarea_search - where in a block an area would go
  * @b: the block; its zone locked, or otherwise unchanging
@@ -314,6 +358,8 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 	refresh(b, cost);
 	while (next_run(b, pos, r->count, &a, &e, cost)) {
 		pos = e;
+		if (b->special_pb)
+			ordinary_part(b, &a, &e, r->count, &pos);
 		if (!fit(b, a, e, r, &lo, &hi))
 			continue;
 		switch (r->policy) {

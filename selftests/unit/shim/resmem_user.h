@@ -46,6 +46,8 @@ typedef int64_t s64;
 #define max(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
 #define min_t(t, a, b) min((t)(a), (t)(b))
 #define max3(a, b, c)	max(max(a, b), c)
+#define min3(a, b, c)	min(min(a, b), c)
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 #define clamp_t(t, v, lo, hi) min_t(t, max_t(t, v, lo), hi)
 #define ilog2(n)	((unsigned int)(63 - __builtin_clzll((unsigned long long)(n))))
 #define rm_zalloc(size)	calloc(1, size)

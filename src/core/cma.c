@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CMA regions: memory kept for large contiguous buffers and lent, while
+ * idle, to movable allocations.
+ *
+ * After the Contiguous Memory Allocator (Michal Nazarewicz, 2010) with Mel
+ * Gorman's suggestion: a region's pageblocks carry the CMA migratetype, so
+ * the buddy hands its free pages to movable allocations only (buddy.c
+ * prefers them for movable requests when more than half of a zone's free
+ * memory is CMA).  When a contiguous buffer is wanted, the pageblocks that
+ * cover it are isolated (RM_MT_ISOLATE: nothing new is allocated there,
+ * frees land on the isolate lists), every CPU's cache is drained, every
+ * movable block in the way is migrated out by the caller's callback, and
+ * the then-free pages are carved.  No data is lost: a block is only ever
+ * freed by its owner's migration, after the copy.
+ *
+ * struct rm_cma fields:
+ *
+ *	name: shown in debugfs and by resmemctl
+ *	b, z: the buddy allocator and the zone (block) the region lies in
+ *	base_pfn, count: the region, whole pageblocks
+ *	bitmap: one bit per page, set when rm_cma_alloc() handed it out;
+ *		lent pages are not in it (they belong to the buddy's movable
+ *		allocations)
+ *	lock: protects bitmap and st
+ *	st: counters
+ *
+ * Allocation: the bitmap gives candidate positions (the first aligned run
+ * of count clear bits at or after the previous failed position); a
+ * position fails when a block in it cannot move (pinned, unmovable, no
+ * destination) and the next one is tried, at most RM_CMA_MAX_TRIES of
+ * them, as cma_alloc() retries with the next bitmap offset.
+ *
+ * Locking: the zone lock for every free-list change (isolation, carve,
+ * release), the region lock for the bitmap.  The migration callback runs
+ * with no resmem lock held, so it may sleep.  Callers serialise
+ * rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the glue):
+ * two allocations must not isolate the same pageblocks.
+ */
+#include <resmem/core.h>
+
+static u64 pb_down(u64 pfn)
+{
+	return pfn & ~(RM_PAGEBLOCK_NR - 1);
+}
+
+static u64 pb_up(u64 pfn)
+{
+	return (pfn + RM_PAGEBLOCK_NR - 1) & ~(RM_PAGEBLOCK_NR - 1);
+}
+
+/**
+ * rm_cma_init - make [@base_pfn, @base_pfn + @count) a CMA region
+ * @c: the region to set up
+ * @b: the buddy allocator
+ * @name: a name, at most RM_CMA_NAME_LEN - 1 characters
+ * @base_pfn: first pfn, pageblock aligned
+ * @count: pages, a multiple of a pageblock
+ *
+ * Every page of the range must be free (per-CPU caches are drained first).
+ *
+ * Return: 0; -EINVAL for a misaligned or empty range, one outside a block
+ * or a bad name; -EBUSY when a page is in use or a pageblock is already a
+ * region's or isolated; -ENOMEM.
+ */
+int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
+		u64 base_pfn, u64 count)
+{
+	struct rm_block *blk = rm_region_find(b->rg, base_pfn);
+	unsigned long flags;
+	struct rm_zone *z;
+	u64 p, idx;
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!name[0] || strlen(name) >= RM_CMA_NAME_LEN || !count ||
+	    base_pfn & (RM_PAGEBLOCK_NR - 1) || count & (RM_PAGEBLOCK_NR - 1) ||
+	    !blk || base_pfn + count > blk->base_pfn + blk->nr_pages)
+		return -EINVAL;
+	z = &b->zone[blk - b->rg->block];
+	c->bitmap = rm_zalloc(BITS_TO_LONGS(count) * sizeof(long));
+	if (!c->bitmap)
+		return -ENOMEM;
+	strcpy(c->name, name);
+	c->b = b;
+	c->z = z;
+	c->base_pfn = base_pfn;
+	c->count = count;
+	rm_spin_lock_init(&c->lock);
+
+	rm_buddy_drain(b);
+	rm_spin_lock_irqsave(&z->lock, flags);
+	idx = base_pfn - blk->base_pfn;
+	if (rm_bitmap_next_set(blk->bitmap, idx + count, idx) < idx + count)
+		ret = -EBUSY;
+	for (p = base_pfn; !ret && p < base_pfn + count; p += RM_PAGEBLOCK_NR)
+		if (blk->pb_mt[rm_block_pb(blk, p)] >= RM_MT_CMA)
+			ret = -EBUSY;
+	if (!ret)
+		rm_zone_set_mt(z, base_pfn, base_pfn + count, RM_MT_CMA);
+	rm_spin_unlock_irqrestore(&z->lock, flags);
+	if (ret) {
+		rm_free(c->bitmap);
+		c->bitmap = NULL;
+	}
+	return ret;
+}
+
+/**
+ * rm_cma_destroy - give a region's pageblocks back to ordinary use
+ * @c: the region
+ *
+ * Pages lent to movable allocations stay with them, as ordinary movable
+ * memory.
+ *
+ * Return: 0, or -EBUSY while the region has allocations.
+ */
+int rm_cma_destroy(struct rm_cma *c)
+{
+	unsigned long flags;
+	bool busy;
+
+	rm_spin_lock_irqsave(&c->lock, flags);
+	busy = rm_bitmap_next_set(c->bitmap, c->count, 0) < c->count;
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	if (busy)
+		return -EBUSY;
+	rm_buddy_drain(c->b);
+	rm_spin_lock_irqsave(&c->z->lock, flags);
+	rm_zone_set_mt(c->z, c->base_pfn, c->base_pfn + c->count,
+		       RM_MT_MOVABLE);
+	rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	rm_free(c->bitmap);
+	c->bitmap = NULL;
+	return 0;
+}
+
+/* Next candidate: aligned run of @count clear bits at or after @from. */
+static u64 candidate(struct rm_cma *c, u64 from, u64 count, u64 align)
+{
+	unsigned long flags;
+	u64 s, e, m = align - 1;
+
+	rm_spin_lock_irqsave(&c->lock, flags);
+	for (s = from; s + count <= c->count; s = e + 1) {
+		s = rm_bitmap_next_zero(c->bitmap, c->count, s);
+		/* align the pfn, not the index */
+		s += (-(c->base_pfn + s)) & m;
+		if (s + count > c->count)
+			break;
+		e = rm_bitmap_next_set(c->bitmap, s + count, s);
+		if (e == s + count) {
+			rm_spin_unlock_irqrestore(&c->lock, flags);
+			return s;
+		}
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	return U64_MAX;
+}
+
+static void set_range_mt(struct rm_cma *c, u64 start, u64 end,
+			 unsigned int mt)
+{
+	unsigned long flags;
+	u64 blk_end = c->z->blk->base_pfn + c->z->blk->nr_pages;
+
+	rm_spin_lock_irqsave(&c->z->lock, flags);
+	rm_zone_set_mt(c->z, pb_down(start), min(pb_up(end), blk_end), mt);
+	rm_spin_unlock_irqrestore(&c->z->lock, flags);
+}
+
+/*
+ * Move every movable block overlapping [start, end) out.  Returns 0 when
+ * nothing but free pages and movable blocks was found and each move
+ * worked, else the first error.
+ */
+static int evacuate(struct rm_cma *c, u64 start, u64 end,
+		    int (*migrate)(void *arg, u64 pfn, unsigned int order),
+		    void *arg, u64 *moved)
+{
+	struct rm_block *blk = c->z->blk;
+	u64 p = pb_down(start), n;
+	unsigned int o;
+	int ret;
+	u16 s;
+
+	while (p < end) {
+		s = READ_ONCE(blk->state[p - blk->base_pfn]);
+		if (!(s & RM_PS_HEAD)) {
+			p++;
+			continue;
+		}
+		o = s & RM_PS_ORDER;
+		n = rm_ps_kind(s) == RM_PK_MEMAREA ||
+		    rm_ps_kind(s) == RM_PK_CMA ? 1 : 1ULL << o;
+		if (p + n <= start || rm_ps_kind(s) == RM_PK_FREE) {
+			p += n;
+			continue;
+		}
+		if (rm_ps_kind(s) != RM_PK_BUDDY || !(s & RM_PS_MOVABLE))
+			return -EBUSY;
+		ret = migrate(arg, p, o);
+		if (ret)
+			return ret;
+		(*moved)++;
+		p += n;
+	}
+	return 0;
+}
+
+/* Are all pages of [start, end) free?  Zone locked. */
+static bool all_free(struct rm_block *blk, u64 start, u64 end)
+{
+	u64 i = start - blk->base_pfn;
+
+	return rm_bitmap_next_set(blk->bitmap, i + (end - start), i) ==
+	       i + (end - start);
+}
+
+/**
+ * rm_cma_alloc - a contiguous buffer from a region, migrating lent pages
+ * @c: the region
+ * @count: pages, 1 to the region's size
+ * @align: the first pfn is a multiple of it; a power of two, 0 for 1
+ * @migrate: moves the movable block at a pfn elsewhere and frees it (0),
+ *	     or says why not (-EBUSY pinned, -ENOMEM no room, ...)
+ * @arg: passed to @migrate
+ * @err: set to the reason when it fails
+ *
+ * Context: may sleep if @migrate does; callers serialise allocations of
+ * one region.
+ * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
+ * arguments, -ENOMEM when no position is free of other CMA buffers,
+ * -EBUSY when every position tried had a block that would not move.
+ */
+u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
+		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
+		 void *arg, int *err)
+{
+	struct rm_block *blk = c->z->blk;
+	u64 from = 0, s, pfn, moved = 0;
+	unsigned int tries, pass;
+	unsigned long flags;
+	int ret = -ENOMEM;
+
+	if (!align)
+		align = 1;
+	if (!count || count > c->count || align & (align - 1)) {
+		*err = -EINVAL;
+		return RM_NO_PFN;
+	}
+	rm_spin_lock_irqsave(&c->lock, flags);
+	c->st.attempts++;
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+
+	for (tries = 0; tries < RM_CMA_MAX_TRIES; tries++) {
+		s = candidate(c, from, count, align);
+		if (s == U64_MAX)
+			break;
+		pfn = c->base_pfn + s;
+		set_range_mt(c, pfn, pfn + count, RM_MT_ISOLATE);
+		rm_buddy_drain(c->b);
+		/* blocks freed while we migrate land isolated: go again */
+		for (pass = 0, ret = -EAGAIN; pass < 3 && ret; pass++) {
+			ret = evacuate(c, pfn, pfn + count, migrate, arg,
+				       &moved);
+			if (ret && ret != -EAGAIN)
+				break;
+			rm_spin_lock_irqsave(&c->z->lock, flags);
+			if (all_free(blk, pfn, pfn + count))
+				ret = rm_zone_carve(c->z, pfn, count,
+						    RM_PK_CMA);
+			else
+				ret = -EAGAIN;
+			rm_spin_unlock_irqrestore(&c->z->lock, flags);
+		}
+		set_range_mt(c, pfn, pfn + count, RM_MT_CMA);
+		rm_spin_lock_irqsave(&c->lock, flags);
+		c->st.migrated += moved;
+		moved = 0;
+		if (!ret) {
+			rm_bitmap_set(c->bitmap, s, count);
+			c->st.successes++;
+			c->st.used += count;
+			rm_spin_unlock_irqrestore(&c->lock, flags);
+			return pfn;
+		}
+		c->st.migrate_failures++;
+		c->st.retries++;
+		rm_spin_unlock_irqrestore(&c->lock, flags);
+		from = s + align;
+	}
+	rm_spin_lock_irqsave(&c->lock, flags);
+	c->st.failures++;
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	*err = ret == -EAGAIN ? -EBUSY : ret;
+	return RM_NO_PFN;
+}
+
+/**
+ * rm_cma_release - give a buffer from rm_cma_alloc() back to the region
+ * @c: the region
+ * @pfn: its first pfn
+ * @count: its page count
+ *
+ * The pages go back to the buddy as CMA memory: lending starts again.
+ *
+ * Return: 0, or -EINVAL (with a warning) when the pages are not exactly a
+ * buffer of this region.
+ */
+int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
+{
+	u64 s = pfn - c->base_pfn;
+	unsigned long flags;
+	bool ok;
+
+	if (WARN_ON_ONCE(pfn < c->base_pfn || !count ||
+			 s + count > c->count))
+		return -EINVAL;
+	rm_spin_lock_irqsave(&c->lock, flags);
+	ok = rm_bitmap_weight(c->bitmap, s, count) == count;
+	if (ok) {
+		rm_bitmap_clear(c->bitmap, s, count);
+		c->st.used -= count;
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	if (WARN_ON_ONCE(!ok))
+		return -EINVAL;
+	rm_spin_lock_irqsave(&c->z->lock, flags);
+	rm_zone_release(c->z, pfn, count);
+	rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	return 0;
+}
+
+/**
+ * rm_cma_usage - what a region holds now
+ * @c: the region
+ * @u: filled in: pages handed out, lent to movable allocations, free, and
+ *     the longest run of pages not handed out (mm/cma_debug.c's maxchunk)
+ *
+ * Reads page states without the zone lock: a moving picture.
+ */
+void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
+{
+	struct rm_block *blk = c->z->blk;
+	unsigned long flags;
+	u64 i, run = 0;
+	u16 s;
+
+	memset(u, 0, sizeof(*u));
+	rm_spin_lock_irqsave(&c->lock, flags);
+	u->used = c->st.used;
+	for (i = 0; i < c->count; i++) {
+		if (rm_bitmap_test(c->bitmap, i)) {
+			run = 0;
+			continue;
+		}
+		u->maxchunk = max(u->maxchunk, ++run);
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	for (i = 0; i < c->count; i++) {
+		s = READ_ONCE(blk->state[c->base_pfn - blk->base_pfn + i]);
+		if (rm_ps_kind(s) == RM_PK_FREE)
+			u->free++;
+		else if (rm_ps_kind(s) != RM_PK_CMA)
+			u->lent++;
+	}
+}
