@@ -61,19 +61,22 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 		modules && \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
 
-# selftests/bench: resmem_bench.ko for one test kernel, W=1 and -Werror,
-# modpost against resmem's Module.symvers (from kmod-%), copied into
-# .build/<series>/modules/ where selftests/vm/run picks up test modules.
+# selftests/bench: resmem_bench.ko and resmem_mabench.ko for one test
+# kernel, W=1 and -Werror, modpost against resmem's Module.symvers (from
+# kmod-%), copied into .build/<series>/modules/ where selftests/vm/run picks
+# up test modules.
 bench-kmod-%:
 	@test -f $(BUILD)/$*/mod/Module.symvers || $(MAKE) -s kmod-$*
 	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
 	mkdir -p $(BUILD)/$*/bench $(BUILD)/$*/modules && \
 	cp -a $(TOP)/selftests/bench/Kbuild \
-		$(TOP)/selftests/bench/resmem_bench.c $(TOP)/include \
+		$(TOP)/selftests/bench/resmem_bench.c \
+		$(TOP)/selftests/bench/resmem_mabench.c $(TOP)/include \
 		$(BUILD)/$*/bench/ && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
-	cp $(BUILD)/$*/bench/resmem_bench.ko $(BUILD)/$*/modules/
+	cp $(BUILD)/$*/bench/resmem_bench.ko \
+		$(BUILD)/$*/bench/resmem_mabench.ko $(BUILD)/$*/modules/
 
 $(KSFT)/kselftest_harness.h:
 	@test -r /usr/src/linux-source-6.1.tar.xz || { \
@@ -138,7 +141,7 @@ help:
 	@echo "                 kselftests in the VM on both test kernels, DKMS"
 	@echo "make run         boot the test VM, load resmem, show what it offers"
 	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
-	@echo "make bench       callgrind and VM benchmarks of the buddy (BENCH_ARGS=--help)"
+	@echo "make bench       callgrind and VM benchmarks of the buddy and memarea (BENCH_ARGS=--help)"
 	@echo "make deps        install the Debian packages the tests need"
 	@echo "make vm-artifacts KSERIES=6.1|6.12   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"

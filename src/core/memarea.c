@@ -36,9 +36,11 @@
  *
  * Placement policies, among the fitting runs of the first zone (in node
  * order) that has any:
- *  - first fit: the lowest address.  Cheapest: stops at the first fit.
+ *  - first fit: the lowest address.  Cheapest: stops at the first fit, and
+ *    measures a run only as far as count + align - 1 pages, which always
+ *    fit.
  *  - best fit: the shortest run, so long runs stay for long requests.  It
- *    visits every candidate run.
+ *    visits every candidate run, unless one fits exactly.
  *  - least fragmentation: the run and end (leftmost or rightmost aligned
  *    position) whose use raises the zone's unusable free space index,
  *    summed over all orders, the least: it keeps large buddy blocks whole.
@@ -142,13 +144,16 @@ static void refresh(struct rm_block *b, struct rm_memarea_cost *cost)
 	rm_bitmap_clear(b->super_dirty, 0, b->nr_supers);
 }
 
-/* End of the free run that starts at free page @p. */
-static u64 run_end(const struct rm_block *b, u64 p,
+/*
+ * End of the free run that starts at free page @p, or any index >= @stop
+ * inside the run once it is known to reach that far.
+ */
+static u64 run_end(const struct rm_block *b, u64 p, u64 stop,
 		   struct rm_memarea_cost *cost)
 {
 	u64 n = b->nr_pages, e, ce;
 
-	while (p < n) {
+	while (p < n && p < stop) {
 		if (!(p & (SUPER_PAGES - 1)) &&
 		    b->super_md[p / SUPER_PAGES].left ==
 		    min(p + SUPER_PAGES, n) - p) {
@@ -175,15 +180,17 @@ static u64 run_end(const struct rm_block *b, u64 p,
 			return e;
 		p = ce;
 	}
-	return n;
+	return min(p, n);
 }
 
 /*
  * The next maximal free run [*a, *e) at least @min pages long that starts
- * at or after @pos, where no free run crosses @pos from the left.
+ * at or after @pos, where no free run crosses @pos from the left.  A run
+ * longer than @cap may be reported as [*a, *a + @cap) or longer: enough for
+ * first fit, which needs no more than count + align - 1 pages to fit.
  */
-static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 *a,
-		     u64 *e, struct rm_memarea_cost *cost)
+static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 cap,
+		     u64 *a, u64 *e, struct rm_memarea_cost *cost)
 {
 	u64 n = b->nr_pages, end, z;
 
@@ -228,7 +235,8 @@ static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 *a,
 		}
 		pos = z;
 start:
-		*e = run_end(b, pos, cost);
+		*e = run_end(b, pos, cap > U64_MAX - pos ? U64_MAX : pos + cap,
+			     cost);
 		if (*e - pos >= min) {
 			*a = pos;
 			return true;
@@ -354,9 +362,13 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 		      struct rm_memarea_cost *cost)
 {
 	u64 pos = 0, a, e, lo, hi, best = U64_MAX, best_key = U64_MAX, key;
+	u64 cap = U64_MAX;
 
+	/* first fit stops at the first run long enough for any alignment */
+	if (r->policy == RM_POLICY_FIRST_FIT && !b->special_pb)
+		cap = r->count + r->align - 1;
 	refresh(b, cost);
-	while (next_run(b, pos, r->count, &a, &e, cost)) {
+	while (next_run(b, pos, r->count, cap, &a, &e, cost)) {
 		pos = e;
 		if (b->special_pb)
 			ordinary_part(b, &a, &e, r->count, &pos);
@@ -366,6 +378,8 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 		case RM_POLICY_FIRST_FIT:
 			return lo;
 		case RM_POLICY_BEST_FIT:
+			if (e - a == r->count)	/* nothing fits tighter */
+				return lo;
 			if (e - a < best_key) {
 				best_key = e - a;
 				best = lo;
@@ -422,13 +436,23 @@ void rm_memarea_hist_add(u64 *h, u64 v)
 /**
  * rm_memarea_init - start memarea over a buddy allocator
  * @ma: the memarea state
- * @b: the buddy allocator, initialised
+ * @b: the buddy allocator, initialised, with nothing allocated yet (the
+ *     bitmap summaries are computed here)
  */
 void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b)
 {
+	struct rm_memarea_cost cost = { 0, 0 };
+	unsigned int i;
+
 	memset(ma, 0, sizeof(*ma));
 	ma->b = b;
 	rm_spin_lock_init(&ma->lock);
+	/*
+	 * Every summary starts stale: compute them now, before anyone
+	 * allocates, rather than in the first search under a zone lock.
+	 */
+	for (i = 0; i < b->nr_zones; i++)
+		refresh(b->zone[i].blk, &cost);
 }
 
 /**
