@@ -125,28 +125,35 @@ static inline void set_pb_mt(struct rm_zone *z, u64 pfn, unsigned int mt)
 }
 
 /*
- * Set every page of [pfn, pfn + 2^order) to @kind, the head with @order.
- * Blocks of 4 pages or more are 8-byte aligned in the state array (it
- * starts 8-byte aligned and the block is naturally aligned), so the tails
- * are written four at a time: an order-9 allocation costs 128 stores.
+ * Set s[1..nr) to @tail: four at a time once 8-byte aligned (the state
+ * array starts 8-byte aligned), so an order-9 block costs about 128 stores.
  */
-static void set_block_state(struct rm_zone *z, u64 pfn, unsigned int order,
-			    unsigned int kind, u16 extra)
+static void fill_tails(u16 *s, u64 nr, u16 tail)
+{
+	u64 four = tail * 0x0001000100010001ULL, i = 1;
+
+	for (; i < nr && ((unsigned long)(s + i) & 7); i++)
+		s[i] = tail;
+	for (; i + 4 <= nr; i += 4)
+		*(u64 *)(s + i) = four;
+	for (; i < nr; i++)
+		s[i] = tail;
+}
+
+/*
+ * Set every page of [pfn, pfn + 2^order) to @kind, the head with @order.
+ * Inline, and a single store for the order-0 fast path.
+ */
+static inline void set_block_state(struct rm_zone *z, u64 pfn,
+				   unsigned int order, unsigned int kind,
+				   u16 extra)
 {
 	u16 *s = pstate(z, pfn);
-	u64 i, nr = 1ULL << order;
-	u16 tail = rm_ps_make(kind, 0, 0, false) | extra;
-	u64 four = tail * 0x0001000100010001ULL, *w;
 
-	if (nr >= 4 && !((unsigned long)s & 7)) {
-		w = (u64 *)s;
-		for (i = 0; i < nr / 4; i++)
-			w[i] = four;
-	} else {
-		for (i = 1; i < nr; i++)
-			s[i] = tail;
-	}
 	s[0] = rm_ps_make(kind, order, 0, true) | extra;
+	if (order)
+		fill_tails(s, 1ULL << order,
+			   rm_ps_make(kind, 0, 0, false) | extra);
 }
 
 /* State 0 (free, not a head) for every page of [pfn, pfn + 2^order). */
@@ -840,6 +847,9 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	return pfn;
 }
 
+/* Kinds whose blocks come from rm_buddy_alloc() and go back through here. */
+#define BUDDY_KINDS	(BIT(RM_PK_BUDDY) | BIT(RM_PK_VCOMPOUND) | BIT(RM_PK_XCF))
+
 /**
  * rm_buddy_free - give back a block from rm_buddy_alloc()
  * @b: the allocator
@@ -867,9 +877,7 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 	z = &b->zone[blk - b->rg->block];
 	s = *pstate(z, pfn);
 	if (WARN_ON_ONCE(!(s & RM_PS_HEAD) || (s & RM_PS_ORDER) != order ||
-			 rm_ps_kind(s) <= RM_PK_PCP ||
-			 rm_ps_kind(s) == RM_PK_MEMAREA ||
-			 rm_ps_kind(s) == RM_PK_CMA))
+			 !(BUDDY_KINDS & BIT(rm_ps_kind(s)))))
 		return;
 
 	mt = pb_mt(z, pfn);
