@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..26"
 
 out=$(resmemctl info)
 if [ $? -eq 0 ] && echo "$out" | grep -q '^resmem ABI 1, page size 4096$' &&
@@ -391,6 +391,22 @@ if [ -z "$held" ]; then
 	ok "alloc --hold keeps it until SIGTERM or the end of stdin"
 else
 	notok "alloc --hold keeps it until SIGTERM or the end of stdin:$held"
+fi
+
+# memarea: its counters in stats, moved by a memarea allocation
+printf '%s\n' stats 'alloc --kind memarea --count 3' stats > "$tmp/ma.rms"
+before=$(resmemctl stats --json | grep -o '"memarea":{"requests":[0-9]*' |
+	 sed 's/.*://')
+out=$(resmemctl script "$tmp/ma.rms" 2>&1)
+after=$(resmemctl stats --json | grep -o '"memarea":{"requests":[0-9]*' |
+	sed 's/.*://')
+if [ -n "$before" ] && [ "$after" = $((before + 1)) ] &&
+   resmemctl stats | grep -q '^/sys/kernel/debug/resmem/memarea/stats:$' &&
+   resmemctl stats --json | grep -q '"latency_ns_hist":\[[0-9,]*\]'; then
+	ok "stats shows memarea's counters and histograms"
+else
+	echo "$out" | sed 's/^/# /'
+	notok "stats shows memarea's counters and histograms ($before -> $after)"
 fi
 
 rm -rf "$tmp"

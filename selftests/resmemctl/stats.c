@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * resmemctl stats: resmem's debugfs counters (stats: "key: value" lines)
- * and its free lists (buddyinfo: the format of /proc/buddyinfo, one line
- * per node and zone, one column of free blocks per order).
+ * resmemctl stats: resmem's debugfs counters (stats: "key: value" lines),
+ * its free lists (buddyinfo: the format of /proc/buddyinfo, one line per
+ * node and zone, one column of free blocks per order) and memarea's
+ * counters and histograms (memarea/stats: "key: value" lines, histograms
+ * as space-separated counts, "#" comments).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -110,7 +112,7 @@ int parse_stats(FILE *f, const char *name, struct stat_kv **kvp, size_t *nr,
 				 line);
 			goto fail;
 		}
-		if (!buf[0])
+		if (!buf[0] || buf[0] == '#')
 			continue;
 		colon = strchr(buf, ':');
 		for (key = buf; colon && key < colon; key++)
@@ -276,23 +278,58 @@ static uint64_t zone_free_pages(const struct buddy_zone *z)
 	return pages;
 }
 
-static void stats_json(FILE *f, const struct stat_kv *kv, size_t nkv,
-		       const struct buddy_zone *z, size_t nz)
+/* A value of space-separated counts (a histogram) as a JSON array. */
+static bool json_counts(FILE *f, const char *t)
+{
+	const char *p;
+
+	for (p = t; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != ' ')
+			return false;
+	fputc('[', f);
+	for (p = t; *p;) {
+		char *end;
+		uint64_t v = strtoull(p, &end, 10);
+
+		fprintf(f, "%s%" PRIu64, p == t ? "" : ",", v);
+		for (p = end; *p == ' '; p++)
+			;
+	}
+	fputc(']', f);
+	return true;
+}
+
+static void kv_json(FILE *f, const struct stat_kv *kv, size_t nkv)
 {
 	size_t i;
-	unsigned int k;
 
-	fprintf(f, "{\"stats\":{");
+	fputc('{', f);
 	for (i = 0; i < nkv; i++) {
 		fprintf(f, "%s", i ? "," : "");
 		json_str(f, kv[i].key);
 		fputc(':', f);
-		if (kv[i].text)
-			json_str(f, kv[i].text);
-		else
+		if (!kv[i].text)
 			fprintf(f, "%" PRIu64, kv[i].value);
+		else if (!json_counts(f, kv[i].text))
+			json_str(f, kv[i].text);
 	}
-	fprintf(f, "},\"buddyinfo\":[");
+	fputc('}', f);
+}
+
+static void stats_json(FILE *f, const struct stat_kv *kv, size_t nkv,
+		       const struct buddy_zone *z, size_t nz,
+		       const struct stat_kv *ma, size_t nma)
+{
+	size_t i;
+	unsigned int k;
+
+	fprintf(f, "{\"stats\":");
+	kv_json(f, kv, nkv);
+	if (ma) {
+		fprintf(f, ",\"memarea\":");
+		kv_json(f, ma, nma);
+	}
+	fprintf(f, ",\"buddyinfo\":[");
 	for (i = 0; i < nz; i++) {
 		fprintf(f, "%s{\"node\":%u,\"zone\":", i ? "," : "",
 			z[i].node);
@@ -317,17 +354,16 @@ static int digits(uint64_t v)
 	return n;
 }
 
-static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
-		       size_t nkv, const struct buddy_zone *z, size_t nz)
+static void kv_text(FILE *f, const char *dir, const char *file,
+		    const struct stat_kv *kv, size_t nkv)
 {
-	unsigned int k, orders = 0;
-	int w[BUDDY_MAX_ORDERS], kw = 0, zw = 4;
+	int kw = 0;
 	size_t i;
 
 	for (i = 0; i < nkv; i++)
 		if ((int)strlen(kv[i].key) > kw)
 			kw = strlen(kv[i].key);
-	fprintf(f, "%s/stats:\n", dir);
+	fprintf(f, "%s/%s:\n", dir, file);
 	for (i = 0; i < nkv; i++) {
 		if (kv[i].text)
 			fprintf(f, "  %-*s %s\n", kw, kv[i].key, kv[i].text);
@@ -335,6 +371,17 @@ static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
 			fprintf(f, "  %-*s %" PRIu64 "\n", kw, kv[i].key,
 				kv[i].value);
 	}
+}
+
+static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
+		       size_t nkv, const struct buddy_zone *z, size_t nz,
+		       const struct stat_kv *ma, size_t nma)
+{
+	unsigned int k, orders = 0;
+	int w[BUDDY_MAX_ORDERS], zw = 4;
+	size_t i;
+
+	kv_text(f, dir, "stats", kv, nkv);
 	for (i = 0; i < nz; i++) {
 		if (z[i].nr_orders > orders)
 			orders = z[i].nr_orders;
@@ -362,6 +409,11 @@ static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
 		}
 		fprintf(f, "   %" PRIu64 "\n", zone_free_pages(&z[i]));
 	}
+	if (ma) {
+		fputc('\n', f);
+		kv_text(f, dir, "memarea/stats", ma, nma);
+		fprintf(f, "  (histograms: counts of 0, then of [2^(i-1), 2^i) for i = 1, 2, ...)\n");
+	}
 }
 
 int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
@@ -373,9 +425,9 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
 		{ "--dir", OPT_STR, &dir, NULL },
 		{ "--json", OPT_FLAG, &json, NULL },
 	};
-	struct stat_kv *kv = NULL;
+	struct stat_kv *kv = NULL, *ma = NULL;
 	struct buddy_zone *z = NULL;
-	size_t nkv = 0, nz = 0;
+	size_t nkv = 0, nz = 0, nma = 0;
 	char err[256], name[4096];
 	FILE *f;
 	int ret;
@@ -401,15 +453,27 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
 	fclose(f);
 	if (ret)
 		goto bad;
+	/* memarea/stats: modules without memarea have none */
+	snprintf(name, sizeof(name), "%s/memarea/stats", dir);
+	f = fopen(name, "re");
+	if (f) {
+		ret = parse_stats(f, name, &ma, &nma, err, sizeof(err));
+		fclose(f);
+		if (ret)
+			goto bad;
+	}
 	if (json)
-		stats_json(ctl->out, kv, nkv, z, nz);
+		stats_json(ctl->out, kv, nkv, z, nz, ma, nma);
 	else
-		stats_text(ctl->out, dir, kv, nkv, z, nz);
+		stats_text(ctl->out, dir, kv, nkv, z, nz, ma, nma);
 	free_stats(kv, nkv);
+	free_stats(ma, nma);
 	free(z);
 	return EXIT_OK;
 bad:
 	fprintf(stderr, "resmemctl stats: %s\n", err);
 	free_stats(kv, nkv);
+	free_stats(ma, nma);
+	free(z);
 	return EXIT_FAIL;
 }
