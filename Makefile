@@ -92,6 +92,7 @@ $(VM_USER)/bin/resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
 	$(CC) $(UCFLAGS) -static -o $@ $(CTL_SRC) $(CTL_LIBS)
 
 $(VM_USER)/selftests/%: $(TOP)/selftests/kselftest/%.c $(UAPI) \
+		$(wildcard $(TOP)/selftests/kselftest/*.h) \
 		$(KSFT)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) \

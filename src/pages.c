@@ -95,6 +95,13 @@ void *resmem_pfn_to_virt(unsigned long pfn)
 }
 EXPORT_SYMBOL_GPL(resmem_pfn_to_virt);
 
+/* NUMA_NO_NODE or an online node. */
+static bool nid_ok(int nid)
+{
+	return nid == NUMA_NO_NODE ||
+	       (nid >= 0 && nid < MAX_NUMNODES && node_online(nid));
+}
+
 /**
  * resmem_alloc_pages - allocate 2^@order physically contiguous pages
  * @order: at most resmem_max_order()
@@ -113,10 +120,7 @@ void *resmem_alloc_pages(unsigned int order, int nid, unsigned int flags)
 
 	if (WARN_ON_ONCE(flags & ~RESMEM_GFP_VALID))
 		return NULL;
-	if (order > resmem.buddy.max_order)
-		return NULL;
-	if (nid != NUMA_NO_NODE &&
-	    (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
+	if (order > resmem.buddy.max_order || !nid_ok(nid))
 		return NULL;
 	pfn = rm_buddy_alloc(&resmem.buddy, order, nid, flags, RM_PK_BUDDY);
 	return pfn == RM_NO_PFN ? NULL : resmem_pfn_to_virt(pfn);
@@ -172,10 +176,8 @@ void *resmem_alloc_area(unsigned long count, unsigned long align,
 	};
 	u64 pfn, t0;
 
-	if (flags & RESMEM_GFP_MOVABLE || rm_memarea_check(&resmem.buddy, &r))
-		return NULL;
-	if (nid != NUMA_NO_NODE &&
-	    (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
+	if (flags & RESMEM_GFP_MOVABLE || !nid_ok(nid) ||
+	    rm_memarea_check(&resmem.buddy, &r))
 		return NULL;
 	t0 = ktime_get_ns();
 	pfn = rm_memarea_alloc(&resmem.memarea, &r);

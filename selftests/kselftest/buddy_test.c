@@ -23,31 +23,12 @@
 #include <unistd.h>
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
+#include "resmem_test.h"
 
-#define DEV	"/dev/resmem"
-#define DBG	"/sys/kernel/debug/resmem/"
-
-/* A debugfs "key: value" counter, or -1. */
+/* A debugfs "key: value" counter of resmem/stats, or -1. */
 static long long stat_of(const char *key)
 {
-	char line[128];
-	size_t len = strlen(key);
-	long long v = -1;
-	FILE *f = fopen(DBG "stats", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			v = atoll(line + len + 1);
-	fclose(f);
-	return v;
-}
-
-/* Pages free in the buddy or its per-CPU caches. */
-static long long free_pages(void)
-{
-	return stat_of("free_pages") + stat_of("pcp_pages");
+	return stat_in(DBG "stats", key);
 }
 
 static int do_alloc(int fd, unsigned int order, int node, unsigned int flags,

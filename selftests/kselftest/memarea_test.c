@@ -18,31 +18,7 @@
 #include <unistd.h>
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
-
-#define DEV	"/dev/resmem"
-#define DBG	"/sys/kernel/debug/resmem/"
-
-static long long stat_in(const char *file, const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long long v = -1;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			v = atoll(line + len + 1);
-	fclose(f);
-	return v;
-}
-
-static long long free_pages(void)
-{
-	return stat_in(DBG "stats", "free_pages") +
-	       stat_in(DBG "stats", "pcp_pages");
-}
+#include "resmem_test.h"
 
 static int area(int fd, __u64 count, __u64 align, __u64 offset, int node,
 		__u32 flags, __u32 policy, struct resmem_alloc *a)

@@ -183,6 +183,27 @@ static u64 run_end(const struct rm_block *b, u64 p, u64 stop,
 	return min(p, n);
 }
 
+enum skip { SCAN, PAST, RUN };
+
+/*
+ * At the start of a chunk or super chunk ending at @end whose longest free
+ * run is @contig and last one @right: if no run of @min can start inside,
+ * move *@pos past it (PAST) or to its right run, which may go on into the
+ * next one (RUN); else leave *@pos to be scanned (SCAN).
+ */
+static enum skip skip(u64 contig, u64 right, u64 min, u64 end, u64 n,
+		      u64 *pos)
+{
+	if (contig >= min)
+		return SCAN;
+	if (!right || end == n) {
+		*pos = end;
+		return PAST;
+	}
+	*pos = end - right;
+	return RUN;
+}
+
 /*
  * The next maximal free run [*a, *e) at least @min pages long that starts
  * at or after @pos, where no free run crosses @pos from the left.  A run
@@ -195,37 +216,28 @@ static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 cap,
 	u64 n = b->nr_pages, end, z;
 
 	while (pos < n) {
+		enum skip sk = SCAN;
+
 		if (!(pos & (SUPER_PAGES - 1))) {
 			const struct rm_super_md *md =
 				&b->super_md[pos / SUPER_PAGES];
 
 			cost->summaries++;
-			end = min(pos + SUPER_PAGES, n);
-			if (md->contig < min) {
-				/* only a run leaving through the right end */
-				if (!md->right || end == n) {
-					pos = end;
-					continue;
-				}
-				pos = end - md->right;
-				goto start;
-			}
+			sk = skip(md->contig, md->right, min,
+				  min(pos + SUPER_PAGES, n), n, &pos);
 		}
-		if (!(pos & (RM_CHUNK_PAGES - 1))) {
+		if (sk == SCAN && !(pos & (RM_CHUNK_PAGES - 1))) {
 			const struct rm_chunk_md *md =
 				&b->chunk_md[pos >> RM_CHUNK_SHIFT];
 
 			cost->summaries++;
-			end = chunk_end(b, pos >> RM_CHUNK_SHIFT);
-			if (md->contig < min) {
-				if (!md->right || end == n) {
-					pos = end;
-					continue;
-				}
-				pos = end - md->right;
-				goto start;
-			}
+			sk = skip(md->contig, md->right, min,
+				  chunk_end(b, pos >> RM_CHUNK_SHIFT), n, &pos);
 		}
+		if (sk == PAST)
+			continue;
+		if (sk == RUN)
+			goto start;
 		end = chunk_end(b, pos >> RM_CHUNK_SHIFT);
 		z = rm_bitmap_next_zero(b->bitmap, end, pos);
 		count_words(cost, pos, z + 1 > end ? end : z + 1);

@@ -316,10 +316,8 @@ int rm_region_enable(struct rm_region *rg)
  */
 void rm_block_mark_used(struct rm_block *b, u64 pfn, u64 nr)
 {
-	u64 i = pfn - b->base_pfn;
-
-	rm_bitmap_set(b->bitmap, i, nr);
-	mark_dirty(b, i, nr);
+	rm_bitmap_set(b->bitmap, pfn - b->base_pfn, nr);
+	mark_dirty(b, pfn - b->base_pfn, nr);
 }
 
 /**
@@ -332,10 +330,8 @@ void rm_block_mark_used(struct rm_block *b, u64 pfn, u64 nr)
  */
 void rm_block_mark_free(struct rm_block *b, u64 pfn, u64 nr)
 {
-	u64 i = pfn - b->base_pfn;
-
-	rm_bitmap_clear(b->bitmap, i, nr);
-	mark_dirty(b, i, nr);
+	rm_bitmap_clear(b->bitmap, pfn - b->base_pfn, nr);
+	mark_dirty(b, pfn - b->base_pfn, nr);
 }
 
 /**
