@@ -71,12 +71,14 @@ bench-kmod-%:
 	mkdir -p $(BUILD)/$*/bench $(BUILD)/$*/modules && \
 	cp -a $(TOP)/selftests/bench/Kbuild \
 		$(TOP)/selftests/bench/resmem_bench.c \
-		$(TOP)/selftests/bench/resmem_mabench.c $(TOP)/include \
+		$(TOP)/selftests/bench/resmem_mabench.c \
+		$(TOP)/selftests/bench/vcbench.c $(TOP)/include \
 		$(BUILD)/$*/bench/ && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
 	cp $(BUILD)/$*/bench/resmem_bench.ko \
-		$(BUILD)/$*/bench/resmem_mabench.ko $(BUILD)/$*/modules/
+		$(BUILD)/$*/bench/resmem_mabench.ko \
+		$(BUILD)/$*/bench/resmem_vcbench.ko $(BUILD)/$*/modules/
 
 $(KSFT)/kselftest_harness.h:
 	@test -r /usr/src/linux-source-6.1.tar.xz || { \

@@ -82,6 +82,7 @@ void resmem_debugfs_init(void)
 	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
 	resmem_debugfs_buddy_init(dir);
 	resmem_debugfs_memarea_init(dir);
+	resmem_debugfs_vcompound_init(dir);
 }
 
 /**

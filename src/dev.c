@@ -80,7 +80,7 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 
 	info->abi_version = RESMEM_ABI_VERSION;
 	info->features = RESMEM_FEAT_BLOCK_INFO | RESMEM_FEAT_BUDDY |
-			 RESMEM_FEAT_MEMAREA;
+			 RESMEM_FEAT_MEMAREA | RESMEM_FEAT_VCOMPOUND;
 	if (phys)
 		info->features |= RESMEM_FEAT_PHYS_ADDR;
 	if (resmem.debugfs)
@@ -121,6 +121,12 @@ static const struct resmem_ioctl resmem_ioctls[] = {
 	[_IOC_NR(RESMEM_IOC_QUERY)] = {
 		RESMEM_IOC_QUERY, RESMEM_QUERY_SIZE_V1, resmem_ioc_query,
 	},
+	[_IOC_NR(RESMEM_IOC_PIECES)] = {
+		RESMEM_IOC_PIECES, RESMEM_PIECES_SIZE_V1, resmem_ioc_pieces,
+	},
+	[_IOC_NR(RESMEM_IOC_KFILL)] = {
+		RESMEM_IOC_KFILL, RESMEM_KFILL_SIZE_V1, resmem_ioc_kfill,
+	},
 };
 
 /* Big enough for the argument of any command in resmem_ioctls. */
@@ -129,6 +135,8 @@ union resmem_ioctl_arg {
 	struct resmem_alloc alloc;
 	struct resmem_free free;
 	struct resmem_query query;
+	struct resmem_pieces pieces;
+	struct resmem_kfill kfill;
 };
 
 static long resmem_ioctl(struct file *file, unsigned int ucmd,

@@ -42,8 +42,10 @@
 #include <linux/timekeeping.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <uapi/resmem.h>
+#include <resmem/api.h>
 #include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 
@@ -198,10 +200,52 @@ static void memarea_free(struct resmem_ualloc *ua)
 	rm_memarea_free(&resmem.memarea, ua->pfn, ua->nr_pages);
 }
 
+/*
+ * vcompound (src/vcompound.c): ua->priv is the fallback mapping, or NULL
+ * when the allocation is one contiguous block at ua->pfn.  The pages are
+ * pinned by the kernel's mapping, so RESMEM_ALLOC_MOVABLE is refused.
+ */
+static int vcompound_check(const struct resmem_alloc *a)
+{
+	if (a->count || a->align || a->offset || a->policy ||
+	    a->flags & RESMEM_ALLOC_MOVABLE)
+		return -EINVAL;
+	return a->order > resmem_vcompound_max_order() ? -EINVAL : 0;
+}
+
+static int vcompound_alloc(struct resmem_ualloc *ua,
+			   const struct resmem_alloc *a, int nid,
+			   unsigned int rmflags)
+{
+	struct resmem_vc *vc;
+	void *addr = resmem_vc_alloc(a->order, nid, rmflags, &vc);
+
+	if (!addr)
+		return -ENOMEM;
+	ua->pfn = vc ? vc->pieces[0].pfn : resmem_virt_to_pfn(addr);
+	ua->nr_pages = 1ULL << a->order;
+	ua->priv = vc;
+	return 0;
+}
+
+static void vcompound_free(struct resmem_ualloc *ua)
+{
+	resmem_vc_release(ua->priv, ua->pfn, ua->order);
+}
+
+static u64 vcompound_pfn_of(struct resmem_ualloc *ua, u64 idx)
+{
+	return ua->priv ? resmem_vc_pfn(ua->priv, idx) : ua->pfn + idx;
+}
+
 static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
 	[RESMEM_KIND_BUDDY] = { buddy_check, buddy_alloc, buddy_free, NULL },
 	[RESMEM_KIND_MEMAREA] = {
 		memarea_check, memarea_alloc, memarea_free, NULL,
+	},
+	[RESMEM_KIND_VCOMPOUND] = {
+		vcompound_check, vcompound_alloc, vcompound_free,
+		vcompound_pfn_of,
 	},
 };
 
@@ -408,6 +452,158 @@ int resmem_ioc_query(struct file *file, void *arg)
 	q->mmap_offset = ualloc_offset(ua);
 	ualloc_put(ua);
 	return 0;
+}
+
+/* Largest piece_size RESMEM_IOC_PIECES accepts: room for many revisions. */
+#define RESMEM_PIECE_SIZE_MAX	256
+
+/* Piece @i of @ua (one piece unless it is a vcompound fallback). */
+static void piece_of(struct resmem_ualloc *ua, u32 i, bool phys,
+		     struct resmem_piece_info *e)
+{
+	struct resmem_vc *vc = ua->kind == RESMEM_KIND_VCOMPOUND ? ua->priv :
+				NULL;
+	u64 pfn = vc ? vc->pieces[i].pfn : ua->pfn;
+
+	memset(e, 0, sizeof(*e));
+	e->phys = phys ? PFN_PHYS(pfn) : 0;
+	if (vc) {
+		e->offset = PFN_PHYS((u64)vc->pieces[i].first);
+		e->size = PAGE_SIZE << vc->pieces[i].order;
+		e->order = vc->pieces[i].order;
+	} else {
+		e->size = PFN_PHYS(ua->nr_pages);
+		e->order = ua->kind == RESMEM_KIND_MEMAREA ?
+			   RESMEM_PIECE_NO_ORDER : ua->order;
+	}
+	e->node = rm_region_find(&resmem.region, pfn)->nid;
+}
+
+/**
+ * resmem_ioc_pieces - RESMEM_IOC_PIECES
+ * @file: the owner
+ * @arg: struct resmem_pieces, copied in
+ *
+ * Return: 0; -EINVAL for non-zero flags, padding or reserved fields, room
+ * without a pointer, or an entry size below RESMEM_PIECE_INFO_SIZE_V1 or
+ * above RESMEM_PIECE_SIZE_MAX; -ENOENT for a handle this file does not
+ * own; -ENOMEM; -EFAULT.
+ */
+int resmem_ioc_pieces(struct file *file, void *arg)
+{
+	struct resmem_pieces *p = arg;
+	u8 __user *ubuf = u64_to_user_ptr(p->pieces_ptr);
+	u32 room = p->nr_pieces, es = p->piece_size, n, i;
+	bool phys = capable(CAP_SYS_ADMIN);
+	struct resmem_piece_info *e = NULL;
+	struct resmem_ualloc *ua;
+	int ret = 0;
+
+	if (p->flags || p->pad ||
+	    memchr_inv(p->reserved, 0, sizeof(p->reserved)))
+		return -EINVAL;
+	if (!ubuf && (room || es))
+		return -EINVAL;
+	if (ubuf && (es < RESMEM_PIECE_INFO_SIZE_V1 ||
+		     es > RESMEM_PIECE_SIZE_MAX))
+		return -EINVAL;
+	ua = owned(file->private_data, p->handle);
+	if (!ua)
+		return -ENOENT;
+	/* copied out after the sem is dropped: the buffer may fault */
+	down_read(&ua->sem);
+	n = ua->kind == RESMEM_KIND_VCOMPOUND && ua->priv ?
+	    ((struct resmem_vc *)ua->priv)->nr : 1;
+	room = min(room, n);
+	if (ua->dead) {
+		ret = -ENOENT;
+	} else if (room) {
+		e = kvcalloc(room, sizeof(*e), GFP_KERNEL);
+		if (!e)
+			ret = -ENOMEM;
+		for (i = 0; e && i < room; i++)
+			piece_of(ua, i, phys, &e[i]);
+	}
+	up_read(&ua->sem);
+	ualloc_put(ua);
+	for (i = 0; !ret && i < room; i++) {
+		u8 __user *dst = ubuf + (size_t)i * es;
+
+		if (copy_to_user(dst, &e[i], min_t(u32, es, sizeof(*e))) ||
+		    (es > sizeof(*e) && clear_user(dst + sizeof(*e),
+						   es - sizeof(*e))))
+			ret = -EFAULT;
+	}
+	kvfree(e);
+	if (!ret)
+		p->nr_pieces = n;
+	return ret;
+}
+
+/* Write or compare the RESMEM_KFILL_WORD pattern through @base. */
+static void kfill(u8 *base, struct resmem_kfill *k)
+{
+	u64 off, end = k->offset + k->length, w;
+
+	k->mismatches = 0;
+	k->first_mismatch = ~0ULL;
+	for (off = k->offset; off < end; off += 8) {
+		u64 *p = (u64 *)(base + off);
+
+		w = RESMEM_KFILL_WORD(k->seed, off);
+		if (!(k->flags & RESMEM_KFILL_CHECK)) {
+			*p = w;
+		} else if (*p != w) {
+			if (!k->mismatches++)
+				k->first_mismatch = off;
+		}
+		if (!((off + 8) % PAGE_SIZE))
+			cond_resched();
+	}
+	if (!(k->flags & RESMEM_KFILL_CHECK))
+		k->first_mismatch = 0;
+}
+
+/**
+ * resmem_ioc_kfill - RESMEM_IOC_KFILL
+ * @file: the owner
+ * @arg: struct resmem_kfill, copied in
+ *
+ * The kernel writes or checks the pattern through its own mapping of the
+ * allocation: a vcompound fallback's virtually contiguous one, else
+ * resmem's mapping of its ranges.
+ *
+ * Return: 0; -EINVAL for unknown flags, non-zero padding, reserved or
+ * output fields, an offset or length that is not a multiple of 8 or ends
+ * past the allocation; -ENOENT for a handle this file does not own.
+ */
+int resmem_ioc_kfill(struct file *file, void *arg)
+{
+	struct resmem_kfill *k = arg;
+	struct resmem_ualloc *ua;
+	struct resmem_vc *vc;
+	int ret = 0;
+
+	if (k->flags & ~RESMEM_KFILL_VALID_FLAGS || k->pad ||
+	    k->mismatches || k->first_mismatch ||
+	    memchr_inv(k->reserved, 0, sizeof(k->reserved)) ||
+	    k->offset % 8 || k->length % 8)
+		return -EINVAL;
+	ua = owned(file->private_data, k->handle);
+	if (!ua)
+		return -ENOENT;
+	down_read(&ua->sem);
+	vc = ua->kind == RESMEM_KIND_VCOMPOUND ? ua->priv : NULL;
+	if (ua->dead)
+		ret = -ENOENT;
+	else if (k->offset > PFN_PHYS(ua->nr_pages) ||
+		 k->length > PFN_PHYS(ua->nr_pages) - k->offset)
+		ret = -EINVAL;
+	else
+		kfill(vc ? vc->addr : resmem_pfn_to_virt(ua->pfn), k);
+	up_read(&ua->sem);
+	ualloc_put(ua);
+	return ret;
 }
 
 /* The pfn of page @idx of an allocation, whatever its kind. */

@@ -29,6 +29,7 @@ static int __init resmem_init(void)
 	ret = resmem_pages_setup();
 	if (ret)
 		goto err_ranges;
+	resmem_vc_init();
 	resmem_debugfs_init();
 	ret = resmem_dev_register();
 	if (ret)
@@ -42,6 +43,7 @@ static int __init resmem_init(void)
 
 err_debugfs:
 	resmem_debugfs_exit();
+	resmem_vc_exit();
 	resmem_pages_teardown();
 err_ranges:
 	resmem_ranges_teardown();
@@ -52,6 +54,7 @@ static void __exit resmem_exit(void)
 {
 	resmem_dev_unregister();
 	resmem_debugfs_exit();
+	resmem_vc_exit();
 	resmem_pages_teardown();
 	resmem_ranges_teardown();
 }

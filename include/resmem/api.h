@@ -9,7 +9,8 @@
  *
  * Context: every function here may be called from any context that may take
  * a spinlock (process, softirq, hardirq, with or without interrupts off);
- * none sleeps.
+ * none sleeps -- except resmem_vcompound_alloc() without RESMEM_VC_ATOMIC
+ * and resmem_vcompound_flush(), which may.
  */
 #ifndef _RESMEM_API_H
 #define _RESMEM_API_H
@@ -39,5 +40,38 @@ unsigned long resmem_virt_to_pfn(const void *addr);
 void *resmem_pfn_to_virt(unsigned long pfn);
 unsigned int resmem_max_order(void);
 void resmem_drain_pcp(void);
+
+/*
+ * vcompound: 2^order pages, physically contiguous when the buddy has such a
+ * block, else mapped virtually contiguous from the largest free blocks
+ * (src/vcompound.c).  Flags of resmem_vcompound_alloc(), besides
+ * RESMEM_GFP_STRICT_NODE and RESMEM_GFP_ZERO:
+ */
+#define RESMEM_VC_ATOMIC	BIT(8)	/* do not sleep: contiguous or NULL */
+#define RESMEM_VC_FALLBACK	BIT(9)	/* map pieces even if a block is free */
+#define RESMEM_VC_VALID		(RESMEM_GFP_STRICT_NODE | RESMEM_GFP_ZERO | \
+				 RESMEM_VC_ATOMIC | RESMEM_VC_FALLBACK)
+
+/**
+ * struct resmem_vcompound_piece - one physically contiguous piece
+ * @pfn:	its first page frame
+ * @order:	it is 2^order pages, naturally aligned
+ */
+struct resmem_vcompound_piece {
+	unsigned long pfn;
+	unsigned int order;
+};
+
+void *resmem_vcompound_alloc(unsigned int order, unsigned int flags);
+void *resmem_vcompound_alloc_node(unsigned int order, int nid,
+				  unsigned int flags);
+void resmem_vcompound_free(const void *addr, unsigned int order);
+bool resmem_vcompound_is_virtual(const void *addr);
+unsigned long resmem_vcompound_to_pfn(const void *addr);
+int resmem_vcompound_pieces(const void *addr, unsigned int order,
+			    struct resmem_vcompound_piece *pieces,
+			    unsigned int room);
+unsigned int resmem_vcompound_max_order(void);
+void resmem_vcompound_flush(void);
 
 #endif /* _RESMEM_API_H */

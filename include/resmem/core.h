@@ -565,4 +565,65 @@ int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,
 int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		      unsigned int order);
 
+/* --- vcompound.c: 2^order pages from pieces (see the design comment) --- */
+
+/*
+ * vcompound serves orders up to the buddy's max_order plus this many, by
+ * fallback only above max_order: at the default max_order 10, order 18 is
+ * 1 GiB from at least 256 pieces, and the page-frame array the kernel's
+ * vmap needs for it is 2 MiB.  The same value is RESMEM_VC_EXTRA_ORDERS in
+ * the uapi header, where userspace computes the limit from GET_INFO.
+ */
+#define RM_VC_EXTRA_ORDERS	8
+/* Never more than this: page indexes within a mapping fit in a u32. */
+#define RM_VC_ORDER_LIMIT	30
+
+/**
+ * struct rm_vc_piece - one buddy block of a vcompound mapping
+ * @pfn:	first page frame
+ * @order:	the block's order
+ * @first:	index of the block's first page within the mapping
+ */
+struct rm_vc_piece {
+	u64 pfn;
+	u32 order;
+	u32 first;
+};
+
+typedef bool (*rm_vc_accept_fn)(u64 pfn, unsigned int order, void *arg);
+
+/**
+ * struct rm_vc_req - what rm_vc_take() covers, and with what
+ * @order:	2^order pages in all, at most rm_vc_max_order()
+ * @max_piece:	largest piece order (clamped to @order and max_order)
+ * @nid:	preferred node, or NUMA_NO_NODE for the current CPU's
+ * @flags:	RM_ALLOC_STRICT_NODE, RM_ALLOC_ZERO, RM_ALLOC_MOVABLE
+ * @accept:	NULL, or says whether a piece may be used (a refused piece is
+ *		held until the call returns, so it is not offered again)
+ * @arg:	passed to @accept
+ */
+struct rm_vc_req {
+	unsigned int order;
+	unsigned int max_piece;
+	int nid;
+	unsigned int flags;
+	rm_vc_accept_fn accept;
+	void *arg;
+};
+
+unsigned int rm_vc_max_order(const struct rm_buddy *b);
+int rm_vc_take(struct rm_buddy *b, const struct rm_vc_req *r,
+	       struct rm_vc_piece **pieces, u32 *nr);
+void rm_vc_put(struct rm_buddy *b, struct rm_vc_piece *pieces, u32 nr);
+u32 rm_vc_piece_of(const struct rm_vc_piece *p, u32 nr, u64 idx);
+bool rm_vc_owns(struct rm_buddy *b, u64 pfn, unsigned int order);
+
+/* Page frame of page @idx of a mapping made of @p. */
+static inline u64 rm_vc_pfn_of(const struct rm_vc_piece *p, u32 nr, u64 idx)
+{
+	const struct rm_vc_piece *q = &p[rm_vc_piece_of(p, nr, idx)];
+
+	return q->pfn + (idx - q->first);
+}
+
 #endif /* _RESMEM_CORE_H */

@@ -38,6 +38,8 @@
 #define RESMEM_FEAT_BUDDY	(1ULL << 3)
 /* RESMEM_KIND_MEMAREA */
 #define RESMEM_FEAT_MEMAREA	(1ULL << 4)
+/* RESMEM_KIND_VCOMPOUND, RESMEM_IOC_PIECES and RESMEM_IOC_KFILL */
+#define RESMEM_FEAT_VCOMPOUND	(1ULL << 5)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -119,7 +121,8 @@ struct resmem_info {
 /* resmem_alloc.kind */
 #define RESMEM_KIND_BUDDY	0	/* 2^order pages from the buddy allocator */
 #define RESMEM_KIND_MEMAREA	1	/* count pages, any count, aligned */
-#define RESMEM_KIND_MAX		RESMEM_KIND_MEMAREA
+#define RESMEM_KIND_VCOMPOUND	2	/* 2^order pages, maybe in pieces */
+#define RESMEM_KIND_MAX		RESMEM_KIND_VCOMPOUND
 
 /* resmem_alloc.flags */
 #define RESMEM_ALLOC_MOVABLE	(1U << 0)	/* may be migrated (movable pageblocks) */
@@ -140,7 +143,9 @@ struct resmem_info {
  * @kind:	in: RESMEM_KIND_*
  * @flags:	in: RESMEM_ALLOC_*
  * @order:	in: RESMEM_KIND_BUDDY: log2 of the page count, at most the
- *		module's max_order; other kinds: 0
+ *		module's max_order; RESMEM_KIND_VCOMPOUND: the same, at most
+ *		the vcompound limit (see RESMEM_VC_EXTRA_ORDERS); other
+ *		kinds: 0
  * @node:	in: preferred node, or RESMEM_NODE_ANY; with
  *		RESMEM_ALLOC_STRICT_NODE the only node allowed (not ANY)
  * @count:	in: RESMEM_KIND_MEMAREA: pages, 1 to the largest block;
@@ -196,12 +201,14 @@ struct resmem_free {
  * @flags:	in: must be 0
  * @kind:	out: RESMEM_KIND_*
  * @alloc_flags: out: the RESMEM_ALLOC_* flags it was made with
- * @order:	out: for RESMEM_KIND_BUDDY, its order
+ * @order:	out: for RESMEM_KIND_BUDDY and RESMEM_KIND_VCOMPOUND, its
+ *		order
  * @node:	out: the node it lies on
  * @pad:	out: 0
  * @size:	out: bytes (RESMEM_KIND_MEMAREA: count pages)
  * @phys:	out: physical address of the first byte; 0 unless the caller
- *		has CAP_SYS_ADMIN
+ *		has CAP_SYS_ADMIN.  A vcompound allocation may be in pieces:
+ *		RESMEM_IOC_PIECES lists them
  * @mmap_offset: out: the offset to pass to mmap(2)
  * @reserved:	in: must be 0
  */
@@ -221,11 +228,125 @@ struct resmem_query {
 
 #define RESMEM_QUERY_SIZE_V1	88
 
+/*
+ * vcompound (RESMEM_FEAT_VCOMPOUND): 2^order pages that are physically
+ * contiguous when the buddy has such a block, and otherwise several buddy
+ * blocks ("pieces", the largest free ones) that the kernel maps virtually
+ * contiguous.  mmap(2) maps the pieces in order, so userspace sees one
+ * contiguous buffer either way.  order may exceed max_order (then it is
+ * always in pieces) up to
+ *
+ *	min(max_order + RESMEM_VC_EXTRA_ORDERS,
+ *	    floor(log2(total_pages - meta_pages)))
+ *
+ * from the fields of struct resmem_info.  RESMEM_ALLOC_MOVABLE is refused:
+ * the kernel's mapping pins the pages.
+ */
+#define RESMEM_VC_EXTRA_ORDERS	8
+
+/**
+ * struct resmem_piece_info - one physically contiguous piece of an
+ * allocation
+ * @phys:	physical address of its first byte; 0 unless the caller has
+ *		CAP_SYS_ADMIN (see RESMEM_FEAT_PHYS_ADDR)
+ * @offset:	where it starts within the allocation (and its mapping), in
+ *		bytes
+ * @size:	its size in bytes
+ * @order:	log2 of its pages for buddy blocks (RESMEM_KIND_BUDDY and
+ *		RESMEM_KIND_VCOMPOUND), RESMEM_PIECE_NO_ORDER otherwise
+ * @node:	the NUMA node it lies on
+ */
+struct resmem_piece_info {
+	__u64 phys;
+	__u64 offset;
+	__u64 size;
+	__u32 order;
+	__u32 node;
+};
+
+#define RESMEM_PIECE_INFO_SIZE_V1	32
+#define RESMEM_PIECE_NO_ORDER	0xffffffffU
+
+/**
+ * struct resmem_pieces - argument of RESMEM_IOC_PIECES
+ * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
+ * @flags:	in: must be 0
+ * @nr_pieces:	in: number of entries @pieces_ptr has room for (may be 0);
+ *		out: number of pieces of the allocation, in mapping order.
+ *		Entries beyond the room given are not written.  A vcompound
+ *		allocation with more than one piece is a fallback mapping.
+ * @piece_size:	in: sizeof(struct resmem_piece_info) as the caller knows
+ *		it; at least RESMEM_PIECE_INFO_SIZE_V1 when @pieces_ptr is set
+ * @pad:	in: must be 0
+ * @pieces_ptr:	in: user pointer to an array of @nr_pieces entries of
+ *		@piece_size bytes, or 0
+ * @reserved:	in: must be 0
+ */
+struct resmem_pieces {
+	__u64 handle;
+	__u32 flags;
+	__u32 nr_pieces;
+	__u32 piece_size;
+	__u32 pad;
+	__u64 pieces_ptr;
+	__u64 reserved[2];
+};
+
+#define RESMEM_PIECES_SIZE_V1	48
+
+/* resmem_kfill.flags */
+#define RESMEM_KFILL_CHECK	(1U << 0)	/* compare instead of write */
+#define RESMEM_KFILL_VALID_FLAGS RESMEM_KFILL_CHECK
+
+/*
+ * The pattern of RESMEM_IOC_KFILL: the 64-bit word at byte @off of an
+ * allocation (a multiple of 8) holds RESMEM_KFILL_WORD(seed, off).
+ */
+#define RESMEM_KFILL_WORD(seed, off) \
+	((seed) ^ ((__u64)(off) * 0x9e3779b97f4a7c15ULL))
+
+/**
+ * struct resmem_kfill - argument of RESMEM_IOC_KFILL
+ * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
+ * @flags:	in: 0 to write the pattern, RESMEM_KFILL_CHECK to compare
+ * @pad:	in: must be 0
+ * @seed:	in: the pattern's seed (RESMEM_KFILL_WORD)
+ * @offset:	in: first byte, a multiple of 8
+ * @length:	in: bytes, a multiple of 8; @offset + @length at most the
+ *		allocation's size
+ * @mismatches:	out (RESMEM_KFILL_CHECK): words that differ from the
+ *		pattern; in: must be 0
+ * @first_mismatch: out (RESMEM_KFILL_CHECK): byte offset of the first such
+ *		word, or ~0 when none does; in: must be 0
+ * @reserved:	in: must be 0
+ *
+ * The kernel writes or reads the words through its own mapping of the
+ * allocation: for a vcompound fallback, the virtually contiguous one.  With
+ * mmap(2) on the other side, this tests that both mappings show the same
+ * pages in the same order.
+ */
+struct resmem_kfill {
+	__u64 handle;
+	__u32 flags;
+	__u32 pad;
+	__u64 seed;
+	__u64 offset;
+	__u64 length;
+	__u64 mismatches;
+	__u64 first_mismatch;
+	__u64 reserved[2];
+};
+
+#define RESMEM_KFILL_SIZE_V1	72
+
+
 #define RESMEM_IOC_MAGIC	0xB8	/* free in ioctl-number.rst as of 6.1 */
 
 #define RESMEM_IOC_GET_INFO	_IOWR(RESMEM_IOC_MAGIC, 0x00, struct resmem_info)
 #define RESMEM_IOC_ALLOC	_IOWR(RESMEM_IOC_MAGIC, 0x01, struct resmem_alloc)
 #define RESMEM_IOC_FREE		_IOW(RESMEM_IOC_MAGIC, 0x02, struct resmem_free)
 #define RESMEM_IOC_QUERY	_IOWR(RESMEM_IOC_MAGIC, 0x03, struct resmem_query)
+#define RESMEM_IOC_PIECES	_IOWR(RESMEM_IOC_MAGIC, 0x04, struct resmem_pieces)
+#define RESMEM_IOC_KFILL	_IOWR(RESMEM_IOC_MAGIC, 0x05, struct resmem_kfill)
 
 #endif /* _UAPI_RESMEM_H */

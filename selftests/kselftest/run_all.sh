@@ -20,6 +20,8 @@ echo "# file: info_test"
 RESMEM_EXPECT_NODES="$(node_of "$B0"),$(node_of "$B1")" ./info_test || rc=1
 echo "# file: buddy_test"
 ./buddy_test || rc=1
+echo "# file: vcompound_test"
+./vcompound_test || rc=1
 echo "# file: memarea_test"
 ./memarea_test || rc=1
 echo "# file: resmemctl_test.sh"

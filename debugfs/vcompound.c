@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs vcompound/: stats (counters, requests per order, pieces per
+ * fallback and latency of each path) and vfallback_always (the switch that
+ * forces the fallback, the same variable as the module parameter).
+ * debugfs/README.md documents both.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <resmem/api.h>
+#include <resmem/resmem.h>
+
+/* "name: c0 c1 ...", up to the last non-zero count (at least one). */
+static void vc_print_counts(struct seq_file *m, const char *name,
+			    const u64 *h, unsigned int n)
+{
+	unsigned int i, last = 0;
+
+	for (i = 0; i < n; i++)
+		if (h[i])
+			last = i;
+	seq_printf(m, "%s:", name);
+	for (i = 0; i <= last; i++)
+		seq_printf(m, " %llu", h[i]);
+	seq_putc(m, '\n');
+}
+
+static int vc_stats_show(struct seq_file *m, void *v)
+{
+	struct resmem_vc_stats *st = m->private;
+	unsigned int o;
+	u64 requests = 0;
+
+	resmem_vc_stats(st);
+	for (o = 0; o <= RM_VC_ORDER_LIMIT; o++)
+		requests += st->requests[o];
+	seq_printf(m, "max_order: %u\n", resmem_vcompound_max_order());
+	seq_printf(m, "vfallback_always: %d\n",
+		   READ_ONCE(resmem_vfallback_always));
+	seq_printf(m, "requests: %llu\n", requests);
+	seq_printf(m, "contiguous: %llu\n", st->contiguous);
+	seq_printf(m, "fallback: %llu\n", st->fallback);
+	seq_printf(m, "fallback_forced: %llu\n", st->forced);
+	seq_printf(m, "fallback_above_max_order: %llu\n", st->above_max);
+	seq_printf(m, "failures: %llu\n", st->failures);
+	seq_printf(m, "atomic_failures: %llu\n", st->atomic_failures);
+	seq_printf(m, "mixed_retries: %llu\n", st->mixed);
+	seq_printf(m, "frees_contiguous: %llu\n", st->frees_contiguous);
+	seq_printf(m, "frees_fallback: %llu\n", st->frees_fallback);
+	seq_printf(m, "pieces: %llu\n", st->pieces);
+	seq_printf(m, "mappings: %llu\n", st->mappings);
+	seq_printf(m, "mapped_pages: %llu\n", st->mapped_pages);
+	seq_printf(m, "deferred_frees: %llu\n", st->deferred);
+	seq_puts(m, "# requests_by_order: count for order 0, 1, 2, ...\n");
+	vc_print_counts(m, "requests_by_order", st->requests,
+			RM_VC_ORDER_LIMIT + 1);
+	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
+	vc_print_counts(m, "pieces_hist", st->pieces_hist, RM_HIST_BUCKETS);
+	vc_print_counts(m, "contiguous_latency_ns_hist", st->contig_ns_hist,
+			RM_HIST_BUCKETS);
+	vc_print_counts(m, "fallback_latency_ns_hist", st->fallback_ns_hist,
+			RM_HIST_BUCKETS);
+	return 0;
+}
+
+static int vc_stats_open(struct inode *inode, struct file *file)
+{
+	struct resmem_vc_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = single_open(file, vc_stats_show, st);
+	if (ret)
+		kfree(st);
+	return ret;
+}
+
+static int vc_stats_release(struct inode *inode, struct file *file)
+{
+	kfree(((struct seq_file *)file->private_data)->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations vc_stats_fops = {
+	.owner = THIS_MODULE,
+	.open = vc_stats_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = vc_stats_release,
+};
+
+/**
+ * resmem_debugfs_vcompound_init - vcompound/ in @dir
+ * @dir: /sys/kernel/debug/resmem
+ */
+void resmem_debugfs_vcompound_init(struct dentry *dir)
+{
+	struct dentry *d = debugfs_create_dir("vcompound", dir);
+
+	debugfs_create_file("stats", 0400, d, NULL, &vc_stats_fops);
+	debugfs_create_bool("vfallback_always", 0600, d,
+			    &resmem_vfallback_always);
+}

@@ -1,0 +1,1057 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * resmem_vcbench: vcompound (src/vcompound.c) measured and exercised from a
+ * kernel module, in the style of resmem_bench.c: everything runs from
+ * module init, which returns -EAGAIN when it is done, so that the module
+ * never stays loaded (a failure returns another error).  mode= selects:
+ *
+ * bench (default): ratios measured in the same boot, one line each:
+ *   - "contig": resmem_vcompound_alloc() served contiguous against
+ *     alloc_pages(GFP_KERNEL) at each order of contig_orders= (4, 9), and
+ *     against resmem_alloc_pages(), the buddy alone, for what vcompound's
+ *     layer (checks, counters, latency clock) costs;
+ *   - "fallback": resmem_vcompound_alloc(RESMEM_VC_FALLBACK), pieces mapped
+ *     with vmap_pfn(), against vmalloc() and kvmalloc() of the same size at
+ *     each order of fallback_orders= (4, 9); the resmem side waits for its
+ *     deferred unmaps (resmem_vcompound_flush()) at the end of every batch,
+ *     so that it pays for them as vfree() pays for its own;
+ *   - "read": sequential reads of a buffer of 2^order pages for each order
+ *     of read_orders= (10, 14), and reads of one word per page (the TLB's
+ *     worst case), through a fallback mapping against a contiguous buffer
+ *     in resmem's own mapping (a vcompound block up to max_order, a memarea
+ *     area beyond); done first, before the other parts leave lazy unmaps
+ *     (TLB flushes) behind.
+ *   Allocators are timed in batches of batch= allocations freed newest
+ *   first, rounds= rounds each, the order of the allocators rotating from
+ *   round to round; a round lasts about 20 ms (iters batches, from the
+ *   fastest of a few untimed ones).  Medians are printed, and ratios
+ *   resmem / kernel (below 1: resmem faster).  When the kernel zeroes what it
+ *   allocates (init_on_alloc=1, Debian's default), resmem is asked to zero
+ *   too (RESMEM_GFP_ZERO); the mode is on every line.
+ *
+ * selftest: the in-kernel API on both paths and both nodes: is_virtual,
+ *   to_pfn for every page (against vmalloc_to_pfn() and the piece list),
+ *   data written through the mapping read back through resmem's own mapping
+ *   of each piece, atomic allocations contiguous or NULL, orders and nodes
+ *   out of range refused.  Prints "selftest ok".
+ *
+ * atomic: for seconds= seconds one kthread per online CPU allocates (half
+ *   the time forced fallbacks) and queues the allocations to an hrtimer on
+ *   its CPU, which frees them in hard interrupt context and makes atomic
+ *   allocations of its own; a full queue is freed with interrupts off.
+ *   Prints "atomic ok" and the counts.
+ *
+ * badinput: what resmem_vcompound_free() must refuse -- addresses it never
+ *   returned, a wrong order, a piece of a fallback, a second free -- and
+ *   unknown flags.  These WARN (once per call site), so this mode is not
+ *   part of run_all.sh: selftests/check runs it on its own and expects the
+ *   warning, "badinput ok" and nothing else.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/nodemask.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+#ifdef CONFIG_X86
+#include <asm/pgtable_types.h>
+#endif
+
+#include <resmem/api.h>
+
+#define VB_MAX_LIST	8
+#define VB_MAX_BATCH	256
+#define VB_MAX_ROUNDS	1000
+/* a timed round lasts about 20 ms, judged from 2 ms of untimed batches */
+#define VB_TARGET_NS	(20 * NSEC_PER_MSEC)
+#define VB_PROBE_NS	(2 * NSEC_PER_MSEC)
+#define VB_PROBE_MIN	4
+#define VB_MAX_ITERS	100000
+/* atomic mode: queue per CPU, timer period, frees per timer run */
+#define VB_QUEUE	64
+#define VB_PERIOD_NS	(200 * NSEC_PER_USEC)
+#define VB_TIMER_FREES	8
+#define VB_ATOMIC_ORDER	2
+/* bench: reads of up to 1 GiB */
+#define VB_READ_MAX_ORDER	18
+
+/* The largest order alloc_pages() serves; the name changed in 6.8. */
+#ifdef MAX_PAGE_ORDER
+#define VB_KERNEL_MAX_ORDER	MAX_PAGE_ORDER
+#else
+#define VB_KERNEL_MAX_ORDER	(MAX_ORDER - 1)
+#endif
+
+static char *mode = "bench";
+module_param(mode, charp, 0444);
+MODULE_PARM_DESC(mode, "bench (default), selftest, atomic or badinput");
+
+static unsigned int contig_orders[VB_MAX_LIST] = { 4, 9 };
+static unsigned int nr_contig_orders = 2;
+module_param_array(contig_orders, uint, &nr_contig_orders, 0444);
+MODULE_PARM_DESC(contig_orders, "bench: orders of the contiguous path (4,9)");
+
+static unsigned int fallback_orders[VB_MAX_LIST] = { 4, 9 };
+static unsigned int nr_fallback_orders = 2;
+module_param_array(fallback_orders, uint, &nr_fallback_orders, 0444);
+MODULE_PARM_DESC(fallback_orders, "bench: orders of the fallback path (4,9)");
+
+static unsigned int read_orders[VB_MAX_LIST] = { 10, 14 };
+static unsigned int nr_read_orders = 2;
+module_param_array(read_orders, uint, &nr_read_orders, 0444);
+MODULE_PARM_DESC(read_orders,
+		 "bench: log2 of the pages read (10,14: 4 and 64 MiB)");
+
+static unsigned int batch = 16;
+module_param(batch, uint, 0444);
+MODULE_PARM_DESC(batch, "bench: allocations per batch (16)");
+
+static unsigned int rounds = 15;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "bench: timed rounds per allocator (15)");
+
+static unsigned int seconds = 3;
+module_param(seconds, uint, 0444);
+MODULE_PARM_DESC(seconds, "atomic: how long the stress runs (3)");
+
+static bool vb_zeroing;
+static unsigned int vb_zero;	/* RESMEM_GFP_ZERO when the kernel zeroes */
+
+/* --- allocators, as the bench times them --- */
+
+struct vb_alloc {
+	const char *name;	/* in error messages */
+	void *(*alloc)(unsigned int order);
+	void (*free)(void *p, unsigned int order);
+	void (*sync)(void);
+};
+
+static void *vb_contig_alloc(unsigned int order)
+{
+	return resmem_vcompound_alloc(order, vb_zero);
+}
+
+static void *vb_fallback_alloc(unsigned int order)
+{
+	return resmem_vcompound_alloc(order, RESMEM_VC_FALLBACK | vb_zero);
+}
+
+static void vb_vc_free(void *p, unsigned int order)
+{
+	resmem_vcompound_free(p, order);
+}
+
+static void *vb_buddy_alloc(unsigned int order)
+{
+	return resmem_alloc_pages(order, NUMA_NO_NODE, vb_zero);
+}
+
+static void vb_buddy_free(void *p, unsigned int order)
+{
+	resmem_free_pages(p, order);
+}
+
+static void *vb_pages_alloc(unsigned int order)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, order);
+
+	return page ? page_address(page) : NULL;
+}
+
+static void vb_pages_free(void *p, unsigned int order)
+{
+	__free_pages(virt_to_page(p), order);
+}
+
+static void *vb_vmalloc(unsigned int order)
+{
+	return vmalloc(PAGE_SIZE << order);
+}
+
+static void vb_vfree(void *p, unsigned int order)
+{
+	vfree(p);
+}
+
+static void *vb_kvmalloc(unsigned int order)
+{
+	return kvmalloc(PAGE_SIZE << order, GFP_KERNEL);
+}
+
+static void vb_kvfree(void *p, unsigned int order)
+{
+	kvfree(p);
+}
+
+static const struct vb_alloc vb_contig = {
+	"resmem", vb_contig_alloc, vb_vc_free, NULL,
+};
+
+static const struct vb_alloc vb_fallback = {
+	"resmem", vb_fallback_alloc, vb_vc_free, resmem_vcompound_flush,
+};
+
+static const struct vb_alloc vb_buddy = {
+	"buddy", vb_buddy_alloc, vb_buddy_free, NULL,
+};
+
+static const struct vb_alloc vb_pages = {
+	"kernel", vb_pages_alloc, vb_pages_free, NULL,
+};
+
+static const struct vb_alloc vb_vm = {
+	"vmalloc", vb_vmalloc, vb_vfree, NULL,
+};
+
+static const struct vb_alloc vb_kvm = {
+	"kvmalloc", vb_kvmalloc, vb_kvfree, NULL,
+};
+
+static void *vb_blocks[VB_MAX_BATCH];
+
+/* One batch: allocate, free newest first, sync.  False if one failed. */
+static bool vb_batch(const struct vb_alloc *a, unsigned int order)
+{
+	unsigned int got, j;
+
+	for (got = 0; got < batch; got++) {
+		vb_blocks[got] = a->alloc(order);
+		if (!vb_blocks[got])
+			break;
+	}
+	j = got;
+	while (j--)
+		a->free(vb_blocks[j], order);
+	if (a->sync)
+		a->sync();
+	return got == batch;
+}
+
+/* ns for @iters batches, or 0 when an allocation failed. */
+static u64 vb_time(const struct vb_alloc *a, unsigned int order,
+		   unsigned int iters)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++)
+		if (!vb_batch(a, order))
+			return 0;
+	return max_t(u64, ktime_get_ns() - t0, 1);
+}
+
+/* Batches of @a that take about VB_TARGET_NS, or 0 on failure. */
+static unsigned int vb_iters(const struct vb_alloc *a, unsigned int order)
+{
+	u64 start = ktime_get_ns(), now = start, fastest = U64_MAX, t0;
+	unsigned int n = 0;
+
+	do {
+		t0 = now;
+		if (!vb_batch(a, order))
+			return 0;
+		now = ktime_get_ns();
+		fastest = min(fastest, now - t0);
+		cond_resched();
+	} while (++n < VB_PROBE_MIN || now - start < VB_PROBE_NS);
+	return clamp_t(u64, div64_u64(VB_TARGET_NS, max(fastest, 1ULL)), 1,
+		       VB_MAX_ITERS);
+}
+
+static int vb_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static u64 vb_median(u64 *v, unsigned int n)
+{
+	sort(v, n, sizeof(*v), vb_cmp_u64, NULL);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* @a / @b as "1.234", in @buf (VB_RATIO_LEN bytes). */
+#define VB_RATIO_LEN	24
+static const char *vb_ratio(char *buf, u64 a, u64 b)
+{
+	u64 r = b ? div64_u64(a * 1000 + b / 2, b) : 0;
+
+	snprintf(buf, VB_RATIO_LEN, "%llu.%03llu", div64_u64(r, 1000),
+		 r % 1000);
+	return buf;
+}
+
+/*
+ * Median ns per alloc+free pair of each of @n allocators at @order, into
+ * @ns; the first allocator sets the number of batches per round.
+ */
+static int vb_compare(const struct vb_alloc *const *a, unsigned int n,
+		      unsigned int order, u64 *ns, unsigned int *iters)
+{
+	unsigned int r, k, i;
+	u64 *t;
+
+	for (i = 0; i < n; i++) {
+		if (!vb_batch(a[i], order)) {	/* warm up */
+			pr_err("error: %s order=%u: allocation failed\n",
+			       a[i]->name, order);
+			return -ENOMEM;
+		}
+	}
+	*iters = vb_iters(a[0], order);
+	t = kcalloc(n * rounds, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < n; k++) {
+			i = (r + k) % n;
+			t[i * rounds + r] = vb_time(a[i], order, *iters);
+			if (!t[i * rounds + r]) {
+				pr_err("error: %s order=%u: allocation failed\n",
+				       a[i]->name, order);
+				kfree(t);
+				return -ENOMEM;
+			}
+			cond_resched();
+		}
+	}
+	for (i = 0; i < n; i++)
+		ns[i] = div64_u64(vb_median(t + i * rounds, rounds),
+				  (u64)*iters * batch);
+	kfree(t);
+	return 0;
+}
+
+static int vb_bench_contig(unsigned int order)
+{
+	const struct vb_alloc *a[] = { &vb_contig, &vb_pages, &vb_buddy };
+	char r1[VB_RATIO_LEN], r2[VB_RATIO_LEN];
+	unsigned int iters;
+	u64 ns[3];
+	void *p;
+	int ret;
+
+	/* the pool is whole: this path must be the contiguous one */
+	p = resmem_vcompound_alloc(order, 0);
+	if (!p || resmem_vcompound_is_virtual(p)) {
+		pr_err("error: contig order=%u: not served contiguous\n",
+		       order);
+		if (p)
+			resmem_vcompound_free(p, order);
+		return -EIO;
+	}
+	resmem_vcompound_free(p, order);
+	ret = vb_compare(a, 3, order, ns, &iters);
+	if (ret)
+		return ret;
+	pr_info("contig order=%u init_on_alloc=%d batch=%u iters=%u rounds=%u resmem_ns=%llu kernel_ns=%llu ratio=%s buddy_ns=%llu ratio_buddy=%s\n",
+		order, vb_zeroing, batch, iters, rounds, ns[0], ns[1],
+		vb_ratio(r1, ns[0], ns[1]), ns[2], vb_ratio(r2, ns[0], ns[2]));
+	return 0;
+}
+
+static int vb_bench_fallback(unsigned int order)
+{
+	const struct vb_alloc *a[] = { &vb_fallback, &vb_vm, &vb_kvm };
+	char r1[VB_RATIO_LEN], r2[VB_RATIO_LEN];
+	struct resmem_vcompound_piece pc;
+	unsigned int iters;
+	u64 ns[3];
+	int pieces;
+	void *p;
+	int ret;
+
+	p = resmem_vcompound_alloc(order, RESMEM_VC_FALLBACK);
+	if (!p || !resmem_vcompound_is_virtual(p)) {
+		pr_err("error: fallback order=%u: no fallback mapping\n",
+		       order);
+		if (p)
+			resmem_vcompound_free(p, order);
+		return -EIO;
+	}
+	pieces = resmem_vcompound_pieces(p, order, &pc, 1);
+	resmem_vcompound_free(p, order);
+	resmem_vcompound_flush();
+	ret = vb_compare(a, 3, order, ns, &iters);
+	if (ret)
+		return ret;
+	pr_info("fallback order=%u init_on_alloc=%d batch=%u iters=%u rounds=%u pieces=%d resmem_ns=%llu vmalloc_ns=%llu kvmalloc_ns=%llu ratio_vmalloc=%s ratio_kvmalloc=%s\n",
+		order, vb_zeroing, batch, iters, rounds, pieces, ns[0], ns[1],
+		ns[2], vb_ratio(r1, ns[0], ns[1]), vb_ratio(r2, ns[0], ns[2]));
+	return 0;
+}
+
+/* Sum of every word, @passes times: ns. */
+static u64 vb_read_seq(const u64 *p, size_t bytes, unsigned int passes,
+		       u64 *sum)
+{
+	u64 t0 = ktime_get_ns(), s = 0;
+	size_t i, n = bytes / sizeof(u64);
+	unsigned int k;
+
+	for (k = 0; k < passes; k++)
+		for (i = 0; i < n; i += 8)
+			s += READ_ONCE(p[i]) + READ_ONCE(p[i + 1]) +
+			     READ_ONCE(p[i + 2]) + READ_ONCE(p[i + 3]) +
+			     READ_ONCE(p[i + 4]) + READ_ONCE(p[i + 5]) +
+			     READ_ONCE(p[i + 6]) + READ_ONCE(p[i + 7]);
+	*sum += s;
+	return ktime_get_ns() - t0;
+}
+
+/* One word per page, @passes times (each load a new page): ns. */
+static u64 vb_read_stride(const u64 *p, size_t bytes, unsigned int passes,
+			  u64 *sum)
+{
+	size_t i, n = bytes / sizeof(u64), step = PAGE_SIZE / sizeof(u64);
+	u64 t0 = ktime_get_ns(), s = 0;
+	unsigned int k;
+
+	for (k = 0; k < passes; k++)
+		for (i = (k * 8) % step; i < n; i += step)
+			s += READ_ONCE(p[i]);
+	*sum += s;
+	return ktime_get_ns() - t0;
+}
+
+/*
+ * The contiguous buffer to read against a fallback of 2^@order pages: a
+ * vcompound block up to max_order, beyond it a memarea area.  Both sit in
+ * resmem's own mapping of its ranges, which memremap() maps with the
+ * largest pages it can.
+ */
+static u64 *vb_contig_buf(unsigned int order, bool *area)
+{
+	u64 *p;
+
+	*area = order > resmem_max_order();
+	if (*area)
+		return resmem_alloc_area(1UL << order, 0, 0, NUMA_NO_NODE,
+					 RESMEM_GFP_ZERO,
+					 RESMEM_AREA_FIRST_FIT);
+	p = resmem_vcompound_alloc(order, RESMEM_GFP_ZERO);
+	if (p && resmem_vcompound_is_virtual(p)) {
+		resmem_vcompound_free(p, order);
+		p = NULL;
+	}
+	return p;
+}
+
+/* The size of the page table entry that maps @p: "4K", "2M", "1G". */
+static const char *vb_pte_size(const void *p)
+{
+#ifdef CONFIG_X86
+	unsigned int level = PG_LEVEL_NONE;
+
+	if (lookup_address((unsigned long)p, &level)) {
+		switch (level) {
+		case PG_LEVEL_4K:
+			return "4K";
+		case PG_LEVEL_2M:
+			return "2M";
+		case PG_LEVEL_1G:
+			return "1G";
+		}
+	}
+#endif
+	return "?";
+}
+
+static int vb_bench_read(unsigned int order)
+{
+	size_t bytes = PAGE_SIZE << order;
+	unsigned int r, stride_passes = 64;
+	u64 *seq_c, *seq_f, *st_c, *st_f, sum = 0, med[4];
+	char r1[VB_RATIO_LEN], r2[VB_RATIO_LEN];
+	u64 *contig, *fallback;
+	int pieces, ret = 0;
+	bool area;
+
+	contig = vb_contig_buf(order, &area);
+	fallback = resmem_vcompound_alloc(order, RESMEM_VC_FALLBACK |
+					  RESMEM_GFP_ZERO);
+	seq_c = kcalloc(4 * rounds, sizeof(*seq_c), GFP_KERNEL);
+	if (!contig || !fallback || !seq_c ||
+	    !resmem_vcompound_is_virtual(fallback)) {
+		pr_err("error: read order=%u: no contiguous and fallback buffers\n",
+		       order);
+		ret = -ENOMEM;
+		goto out;
+	}
+	seq_f = seq_c + rounds;
+	st_c = seq_f + rounds;
+	st_f = st_c + rounds;
+	pieces = resmem_vcompound_pieces(fallback, order, NULL, 0);
+	memset(contig, 1, bytes);
+	memset(fallback, 1, bytes);
+	/* no lazy vunmap purge (a TLB flush on every CPU) while we read */
+	vm_unmap_aliases();
+	for (r = 0; r < rounds; r++) {
+		if (r % 2) {
+			seq_f[r] = vb_read_seq(fallback, bytes, 1, &sum);
+			seq_c[r] = vb_read_seq(contig, bytes, 1, &sum);
+		} else {
+			seq_c[r] = vb_read_seq(contig, bytes, 1, &sum);
+			seq_f[r] = vb_read_seq(fallback, bytes, 1, &sum);
+		}
+		st_c[r] = vb_read_stride(contig, bytes, stride_passes, &sum);
+		st_f[r] = vb_read_stride(fallback, bytes, stride_passes, &sum);
+		cond_resched();
+	}
+	med[0] = vb_median(seq_c, rounds);
+	med[1] = vb_median(seq_f, rounds);
+	med[2] = vb_median(st_c, rounds);
+	med[3] = vb_median(st_f, rounds);
+	pr_info("read order=%u bytes=%zu init_on_alloc=%d rounds=%u contig=%s contig_pte=%s fallback_pte=%s pieces=%d seq_contig_ns=%llu seq_fallback_ns=%llu seq_ratio=%s stride_passes=%u stride_contig_ns=%llu stride_fallback_ns=%llu stride_ratio=%s sum=%llu\n",
+		order, bytes, vb_zeroing, rounds, area ? "area" : "vcompound",
+		vb_pte_size(contig), vb_pte_size(fallback),
+		pieces, med[0], med[1], vb_ratio(r1, med[1], med[0]),
+		stride_passes, med[2], med[3], vb_ratio(r2, med[3], med[2]),
+		sum);
+out:
+	kfree(seq_c);
+	if (contig && area)
+		resmem_free_area(contig, 1UL << order);
+	else if (contig)
+		resmem_vcompound_free(contig, order);
+	if (fallback)
+		resmem_vcompound_free(fallback, order);
+	resmem_vcompound_flush();
+	return ret;
+}
+
+static int vb_bench(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (!batch || batch > VB_MAX_BATCH || !rounds ||
+	    rounds > VB_MAX_ROUNDS) {
+		pr_err("error: batch must be 1..%u and rounds 1..%u\n",
+		       VB_MAX_BATCH, VB_MAX_ROUNDS);
+		return -EINVAL;
+	}
+	for (i = 0; i < nr_contig_orders; i++) {
+		if (contig_orders[i] > VB_KERNEL_MAX_ORDER ||
+		    contig_orders[i] > resmem_max_order()) {
+			pr_err("error: contig order %u above the largest (kernel %u, resmem %u)\n",
+			       contig_orders[i], VB_KERNEL_MAX_ORDER,
+			       resmem_max_order());
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < nr_fallback_orders; i++) {
+		if (!fallback_orders[i] ||
+		    fallback_orders[i] > resmem_max_order()) {
+			pr_err("error: fallback order %u is not 1..%u\n",
+			       fallback_orders[i], resmem_max_order());
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < nr_read_orders; i++) {
+		if (!read_orders[i] || read_orders[i] > VB_READ_MAX_ORDER) {
+			pr_err("error: read order %u is not 1..%u\n",
+			       read_orders[i], VB_READ_MAX_ORDER);
+			return -EINVAL;
+		}
+	}
+	pr_info("start mode=bench init_on_alloc=%d batch=%u rounds=%u cpu=%d resmem_max_order=%u vcompound_max_order=%u\n",
+		vb_zeroing, batch, rounds, raw_smp_processor_id(),
+		resmem_max_order(), resmem_vcompound_max_order());
+	/* reads first: the allocators' benchmarks leave lazy unmaps */
+	for (i = 0; i < nr_read_orders; i++) {
+		ret = vb_bench_read(read_orders[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < nr_contig_orders; i++) {
+		ret = vb_bench_contig(contig_orders[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < nr_fallback_orders; i++) {
+		ret = vb_bench_fallback(fallback_orders[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --- selftest --- */
+
+/* Log a selftest failure; returns -EINVAL for the caller to return. */
+static __printf(1, 2) int vb_fail(const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("error: %pV\n", &vaf);
+	va_end(args);
+	return -EINVAL;
+}
+
+/*
+ * Check a live allocation of 2^@order pages at @p: what the helpers say
+ * about every page and some bytes inside, against the piece list and (for
+ * a fallback) the page tables; data written through @p is read back through
+ * resmem's own mapping of each piece.
+ */
+static int vb_check_one(u8 *p, unsigned int order, bool virt)
+{
+	unsigned long n = 1UL << order, i, at = 0, pfn, want, off;
+	struct resmem_vcompound_piece *pc;
+	int nr, k = 0, ret = 0;
+	u64 *kv;
+
+	if (resmem_vcompound_is_virtual(p) != virt)
+		return vb_fail("order %u: is_virtual says %d", order, !virt);
+	if (resmem_vcompound_is_virtual(p + (n << PAGE_SHIFT) - 1) != virt)
+		return vb_fail("order %u: is_virtual of the last byte", order);
+	nr = resmem_vcompound_pieces(p, order, NULL, 0);
+	if (nr < 1 || nr > n)
+		return vb_fail("order %u: %d pieces", order, nr);
+	if (!virt && nr != 1)
+		return vb_fail("order %u: contiguous but %d pieces", order, nr);
+	pc = kcalloc(nr, sizeof(*pc), GFP_KERNEL);
+	if (!pc)
+		return -ENOMEM;
+	if (resmem_vcompound_pieces(p, order, pc, nr) != nr) {
+		pr_err("error: selftest: order %u: pieces changed\n", order);
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		/* page i is in piece k, which starts at page at */
+		if (i == at + (1UL << pc[k].order)) {
+			at = i;
+			if (++k == nr)
+				break;
+		}
+		want = pc[k].pfn + (i - at);
+		off = (i << PAGE_SHIFT) + (i * 8 + 8) % PAGE_SIZE;
+		pfn = resmem_vcompound_to_pfn(p + (i << PAGE_SHIFT));
+		if (pfn != want || resmem_vcompound_to_pfn(p + off) != want ||
+		    (virt && vmalloc_to_pfn(p + off) != want)) {
+			pr_err("error: selftest: order %u page %lu: pfn %lx, want %lx (vmalloc_to_pfn %lx)\n",
+			       order, i, pfn, want,
+			       virt ? vmalloc_to_pfn(p + off) : 0UL);
+			ret = -EINVAL;
+			goto out;
+		}
+		/* written through @p, read through resmem's own mapping */
+		*(u64 *)(p + off) = 0x5eed0000ULL + i;
+		kv = (u64 *)((u8 *)resmem_pfn_to_virt(want) + off % PAGE_SIZE);
+		if (READ_ONCE(*kv) != 0x5eed0000ULL + i) {
+			pr_err("error: selftest: order %u page %lu: the write did not reach pfn %lx\n",
+			       order, i, want);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	if (k != nr - 1 || at + (1UL << pc[k].order) != n) {
+		pr_err("error: selftest: order %u: the pieces cover %lu pages\n",
+		       order, k < nr ? at + (1UL << pc[k].order) : at);
+		ret = -EINVAL;
+	}
+out:
+	kfree(pc);
+	return ret;
+}
+
+/* Allocate, check, free (and wait for the unmap); zeroed content too. */
+static int vb_selftest_one(unsigned int order, int nid, unsigned int flags,
+			   bool virt)
+{
+	unsigned long i, n = PAGE_SIZE << order;
+	u8 *p = resmem_vcompound_alloc_node(order, nid, flags);
+	int ret;
+
+	if (!p)
+		return vb_fail("order %u node %d flags %#x: no memory", order,
+			       nid, flags);
+	for (i = 0; i < n; i += 64)
+		if (p[i]) {
+			resmem_vcompound_free(p, order);
+			return vb_fail("order %u: byte %lu not zeroed", order,
+				       i);
+		}
+	ret = vb_check_one(p, order, virt);
+	resmem_vcompound_free(p, order);
+	resmem_vcompound_flush();
+	if (ret)
+		return ret;
+	if (resmem_vcompound_pieces(p, order, NULL, 0) != -EINVAL)
+		return vb_fail("order %u: still there after the free", order);
+	if (resmem_vcompound_is_virtual(p))
+		return vb_fail("order %u: still virtual after the free", order);
+	return 0;
+}
+
+static DEFINE_SPINLOCK(vb_lock);
+
+static int vb_selftest(void)
+{
+	unsigned int max = resmem_max_order(), vmax;
+	unsigned int z = RESMEM_GFP_ZERO, f = RESMEM_VC_FALLBACK | z;
+	unsigned long flags;
+	void *p, *q;
+	int nid, ret;
+	bool virt;
+
+	vmax = resmem_vcompound_max_order();
+	pr_info("start mode=selftest resmem_max_order=%u vcompound_max_order=%u\n",
+		max, vmax);
+	if (vmax <= max)
+		return vb_fail("vcompound_max_order %u not above %u", vmax,
+			       max);
+	ret = vb_selftest_one(4, NUMA_NO_NODE, z, false);
+	ret = ret ?: vb_selftest_one(max, NUMA_NO_NODE, z, false);
+	ret = ret ?: vb_selftest_one(0, NUMA_NO_NODE, f, true);
+	ret = ret ?: vb_selftest_one(6, NUMA_NO_NODE, f, true);
+	for_each_online_node(nid) {
+		ret = ret ?: vb_selftest_one(5, nid,
+					     f | RESMEM_GFP_STRICT_NODE, true);
+		ret = ret ?: vb_selftest_one(3, nid, z |
+					     RESMEM_GFP_STRICT_NODE, false);
+	}
+	ret = ret ?: vb_selftest_one(max + 1, NUMA_NO_NODE, z, true);
+	if (ret)
+		return ret;
+
+	/* atomic: contiguous, forced or not, never a fallback */
+	spin_lock_irqsave(&vb_lock, flags);
+	p = resmem_vcompound_alloc(4, RESMEM_VC_ATOMIC | RESMEM_VC_FALLBACK);
+	q = resmem_vcompound_alloc(max + 1, RESMEM_VC_ATOMIC);
+	spin_unlock_irqrestore(&vb_lock, flags);
+	if (q) {
+		resmem_vcompound_free(q, max + 1);
+		if (p)
+			resmem_vcompound_free(p, 4);
+		return vb_fail("an atomic order-%u allocation succeeded",
+			       max + 1);
+	}
+	if (!p)
+		return vb_fail("an atomic order-4 allocation failed");
+	virt = resmem_vcompound_is_virtual(p);
+	spin_lock_irqsave(&vb_lock, flags);
+	resmem_vcompound_free(p, 4);
+	spin_unlock_irqrestore(&vb_lock, flags);
+	if (virt)
+		return vb_fail("an atomic allocation is a fallback mapping");
+
+	/* out of range: NULL, no warning */
+	if (resmem_vcompound_alloc(vmax + 1, 0))
+		return vb_fail("order %u served", vmax + 1);
+	if (resmem_vcompound_alloc(~0U, 0))
+		return vb_fail("order ~0 served");
+	if (resmem_vcompound_alloc_node(0, MAX_NUMNODES, 0))
+		return vb_fail("node %d served", MAX_NUMNODES);
+	if (resmem_vcompound_alloc_node(0, -5, 0))
+		return vb_fail("node -5 served");
+	/* helpers on what is not vcompound's */
+	p = resmem_alloc_pages(2, NUMA_NO_NODE, 0);
+	if (!p)
+		return vb_fail("resmem_alloc_pages failed");
+	ret = resmem_vcompound_pieces(p, 2, NULL, 0);
+	resmem_free_pages(p, 2);
+	if (ret != -EINVAL)
+		return vb_fail("pieces of a buddy block: %d", ret);
+	if (resmem_vcompound_to_pfn(&ret))
+		return vb_fail("to_pfn of the stack");
+	if (resmem_vcompound_is_virtual(&ret))
+		return vb_fail("the stack is virtual");
+	pr_info("selftest ok\n");
+	return 0;
+}
+
+/* --- atomic: frees from hard interrupt context, under load --- */
+
+struct vb_item {
+	void *p;
+	unsigned int order;
+};
+
+struct vb_cpu {
+	struct task_struct *task;
+	unsigned int cpu;
+	spinlock_t lock;		/* protects q, head, n */
+	struct vb_item q[VB_QUEUE];
+	unsigned int head;
+	unsigned int n;
+	struct hrtimer timer;
+	/* counters */
+	u64 allocs;
+	u64 fallbacks;
+	u64 failures;
+	u64 timer_frees;
+	u64 irqoff_frees;
+	u64 atomic_allocs;
+	u64 atomic_null;
+	u64 atomic_virtual;
+	int error;
+};
+
+static atomic_t vb_running;
+static DECLARE_COMPLETION(vb_done);
+
+static enum hrtimer_restart vb_timer_fn(struct hrtimer *t)
+{
+	struct vb_cpu *c = container_of(t, struct vb_cpu, timer);
+	unsigned int i;
+	void *p;
+
+	spin_lock(&c->lock);
+	for (i = 0; i < VB_TIMER_FREES && c->n; i++) {
+		struct vb_item *it = &c->q[c->head];
+
+		resmem_vcompound_free(it->p, it->order);
+		c->head = (c->head + 1) % VB_QUEUE;
+		c->n--;
+		c->timer_frees++;
+	}
+	spin_unlock(&c->lock);
+	p = resmem_vcompound_alloc(VB_ATOMIC_ORDER, RESMEM_VC_ATOMIC);
+	if (p) {
+		c->atomic_allocs++;
+		if (resmem_vcompound_is_virtual(p))
+			c->atomic_virtual++;
+		resmem_vcompound_free(p, VB_ATOMIC_ORDER);
+	} else {
+		c->atomic_null++;
+	}
+	hrtimer_forward_now(t, ns_to_ktime(VB_PERIOD_NS));
+	return HRTIMER_RESTART;
+}
+
+static int vb_atomic_fn(void *arg)
+{
+	struct vb_cpu *c = arg;
+	u64 end = ktime_get_ns() + (u64)seconds * NSEC_PER_SEC;
+	unsigned long flags;
+	unsigned int order;
+	struct vb_item it;
+	bool fb;
+
+	hrtimer_start(&c->timer, ns_to_ktime(VB_PERIOD_NS),
+		      HRTIMER_MODE_REL_PINNED);
+	while (ktime_get_ns() < end && !READ_ONCE(c->error)) {
+		order = get_random_u32() % 7;
+		fb = get_random_u32() % 2;
+		it.order = order;
+		it.p = resmem_vcompound_alloc(order, RESMEM_GFP_ZERO |
+					      (fb ? RESMEM_VC_FALLBACK : 0));
+		if (!it.p) {
+			c->failures++;
+			cond_resched();
+			continue;
+		}
+		c->allocs++;
+		if (resmem_vcompound_is_virtual(it.p))
+			c->fallbacks++;
+		else if (fb)
+			c->error = -EINVAL;	/* forced, yet contiguous */
+		/* the whole allocation is ours: touch both ends */
+		memset(it.p, 0xa5, 64);
+		memset((u8 *)it.p + (PAGE_SIZE << order) - 64, 0x5a, 64);
+		spin_lock_irqsave(&c->lock, flags);
+		if (c->n < VB_QUEUE) {
+			c->q[(c->head + c->n) % VB_QUEUE] = it;
+			c->n++;
+		} else {
+			/* queue full: free it here, interrupts off */
+			resmem_vcompound_free(it.p, it.order);
+			c->irqoff_frees++;
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
+		cond_resched();
+	}
+	hrtimer_cancel(&c->timer);
+	while (c->n) {
+		resmem_vcompound_free(c->q[c->head].p, c->q[c->head].order);
+		c->head = (c->head + 1) % VB_QUEUE;
+		c->n--;
+	}
+	if (atomic_dec_and_test(&vb_running))
+		complete(&vb_done);
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+static int vb_atomic(void)
+{
+	unsigned int n = num_online_cpus(), i = 0, cpu;
+	u64 sum[8] = { 0 };
+	struct vb_cpu *c;
+	int ret = 0;
+
+	if (!seconds || seconds > 600) {
+		pr_err("error: seconds must be 1..600\n");
+		return -EINVAL;
+	}
+	c = kcalloc(n, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	pr_info("start mode=atomic seconds=%u cpus=%u\n", seconds, n);
+	atomic_set(&vb_running, 0);
+	for_each_online_cpu(cpu) {
+		if (i == n)
+			break;
+		c[i].cpu = cpu;
+		spin_lock_init(&c[i].lock);
+		hrtimer_init(&c[i].timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED);
+		c[i].timer.function = vb_timer_fn;
+		c[i].task = kthread_create_on_cpu(vb_atomic_fn, &c[i], cpu,
+						  "resmem_vcbench/%u");
+		if (IS_ERR(c[i].task)) {
+			ret = PTR_ERR(c[i].task);
+			while (i--)
+				kthread_stop(c[i].task);
+			kfree(c);
+			return ret;
+		}
+		i++;
+	}
+	n = i;
+	atomic_set(&vb_running, n);
+	reinit_completion(&vb_done);
+	for (i = 0; i < n; i++)
+		wake_up_process(c[i].task);
+	while (!wait_for_completion_timeout(&vb_done, HZ))
+		;
+	for (i = 0; i < n; i++) {
+		kthread_stop(c[i].task);
+		sum[0] += c[i].allocs;
+		sum[1] += c[i].fallbacks;
+		sum[2] += c[i].timer_frees;
+		sum[3] += c[i].irqoff_frees;
+		sum[4] += c[i].atomic_allocs;
+		sum[5] += c[i].atomic_null;
+		sum[6] += c[i].atomic_virtual;
+		sum[7] += c[i].failures;
+		if (c[i].error)
+			ret = c[i].error;
+	}
+	kfree(c);
+	resmem_vcompound_flush();
+	if (!ret && (sum[6] || !sum[2] || !sum[1] || !sum[4] || sum[7]))
+		ret = -EIO;
+	pr_info("atomic %s allocs=%llu fallbacks=%llu timer_frees=%llu irqoff_frees=%llu atomic_allocs=%llu atomic_null=%llu atomic_virtual=%llu failures=%llu\n",
+		ret ? "failed" : "ok", sum[0], sum[1], sum[2], sum[3], sum[4],
+		sum[5], sum[6], sum[7]);
+	return ret;
+}
+
+/* --- badinput: every refused free warns at most once, changes nothing --- */
+
+static int vb_badinput(void)
+{
+	struct resmem_vcompound_piece pc[2];
+	u8 *c, *f, *b, *k;
+	int nf;
+
+	pr_info("start mode=badinput\n");
+	if (resmem_vcompound_alloc(0, BIT(20)))
+		return vb_fail("unknown flag served");
+	c = resmem_vcompound_alloc(4, RESMEM_GFP_ZERO);
+	f = resmem_vcompound_alloc(4, RESMEM_VC_FALLBACK | RESMEM_GFP_ZERO);
+	b = resmem_alloc_pages(4, NUMA_NO_NODE, 0);
+	k = kmalloc(64, GFP_KERNEL);
+	if (!c || !f || !b || !k)
+		return vb_fail("setup allocations failed");
+	if (!resmem_vcompound_is_virtual(f))
+		return vb_fail("no fallback");
+	nf = resmem_vcompound_pieces(f, 4, pc, 2);
+	if (nf < 2)
+		return vb_fail("fallback with %d pieces", nf);
+
+	resmem_vcompound_free(k, 0);			/* kmalloc'd */
+	resmem_vcompound_free(b, 4);			/* the buddy's */
+	resmem_vcompound_free(c + PAGE_SIZE, 4);	/* inside */
+	resmem_vcompound_free(c, 3);			/* wrong order */
+	resmem_vcompound_free(f + PAGE_SIZE, 4);	/* inside */
+	resmem_vcompound_free(f, 5);			/* wrong order */
+	/* a piece of the fallback, by resmem's own address of it */
+	resmem_vcompound_free(resmem_pfn_to_virt(pc[0].pfn), pc[0].order);
+	resmem_vcompound_free(NULL, 0);
+
+	/* nothing changed: both still whole and usable */
+	if (resmem_vcompound_pieces(c, 4, NULL, 0) != 1)
+		return vb_fail("contiguous allocation damaged");
+	if (resmem_vcompound_pieces(f, 4, NULL, 0) != nf)
+		return vb_fail("fallback damaged");
+	memset(c, 1, PAGE_SIZE << 4);
+	memset(f, 2, PAGE_SIZE << 4);
+	if (c[(PAGE_SIZE << 4) - 1] != 1 || f[PAGE_SIZE] != 2)
+		return vb_fail("data lost");
+
+	resmem_vcompound_free(c, 4);
+	resmem_vcompound_free(f, 4);
+	resmem_vcompound_flush();
+	resmem_vcompound_free(c, 4);			/* second free */
+	resmem_vcompound_free(f, 4);			/* second free */
+	resmem_free_pages(b, 4);
+	kfree(k);
+	if (resmem_vcompound_alloc(~0U, 0))
+		return vb_fail("order ~0 served");
+	pr_info("badinput ok\n");
+	return 0;
+}
+
+static int __init vb_init(void)
+{
+	int ret;
+
+	vb_zeroing = want_init_on_alloc(GFP_KERNEL);
+	vb_zero = vb_zeroing ? RESMEM_GFP_ZERO : 0;
+	if (!strcmp(mode, "bench"))
+		ret = vb_bench();
+	else if (!strcmp(mode, "selftest"))
+		ret = vb_selftest();
+	else if (!strcmp(mode, "atomic"))
+		ret = vb_atomic();
+	else if (!strcmp(mode, "badinput"))
+		ret = vb_badinput();
+	else
+		ret = -EINVAL;
+	if (ret) {
+		pr_err("error: mode=%s failed (%d)\n", mode, ret);
+		return ret;
+	}
+	pr_info("done mode=%s\n", mode);
+	/* The work is done: fail the load so that the module goes away. */
+	return -EAGAIN;
+}
+
+static void __exit vb_exit(void)
+{
+}
+
+module_init(vb_init);
+module_exit(vb_exit);
+
+MODULE_DESCRIPTION("resmem vcompound: benchmark against alloc_pages, vmalloc and kvmalloc; in-kernel tests");
+MODULE_LICENSE("GPL");
