@@ -18,4 +18,8 @@ step "cat /sys/kernel/debug/resmem/info"
 step "resmemctl script --verbose /resmem/selftests/demo.rms"
 step "cat /sys/kernel/debug/resmem/buddyinfo"
 step "cat /sys/kernel/debug/resmem/memarea/stats"
+# vcompound: both paths from the kernel (resmem_vcbench's self-test)
+step "/resmem/selftests/modload /resmem/selftests/resmem_vcbench.ko mode=selftest 2>/dev/null; dmesg | grep resmem_vcbench"
+step "echo 1 > /sys/kernel/debug/resmem/vcompound/vfallback_always; resmemctl alloc --kind vcompound --order 11; echo 0 > /sys/kernel/debug/resmem/vcompound/vfallback_always"
+step "cat /sys/kernel/debug/resmem/vcompound/stats"
 step "resmemctl stats"

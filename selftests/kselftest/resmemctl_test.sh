@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..27"
 
 out=$(resmemctl info)
 if [ $? -eq 0 ] && echo "$out" | grep -q '^resmem ABI 1, page size 4096$' &&
@@ -407,6 +407,19 @@ if [ -n "$before" ] && [ "$after" = $((before + 1)) ] &&
 else
 	echo "$out" | sed 's/^/# /'
 	notok "stats shows memarea's counters and histograms ($before -> $after)"
+fi
+
+# vcompound: a fallback forced by the switch shows its pieces
+sw=/sys/kernel/debug/resmem/vcompound/vfallback_always
+echo 1 > "$sw"
+out=$(resmemctl alloc --kind vcompound --order 11 --json 2>&1)
+echo 0 > "$sw"
+if echo "$out" | grep -q '"kind":"vcompound","order":11,' &&
+   echo "$out" | grep -Eq '"pieces":([2-9]|[1-9][0-9]+)}'; then
+	ok "alloc --kind vcompound shows the pieces of a fallback"
+else
+	echo "$out" | sed 's/^/# /'
+	notok "alloc --kind vcompound shows the pieces of a fallback"
 fi
 
 rm -rf "$tmp"

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -148,6 +149,10 @@ static const char *alloc_hint(struct ctl *ctl, const struct resmem_alloc *a,
 			snprintf(buf, len,
 				 "no free area of %llu pages with that alignment%s",
 				 (unsigned long long)a->count, where);
+		else if (a->kind == RESMEM_KIND_VCOMPOUND)
+			snprintf(buf, len,
+				 "neither a block nor enough pieces for order %u%s",
+				 a->order, where);
 		else
 			snprintf(buf, len, "no free block of order %u%s",
 				 a->order, where);
@@ -161,6 +166,11 @@ static const char *alloc_hint(struct ctl *ctl, const struct resmem_alloc *a,
 		if (a->kind == RESMEM_KIND_MEMAREA &&
 		    !(info.features & RESMEM_FEAT_MEMAREA))
 			return "this resmem module has no memarea allocator";
+		if (a->kind == RESMEM_KIND_VCOMPOUND &&
+		    !(info.features & RESMEM_FEAT_VCOMPOUND))
+			return "this resmem module has no vcompound allocator";
+		if (a->kind == RESMEM_KIND_VCOMPOUND)
+			return "the order is above the vcompound limit (max_order + RESMEM_VC_EXTRA_ORDERS, at most the memory)";
 		if (a->kind == RESMEM_KIND_BUDDY && a->order > info.max_order) {
 			snprintf(buf, len, "order %u is above max_order %u",
 				 a->order, info.max_order);
@@ -213,6 +223,7 @@ static void print_flags(FILE *f, uint32_t flags, bool json)
 static const char * const kinds[] = {
 	[RESMEM_KIND_BUDDY] = "buddy",
 	[RESMEM_KIND_MEMAREA] = "memarea",
+	[RESMEM_KIND_VCOMPOUND] = "vcompound",
 };
 
 static const char * const policies[] = {
@@ -231,7 +242,19 @@ static int lookup(const char * const *names, size_t n, const char *s)
 	return -1;
 }
 
-static void print_query(FILE *f, const struct resmem_query *q, bool json)
+/* Pieces of an allocation (RESMEM_IOC_PIECES), 0 when unknown. */
+static uint32_t nr_pieces(int fd, uint64_t handle)
+{
+	struct resmem_pieces p;
+
+	memset(&p, 0, sizeof(p));
+	p.handle = handle;
+	return ioctl(fd, RESMEM_IOC_PIECES, &p) ? 0 : p.nr_pieces;
+}
+
+/* @pieces: shown for vcompound allocations; 0 hides it. */
+static void print_query(FILE *f, const struct resmem_query *q, bool json,
+			uint32_t pieces)
 {
 	const char *kind = q->kind < ARRAY_SIZE(kinds) ? kinds[q->kind] : NULL;
 
@@ -250,6 +273,8 @@ static void print_query(FILE *f, const struct resmem_query *q, bool json)
 			fprintf(f, "%" PRIu64, (uint64_t)q->phys);
 		else
 			fprintf(f, "null");
+		if (pieces && q->kind == RESMEM_KIND_VCOMPOUND)
+			fprintf(f, ",\"pieces\":%u", pieces);
 		return;
 	}
 	fprintf(f, "handle=%" PRIu64 " kind=", (uint64_t)q->handle);
@@ -263,6 +288,8 @@ static void print_query(FILE *f, const struct resmem_query *q, bool json)
 		(uint64_t)q->size, q->node, (uint64_t)q->mmap_offset);
 	if (q->phys)
 		fprintf(f, " phys=0x%" PRIx64, (uint64_t)q->phys);
+	if (pieces && q->kind == RESMEM_KIND_VCOMPOUND)
+		fprintf(f, " pieces=%u", pieces);
 }
 
 int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
@@ -301,16 +328,21 @@ int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
 	k = lookup(kinds, ARRAY_SIZE(kinds), kind);
 	if (k < 0) {
 		fprintf(stderr,
-			"resmemctl alloc: unknown --kind '%s' (known: buddy, memarea)\n",
+			"resmemctl alloc: unknown --kind '%s' (known: buddy, memarea, vcompound)\n",
 			kind);
 		return EXIT_USAGE;
 	}
-	if (k == RESMEM_KIND_BUDDY && (have_count || have_area)) {
+	if (k != RESMEM_KIND_MEMAREA && (have_count || have_area)) {
 		fprintf(stderr,
 			"resmemctl alloc: --count, --align, --offset and --policy are for --kind memarea\n");
 		return EXIT_USAGE;
 	}
-	if (k == RESMEM_KIND_BUDDY && !have_order) {
+	if (k == RESMEM_KIND_VCOMPOUND && movable) {
+		fprintf(stderr,
+			"resmemctl alloc: --kind vcompound cannot be --movable (the kernel's mapping pins it)\n");
+		return EXIT_USAGE;
+	}
+	if (k != RESMEM_KIND_MEMAREA && !have_order) {
 		fprintf(stderr, "resmemctl alloc: --order N is required\n");
 		return EXIT_USAGE;
 	}
@@ -379,12 +411,13 @@ int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
 		fputc('{', ctl->out);
 		if (ctl->script)
 			fprintf(ctl->out, "\"ref\":\"$%zu\",", ctl->nr_handles);
-		print_query(ctl->out, &q, true);
+		print_query(ctl->out, &q, true, nr_pieces(ctl->fd, q.handle));
 		fprintf(ctl->out, "}\n");
 	} else {
 		if (ctl->script)
 			fprintf(ctl->out, "alloc $%zu: ", ctl->nr_handles);
-		print_query(ctl->out, &q, false);
+		print_query(ctl->out, &q, false,
+			    nr_pieces(ctl->fd, q.handle));
 		fputc('\n', ctl->out);
 	}
 	if (ret)
@@ -461,10 +494,11 @@ int cmd_query(struct ctl *ctl, const struct command *cmd, int argc,
 	}
 	if (json) {
 		fputc('{', ctl->out);
-		print_query(ctl->out, &q, true);
+		print_query(ctl->out, &q, true, nr_pieces(ctl->fd, q.handle));
 		fprintf(ctl->out, "}\n");
 	} else {
-		print_query(ctl->out, &q, false);
+		print_query(ctl->out, &q, false,
+			    nr_pieces(ctl->fd, q.handle));
 		fputc('\n', ctl->out);
 	}
 	return EXIT_OK;

@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "[--json]",
 	  "ABI version, features, ranges and blocks", NULL, 0 },
 	{ "alloc", cmd_alloc,
-	  "[--kind buddy] --order N | --kind memarea --count N [--align A] [--offset O] [--policy P] [--node N] [--movable] [--strict-node] [--hold] [--json]",
+	  "[--kind buddy|vcompound] --order N | --kind memarea --count N [--align A] [--offset O] [--policy P] [--node N] [--movable] [--strict-node] [--hold] [--json]",
 	  "allocate 2^N (or N) pages; prints handle, size, mmap_offset, node, phys",
 	  "An allocation belongs to the open device file that made it: run\n"
 	  "standalone, resmemctl frees it when it exits.  --hold keeps it until\n"
@@ -32,6 +32,9 @@ static const struct command commands[] = {
 	  "  --align A        the first page frame is a multiple of A (a power of\n"
 	  "                   two, in pages) plus --offset O (below A)\n"
 	  "  --policy P       first-fit (default), best-fit or least-frag\n"
+	  "  --kind vcompound 2^N pages, contiguous when a block is free, else\n"
+	  "                   pieces mapped in order (pieces=N says how many);\n"
+	  "                   --order up to max_order + 8, not --movable\n"
 	  "  --node N         preferred NUMA node (default: any, nearest first)\n"
 	  "  --strict-node    only --node N, no fallback to other nodes\n"
 	  "  --movable        from movable pageblocks (may be migrated)\n"
