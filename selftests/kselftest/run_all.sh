@@ -20,12 +20,30 @@ echo "# file: info_test"
 RESMEM_EXPECT_NODES="$(node_of "$B0"),$(node_of "$B1")" ./info_test || rc=1
 echo "# file: buddy_test"
 ./buddy_test || rc=1
-echo "# file: vcompound_test"
-./vcompound_test || rc=1
 echo "# file: memarea_test"
 ./memarea_test || rc=1
+echo "# file: vcompound_test"
+./vcompound_test || rc=1
 echo "# file: resmemctl_test.sh"
 ./resmemctl_test.sh || rc=1
+rmmod resmem || rc=1
+
+echo "# file: cma_load_test.sh"
+./cma_load_test.sh || rc=1
+if ! $LOAD "$KO" "ranges=$R1" "cma=t:32M"; then
+	echo "Bail out! cannot load resmem with ranges=$R1 cma=t:32M"
+	exit 1
+fi
+echo "# file: cma_test"
+./cma_test || rc=1
+echo "# file: resmem_cmatest.ko"
+if $LOAD /resmem/selftests/resmem_cmatest.ko && rmmod resmem_cmatest; then
+	echo "ok 1 resmem_cmatest: movable blocks and buffers in the kernel"
+else
+	dmesg | grep 'resmem_cmatest' | sed 's/^/# /'
+	echo "not ok 1 resmem_cmatest: movable blocks and buffers in the kernel"
+	rc=1
+fi
 rmmod resmem || rc=1
 
 exit $rc
