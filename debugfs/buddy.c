@@ -47,37 +47,18 @@ struct zone_scratch {
 	u64 by_order[RM_MAX_ORDER_LIMIT + 1];
 };
 
-static int scratch_open(struct inode *inode, struct file *file,
-			int (*show)(struct seq_file *, void *))
-{
-	struct zone_scratch *z = kzalloc(sizeof(*z), GFP_KERNEL);
-	int ret;
-
-	if (!z)
-		return -ENOMEM;
-	ret = single_open(file, show, z);
-	if (ret)
-		kfree(z);
-	return ret;
-}
-
-static int scratch_release(struct inode *inode, struct file *file)
-{
-	kfree(((struct seq_file *)file->private_data)->private);
-	return single_release(inode, file);
-}
-
 #define DEFINE_SCRATCH_ATTRIBUTE(__name)				\
 static int __name ## _open(struct inode *inode, struct file *file)	\
 {									\
-	return scratch_open(inode, file, __name ## _show);		\
+	return resmem_debugfs_open_scratch(file, __name ## _show,	\
+					   sizeof(struct zone_scratch));\
 }									\
 static const struct file_operations __name ## _fops = {		\
 	.owner = THIS_MODULE,						\
 	.open = __name ## _open,					\
 	.read = seq_read,						\
 	.llseek = seq_lseek,						\
-	.release = scratch_release,					\
+	.release = resmem_debugfs_release_scratch,			\
 }
 
 static int buddyinfo_show(struct seq_file *m, void *v)
@@ -203,7 +184,11 @@ static char page_class(const struct rm_block *b, u64 idx)
 	case RM_PK_PCP:
 		return 'p';
 	case RM_PK_BUDDY:
-		return s & RM_PS_MOVABLE ? 'm' : 'U';
+		if (!(s & RM_PS_MOVABLE))
+			return 'U';
+		/* lent: a movable allocation in a CMA region's pageblock */
+		return b->pb_mt[rm_block_pb(b, b->base_pfn + idx)] == RM_MT_CMA ?
+		       'l' : 'm';
 	case RM_PK_MEMAREA:
 		return 'A';
 	case RM_PK_CMA:
@@ -253,7 +238,8 @@ static int fragmap_show(struct seq_file *m, void *v)
 		   scale, scale * PAGE_SIZE / 1024, FRAGMAP_LINE);
 	seq_puts(m, "# legend: . free  , free in a CMA pageblock  I free in an isolated pageblock\n");
 	seq_puts(m, "# legend: M metadata  p per-CPU cache  U unmovable  m movable  A memarea\n");
-	seq_puts(m, "# legend: C cma  V vcompound  X xcf  1-9 mixed, that many tenths free  # mixed, none free\n");
+	seq_puts(m, "# legend: C cma  l lent (movable in a CMA pageblock)  V vcompound  X xcf\n");
+	seq_puts(m, "# legend: 1-9 mixed, that many tenths free  # mixed, none free\n");
 	for (i = 0; i < rg->nr_blocks; i++) {
 		const struct rm_block *b = &rg->block[i];
 
@@ -314,19 +300,6 @@ void resmem_debugfs_buddy_init(struct dentry *dir)
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 }
 
-static void print_hist(struct seq_file *m, const char *name, const u64 *h)
-{
-	unsigned int i, last = 0;
-
-	for (i = 0; i < RM_HIST_BUCKETS; i++)
-		if (h[i])
-			last = i;
-	seq_printf(m, "%s:", name);
-	for (i = 0; i <= last; i++)
-		seq_printf(m, " %llu", h[i]);
-	seq_putc(m, '\n');
-}
-
 static int memarea_stats_show(struct seq_file *m, void *v)
 {
 	struct rm_memarea_stats *st = m->private;
@@ -341,23 +314,19 @@ static int memarea_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "words_visited: %llu\n", st->words);
 	seq_printf(m, "summaries_visited: %llu\n", st->summaries);
 	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	print_hist(m, "words_hist", st->words_hist);
-	print_hist(m, "summaries_hist", st->summaries_hist);
-	print_hist(m, "latency_ns_hist", st->latency_hist);
+	resmem_debugfs_counts(m, "words_hist", st->words_hist,
+			      RM_HIST_BUCKETS);
+	resmem_debugfs_counts(m, "summaries_hist", st->summaries_hist,
+			      RM_HIST_BUCKETS);
+	resmem_debugfs_counts(m, "latency_ns_hist", st->latency_hist,
+			      RM_HIST_BUCKETS);
 	return 0;
 }
 
 static int memarea_stats_open(struct inode *inode, struct file *file)
 {
-	struct rm_memarea_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
-	int ret;
-
-	if (!st)
-		return -ENOMEM;
-	ret = single_open(file, memarea_stats_show, st);
-	if (ret)
-		kfree(st);
-	return ret;
+	return resmem_debugfs_open_scratch(file, memarea_stats_show,
+					   sizeof(struct rm_memarea_stats));
 }
 
 static const struct file_operations memarea_stats_fops = {
@@ -365,7 +334,7 @@ static const struct file_operations memarea_stats_fops = {
 	.open = memarea_stats_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.release = scratch_release,
+	.release = resmem_debugfs_release_scratch,
 };
 
 /**

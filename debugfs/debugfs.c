@@ -12,6 +12,7 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <uapi/resmem.h>
 #include <resmem/resmem.h>
 
@@ -64,6 +65,65 @@ static int info_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(info);
+
+/**
+ * resmem_debugfs_counts - print "name: c0 c1 ..." up to the last non-zero
+ * @m: the seq_file
+ * @name: the key
+ * @h: counts (a log2 histogram, or one count per order)
+ * @n: entries in @h; at least the first is printed
+ */
+void resmem_debugfs_counts(struct seq_file *m, const char *name,
+			   const u64 *h, unsigned int n)
+{
+	unsigned int i, last = 0;
+
+	for (i = 0; i < n; i++)
+		if (h[i])
+			last = i;
+	seq_printf(m, "%s:", name);
+	for (i = 0; i <= last; i++)
+		seq_printf(m, " %llu", h[i]);
+	seq_putc(m, '\n');
+}
+
+/**
+ * resmem_debugfs_open_scratch - single_open() with zeroed scratch memory
+ * @file: the file being opened
+ * @show: the show function; m->private is the scratch
+ * @size: bytes of scratch (for snapshots too large for the stack)
+ *
+ * Pair with resmem_debugfs_release_scratch().
+ *
+ * Return: 0 or a negative errno.
+ */
+int resmem_debugfs_open_scratch(struct file *file,
+				int (*show)(struct seq_file *, void *),
+				size_t size)
+{
+	void *scratch = kzalloc(size, GFP_KERNEL);
+	int ret;
+
+	if (!scratch)
+		return -ENOMEM;
+	ret = single_open(file, show, scratch);
+	if (ret)
+		kfree(scratch);
+	return ret;
+}
+
+/**
+ * resmem_debugfs_release_scratch - release a resmem_debugfs_open_scratch()
+ * @inode: the inode
+ * @file: the file
+ *
+ * Return: 0.
+ */
+int resmem_debugfs_release_scratch(struct inode *inode, struct file *file)
+{
+	kfree(((struct seq_file *)file->private_data)->private);
+	return single_release(inode, file);
+}
 
 /**
  * resmem_debugfs_init - create /sys/kernel/debug/resmem and its files

@@ -11,21 +11,6 @@
 #include <resmem/api.h>
 #include <resmem/resmem.h>
 
-/* "name: c0 c1 ...", up to the last non-zero count (at least one). */
-static void vc_print_counts(struct seq_file *m, const char *name,
-			    const u64 *h, unsigned int n)
-{
-	unsigned int i, last = 0;
-
-	for (i = 0; i < n; i++)
-		if (h[i])
-			last = i;
-	seq_printf(m, "%s:", name);
-	for (i = 0; i <= last; i++)
-		seq_printf(m, " %llu", h[i]);
-	seq_putc(m, '\n');
-}
-
 static int vc_stats_show(struct seq_file *m, void *v)
 {
 	struct resmem_vc_stats *st = m->private;
@@ -53,34 +38,22 @@ static int vc_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "mapped_pages: %llu\n", st->mapped_pages);
 	seq_printf(m, "deferred_frees: %llu\n", st->deferred);
 	seq_puts(m, "# requests_by_order: count for order 0, 1, 2, ...\n");
-	vc_print_counts(m, "requests_by_order", st->requests,
-			RM_VC_ORDER_LIMIT + 1);
+	resmem_debugfs_counts(m, "requests_by_order", st->requests,
+			      RM_VC_ORDER_LIMIT + 1);
 	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	vc_print_counts(m, "pieces_hist", st->pieces_hist, RM_HIST_BUCKETS);
-	vc_print_counts(m, "contiguous_latency_ns_hist", st->contig_ns_hist,
-			RM_HIST_BUCKETS);
-	vc_print_counts(m, "fallback_latency_ns_hist", st->fallback_ns_hist,
-			RM_HIST_BUCKETS);
+	resmem_debugfs_counts(m, "pieces_hist", st->pieces_hist,
+			      RM_HIST_BUCKETS);
+	resmem_debugfs_counts(m, "contiguous_latency_ns_hist",
+			      st->contig_ns_hist, RM_HIST_BUCKETS);
+	resmem_debugfs_counts(m, "fallback_latency_ns_hist",
+			      st->fallback_ns_hist, RM_HIST_BUCKETS);
 	return 0;
 }
 
 static int vc_stats_open(struct inode *inode, struct file *file)
 {
-	struct resmem_vc_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
-	int ret;
-
-	if (!st)
-		return -ENOMEM;
-	ret = single_open(file, vc_stats_show, st);
-	if (ret)
-		kfree(st);
-	return ret;
-}
-
-static int vc_stats_release(struct inode *inode, struct file *file)
-{
-	kfree(((struct seq_file *)file->private_data)->private);
-	return single_release(inode, file);
+	return resmem_debugfs_open_scratch(file, vc_stats_show,
+					   sizeof(struct resmem_vc_stats));
 }
 
 static const struct file_operations vc_stats_fops = {
@@ -88,7 +61,7 @@ static const struct file_operations vc_stats_fops = {
 	.open = vc_stats_open,
 	.read = seq_read,
 	.llseek = seq_lseek,
-	.release = vc_stats_release,
+	.release = resmem_debugfs_release_scratch,
 };
 
 /**

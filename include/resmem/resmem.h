@@ -60,6 +60,13 @@ void resmem_dev_unregister(void);
 void resmem_debugfs_init(void);
 void resmem_debugfs_exit(void);
 struct dentry;
+struct seq_file;
+void resmem_debugfs_counts(struct seq_file *m, const char *name,
+			   const u64 *h, unsigned int n);
+int resmem_debugfs_open_scratch(struct file *file,
+				int (*show)(struct seq_file *, void *),
+				size_t size);
+int resmem_debugfs_release_scratch(struct inode *inode, struct file *file);
 void resmem_debugfs_buddy_init(struct dentry *dir);
 void resmem_debugfs_memarea_init(struct dentry *dir);
 
