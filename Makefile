@@ -56,9 +56,10 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
 		$(BUILD)/$*/mod/ && \
 	cp -a $(TOP)/selftests/modules/. $(BUILD)/$*/modules/ && \
+	cp -a $(TOP)/include $(BUILD)/$*/modules/ && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod W=1 KCFLAGS=-Werror modules && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/modules W=1 KCFLAGS=-Werror \
-		modules && \
+		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
 
 # selftests/bench: resmem_bench.ko and resmem_mabench.ko for one test

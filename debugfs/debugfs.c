@@ -14,6 +14,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <uapi/resmem.h>
+#include <resmem/cma.h>
 #include <resmem/resmem.h>
 
 static int info_show(struct seq_file *m, void *v)
@@ -143,6 +144,7 @@ void resmem_debugfs_init(void)
 	resmem_debugfs_buddy_init(dir);
 	resmem_debugfs_memarea_init(dir);
 	resmem_debugfs_vcompound_init(dir);
+	resmem_debugfs_cma_init(dir);
 }
 
 /**
@@ -150,6 +152,7 @@ void resmem_debugfs_init(void)
  */
 void resmem_debugfs_exit(void)
 {
+	resmem_debugfs_cma_exit();
 	debugfs_remove_recursive(resmem.debugfs);
 	resmem.debugfs = NULL;
 }

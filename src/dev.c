@@ -28,6 +28,7 @@
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include <uapi/resmem.h>
+#include <resmem/cma.h>
 #include <resmem/resmem.h>
 
 /* Largest block_size GET_INFO accepts: room for many ABI revisions. */
@@ -80,7 +81,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 
 	info->abi_version = RESMEM_ABI_VERSION;
 	info->features = RESMEM_FEAT_BLOCK_INFO | RESMEM_FEAT_BUDDY |
-			 RESMEM_FEAT_MEMAREA | RESMEM_FEAT_VCOMPOUND;
+			 RESMEM_FEAT_MEMAREA | RESMEM_FEAT_VCOMPOUND |
+			 RESMEM_FEAT_CMA;
 	if (phys)
 		info->features |= RESMEM_FEAT_PHYS_ADDR;
 	if (resmem.debugfs)
@@ -127,6 +129,24 @@ static const struct resmem_ioctl resmem_ioctls[] = {
 	[_IOC_NR(RESMEM_IOC_KFILL)] = {
 		RESMEM_IOC_KFILL, RESMEM_KFILL_SIZE_V1, resmem_ioc_kfill,
 	},
+	[_IOC_NR(RESMEM_IOC_PIN)] = {
+		RESMEM_IOC_PIN, RESMEM_PIN_SIZE_V1, resmem_ioc_pin,
+	},
+	[_IOC_NR(RESMEM_IOC_UNPIN)] = {
+		RESMEM_IOC_UNPIN, RESMEM_PIN_SIZE_V1, resmem_ioc_unpin,
+	},
+	[_IOC_NR(RESMEM_IOC_CMA_CREATE)] = {
+		RESMEM_IOC_CMA_CREATE, RESMEM_CMA_CREATE_SIZE_V1,
+		resmem_ioc_cma_create,
+	},
+	[_IOC_NR(RESMEM_IOC_CMA_DESTROY)] = {
+		RESMEM_IOC_CMA_DESTROY, RESMEM_CMA_DESTROY_SIZE_V1,
+		resmem_ioc_cma_destroy,
+	},
+	[_IOC_NR(RESMEM_IOC_CMA_LIST)] = {
+		RESMEM_IOC_CMA_LIST, RESMEM_CMA_LIST_SIZE_V1,
+		resmem_ioc_cma_list,
+	},
 };
 
 /* Big enough for the argument of any command in resmem_ioctls. */
@@ -137,6 +157,10 @@ union resmem_ioctl_arg {
 	struct resmem_query query;
 	struct resmem_pieces pieces;
 	struct resmem_kfill kfill;
+	struct resmem_pin pin;
+	struct resmem_cma_create cma_create;
+	struct resmem_cma_destroy cma_destroy;
+	struct resmem_cma_list cma_list;
 };
 
 static long resmem_ioctl(struct file *file, unsigned int ucmd,

@@ -46,6 +46,7 @@
 #include <linux/xarray.h>
 #include <uapi/resmem.h>
 #include <resmem/api.h>
+#include <resmem/cma.h>
 #include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 
@@ -86,6 +87,8 @@ struct resmem_ualloc {
 	u64 pfn;
 	u64 nr_pages;
 	void *priv;
+	struct resmem_mv mv;
+	unsigned int pinned;
 	struct rcu_head rcu;
 };
 
@@ -142,6 +145,8 @@ static int buddy_check(const struct resmem_alloc *a)
 	return a->order > resmem.buddy.max_order ? -EINVAL : 0;
 }
 
+static const struct resmem_mv_ops ualloc_mv_ops;
+
 static int buddy_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 		       int nid, unsigned int rmflags)
 {
@@ -150,6 +155,16 @@ static int buddy_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 
 	if (pfn == RM_NO_PFN)
 		return -ENOMEM;
+	if (a->flags & RESMEM_ALLOC_MOVABLE) {
+		/* in the reverse map: a CMA allocation may move it */
+		ua->mv.ops = &ualloc_mv_ops;
+		ua->mv.order = a->order;
+		ua->mv.nid = nid;
+		if (resmem_mv_add(&ua->mv, pfn)) {
+			rm_buddy_free(&resmem.buddy, pfn, a->order);
+			return -ENOMEM;
+		}
+	}
 	ua->pfn = pfn;
 	ua->nr_pages = 1ULL << a->order;
 	return 0;
@@ -157,7 +172,43 @@ static int buddy_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 
 static void buddy_free(struct resmem_ualloc *ua)
 {
+	if (ua->mv.ops)
+		resmem_mv_del(ua->pfn);
 	rm_buddy_free(&resmem.buddy, ua->pfn, ua->order);
+}
+
+/*
+ * CMA (src/cma.c): count pages from the region a->region; ua->priv is the
+ * region.  The pages are zeroed here: the core hands them out as they are.
+ */
+static int cma_check(const struct resmem_alloc *a)
+{
+	if (a->order || a->offset || a->policy || a->node != RESMEM_NODE_ANY ||
+	    a->flags)
+		return -EINVAL;
+	return 0;
+}
+
+static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
+		     int nid, unsigned int rmflags)
+{
+	struct resmem_cma *r;
+	int err = 0;
+	u64 pfn;
+
+	pfn = resmem_cma_alloc_id(a->region, a->count, a->align, &r, &err);
+	if (pfn == RM_NO_PFN)
+		return err;
+	memset(resmem_pfn_to_virt(pfn), 0, PFN_PHYS(a->count));
+	ua->pfn = pfn;
+	ua->nr_pages = a->count;
+	ua->priv = r;
+	return 0;
+}
+
+static void cma_free(struct resmem_ualloc *ua)
+{
+	resmem_cma_release_pfn(ua->priv, ua->pfn, ua->nr_pages);
 }
 
 static int memarea_check(const struct resmem_alloc *a)
@@ -247,6 +298,63 @@ static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
 		vcompound_check, vcompound_alloc, vcompound_free,
 		vcompound_pfn_of,
 	},
+	[RESMEM_KIND_CMA] = { cma_check, cma_alloc, cma_free, NULL },
+};
+
+/*
+ * Migration of a movable buddy allocation (the reverse map's move op, see
+ * src/cma.c): with the sem held for writing no fault maps a page; the
+ * user PTEs are zapped before the copy, so a write racing with the move
+ * either reached the old page before the zap (and is copied) or faults
+ * and waits for the sem, then maps the new page.
+ */
+static bool ualloc_mv_get(struct resmem_mv *mv)
+{
+	return kref_get_unless_zero(&container_of(mv, struct resmem_ualloc,
+						  mv)->ref);
+}
+
+static void ualloc_mv_put(struct resmem_mv *mv)
+{
+	ualloc_put(container_of(mv, struct resmem_ualloc, mv));
+}
+
+static int ualloc_move(struct resmem_mv *mv, u64 pfn)
+{
+	struct resmem_ualloc *ua = container_of(mv, struct resmem_ualloc, mv);
+	int ret = 0;
+	u64 to;
+
+	down_write(&ua->sem);
+	if (ua->dead || ua->pfn != pfn)
+		goto out;
+	ret = -EBUSY;
+	if (ua->pinned)
+		goto out;
+	unmap_mapping_range(ua->owner->mapping, ualloc_offset(ua),
+			    PFN_PHYS(ua->nr_pages), 1);
+	ret = -ENOMEM;
+	to = resmem_mv_copy(mv, pfn);
+	if (to == RM_NO_PFN)
+		goto out;
+	ret = resmem_mv_switch(mv, pfn, to);
+	if (ret) {
+		rm_buddy_free(&resmem.buddy, to, ua->order);
+		goto out;
+	}
+	ua->pfn = to;
+	up_write(&ua->sem);
+	rm_buddy_free(&resmem.buddy, pfn, ua->order);
+	return 0;
+out:
+	up_write(&ua->sem);
+	return ret;
+}
+
+static const struct resmem_mv_ops ualloc_mv_ops = {
+	.get = ualloc_mv_get,
+	.put = ualloc_mv_put,
+	.move = ualloc_move,
 };
 
 /* Unpublished already: tear down mappings, give the pages back. */
@@ -307,7 +415,9 @@ void resmem_file_release(struct file *file)
  * order above max_order, a count of 0 or above the largest block, an
  * alignment that is not a power of two, an offset not below it, a node that
  * is not online, or a strict request without a node; -ENOMEM when no
- * memory fits where allowed or no handle is left.
+ * memory fits where allowed or no handle is left; RESMEM_KIND_CMA:
+ * -ENOENT for an unknown region, -EINVAL for a count of 0 or above the
+ * region's size, -EBUSY when the pages in the way would not move.
  */
 int resmem_ioc_alloc(struct file *file, void *arg)
 {
@@ -320,7 +430,8 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	int nid, ret;
 
 	if (a->kind > RESMEM_KIND_MAX ||
-	    a->flags & ~RESMEM_ALLOC_VALID_FLAGS || a->pad ||
+	    a->flags & ~RESMEM_ALLOC_VALID_FLAGS || a->pad || a->pad2 ||
+	    (a->region && a->kind != RESMEM_KIND_CMA) ||
 	    memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    a->handle || a->size || a->mmap_offset)
 		return -EINVAL;
@@ -374,7 +485,9 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	return 0;
 
 err_pages:
-	k->free(ua);
+	/* the reverse map may have handed it to a migration meanwhile */
+	ualloc_destroy(ua);
+	return ret;
 err_free:
 	kfree(ua);
 	return ret;
@@ -454,6 +567,55 @@ int resmem_ioc_query(struct file *file, void *arg)
 	return 0;
 }
 
+static int pin(struct file *file, void *arg, int delta)
+{
+	struct resmem_pin *p = arg;
+	struct resmem_ualloc *ua;
+	int ret = 0;
+
+	if (p->flags || p->pad)
+		return -EINVAL;
+	ua = owned(file->private_data, p->handle);
+	if (!ua)
+		return -ENOENT;
+	down_write(&ua->sem);
+	if (ua->dead)
+		ret = -ENOENT;
+	else if (!ua->mv.ops || (delta < 0 && !ua->pinned))
+		ret = -EINVAL;
+	else
+		ua->pinned += delta;
+	up_write(&ua->sem);
+	ualloc_put(ua);
+	return ret;
+}
+
+/**
+ * resmem_ioc_pin - RESMEM_IOC_PIN: keep a movable allocation in place
+ * @file: the owner
+ * @arg: struct resmem_pin, copied in
+ *
+ * Return: 0; -EINVAL for non-zero flags or padding or an allocation that is
+ * not a movable buddy one; -ENOENT for a handle this file does not own.
+ */
+int resmem_ioc_pin(struct file *file, void *arg)
+{
+	return pin(file, arg, 1);
+}
+
+/**
+ * resmem_ioc_unpin - RESMEM_IOC_UNPIN: undo one RESMEM_IOC_PIN
+ * @file: the owner
+ * @arg: struct resmem_pin, copied in
+ *
+ * Return: 0; -EINVAL for non-zero flags or padding or an allocation that is
+ * not pinned; -ENOENT for a handle this file does not own.
+ */
+int resmem_ioc_unpin(struct file *file, void *arg)
+{
+	return pin(file, arg, -1);
+}
+
 /* Largest piece_size RESMEM_IOC_PIECES accepts: room for many revisions. */
 #define RESMEM_PIECE_SIZE_MAX	256
 
@@ -473,7 +635,8 @@ static void piece_of(struct resmem_ualloc *ua, u32 i, bool phys,
 		e->order = vc->pieces[i].order;
 	} else {
 		e->size = PFN_PHYS(ua->nr_pages);
-		e->order = ua->kind == RESMEM_KIND_MEMAREA ?
+		e->order = ua->kind == RESMEM_KIND_MEMAREA ||
+			   ua->kind == RESMEM_KIND_CMA ?
 			   RESMEM_PIECE_NO_ORDER : ua->order;
 	}
 	e->node = rm_region_find(&resmem.region, pfn)->nid;

@@ -10,6 +10,7 @@
 
 #include <linux/init.h>
 #include <linux/module.h>
+#include <resmem/cma.h>
 #include <resmem/resmem.h>
 
 struct resmem_dev resmem;
@@ -18,6 +19,11 @@ static char *ranges;
 module_param(ranges, charp, 0444);
 MODULE_PARM_DESC(ranges,
 		 "reserved memory to manage: SIZE@BASE[:NODE][,...], K/M/G/T suffixes, hex or decimal; each range must lie inside a memmap=SIZE$BASE reservation");
+
+static char *cma;
+module_param(cma, charp, 0444);
+MODULE_PARM_DESC(cma,
+		 "CMA regions: NAME:SIZE[@BASE][,...]; without BASE resmem places the region, pageblock aligned");
 
 static int __init resmem_init(void)
 {
@@ -29,6 +35,9 @@ static int __init resmem_init(void)
 	ret = resmem_pages_setup();
 	if (ret)
 		goto err_ranges;
+	ret = resmem_cma_setup(cma);
+	if (ret)
+		goto err_pages;
 	resmem_vc_init();
 	resmem_debugfs_init();
 	ret = resmem_dev_register();
@@ -42,8 +51,10 @@ static int __init resmem_init(void)
 	return 0;
 
 err_debugfs:
+	resmem_cma_teardown();
 	resmem_debugfs_exit();
 	resmem_vc_exit();
+err_pages:
 	resmem_pages_teardown();
 err_ranges:
 	resmem_ranges_teardown();
@@ -53,6 +64,7 @@ err_ranges:
 static void __exit resmem_exit(void)
 {
 	resmem_dev_unregister();
+	resmem_cma_teardown();
 	resmem_debugfs_exit();
 	resmem_vc_exit();
 	resmem_pages_teardown();

@@ -106,7 +106,9 @@ static bool nid_ok(int nid)
  * resmem_alloc_pages - allocate 2^@order physically contiguous pages
  * @order: at most resmem_max_order()
  * @nid: preferred node, or NUMA_NO_NODE for the current CPU's node
- * @flags: RESMEM_GFP_* (unknown bits warn and fail)
+ * @flags: RESMEM_GFP_STRICT_NODE, RESMEM_GFP_ZERO (others warn and fail;
+ *	   movable blocks come from resmem_alloc_movable(), which can move
+ *	   them when a CMA region wants its memory back)
  *
  * Without RESMEM_GFP_STRICT_NODE, other nodes are tried nearest first.
  * Before it fails, every CPU's cache is drained and the search repeated.
@@ -119,6 +121,9 @@ void *resmem_alloc_pages(unsigned int order, int nid, unsigned int flags)
 	u64 pfn;
 
 	if (WARN_ON_ONCE(flags & ~RESMEM_GFP_VALID))
+		return NULL;
+	/* nothing could move such a block: resmem_alloc_movable() can */
+	if (WARN_ON_ONCE(flags & RESMEM_GFP_MOVABLE))
 		return NULL;
 	if (order > resmem.buddy.max_order || !nid_ok(nid))
 		return NULL;

@@ -19,7 +19,12 @@
 #include <linux/types.h>
 
 /* Flags of resmem_alloc_pages(). */
-#define RESMEM_GFP_MOVABLE	BIT(0)	/* movable pageblocks, CMA allowed */
+/*
+ * RESMEM_GFP_MOVABLE is what resmem_alloc_movable() uses inside; the
+ * other allocation functions refuse it, since nothing could move their
+ * blocks when a CMA region takes its memory back.
+ */
+#define RESMEM_GFP_MOVABLE	BIT(0)
 #define RESMEM_GFP_STRICT_NODE	BIT(1)	/* only the given node */
 #define RESMEM_GFP_ZERO		BIT(2)	/* zero the pages */
 #define RESMEM_GFP_VALID	(RESMEM_GFP_MOVABLE | RESMEM_GFP_STRICT_NODE | \
@@ -73,5 +78,27 @@ int resmem_vcompound_pieces(const void *addr, unsigned int order,
 			    unsigned int room);
 unsigned int resmem_vcompound_max_order(void);
 void resmem_vcompound_flush(void);
+
+/*
+ * Movable blocks (src/cma.c): pages resmem may move elsewhere, e.g. when a
+ * CMA region takes its memory back.  resmem copies the data, then calls
+ * @migrate, under which the client switches its pointers from @old_addr
+ * to @new_addr; a non-zero return (-EBUSY) keeps the block where it is.
+ * These functions may sleep.
+ */
+struct resmem_movable_ops {
+	int (*migrate)(void *priv, void *old_addr, void *new_addr);
+};
+
+void *resmem_alloc_movable(unsigned int order, int nid,
+			   const struct resmem_movable_ops *ops, void *priv);
+void resmem_free_movable(void *addr, unsigned int order);
+int resmem_pin(void *addr);
+int resmem_unpin(void *addr);
+
+/* CMA regions (src/cma.c): contiguous buffers from a named region. */
+void *resmem_cma_alloc(const char *region, unsigned long count,
+		       unsigned long align);
+void resmem_cma_release(void *addr, unsigned long count);
 
 #endif /* _RESMEM_API_H */

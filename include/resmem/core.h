@@ -558,6 +558,29 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count);
 void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
 
+/* At most this many regions, from cma= and the ioctls together. */
+#define RM_CMA_MAX		16
+/* rm_cma_spec.base of a region resmem places itself. */
+#define RM_CMA_AUTO		U64_MAX
+
+/**
+ * struct rm_cma_spec - one cma= entry, NAME:SIZE[@BASE] (src/core/parse.c)
+ * @name:	the region's name
+ * @base:	physical address of its first byte, or RM_CMA_AUTO
+ * @size:	length in bytes
+ */
+struct rm_cma_spec {
+	char name[RM_CMA_NAME_LEN];
+	u64 base;
+	u64 size;
+};
+
+int rm_parse_cma(const char *s, struct rm_cma_spec *out, unsigned int max,
+		 unsigned int *nr, char *err, size_t errlen);
+int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,
+		 const struct rm_range_spec *r, unsigned int nr_ranges,
+		 char *err, size_t errlen);
+
 /* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
 
 int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,

@@ -40,6 +40,8 @@
 #define RESMEM_FEAT_MEMAREA	(1ULL << 4)
 /* RESMEM_KIND_VCOMPOUND, RESMEM_IOC_PIECES and RESMEM_IOC_KFILL */
 #define RESMEM_FEAT_VCOMPOUND	(1ULL << 5)
+/* CMA regions: RESMEM_KIND_CMA, RESMEM_IOC_CMA_*, RESMEM_IOC_PIN/UNPIN */
+#define RESMEM_FEAT_CMA		(1ULL << 6)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -122,7 +124,8 @@ struct resmem_info {
 #define RESMEM_KIND_BUDDY	0	/* 2^order pages from the buddy allocator */
 #define RESMEM_KIND_MEMAREA	1	/* count pages, any count, aligned */
 #define RESMEM_KIND_VCOMPOUND	2	/* 2^order pages, maybe in pieces */
-#define RESMEM_KIND_MAX		RESMEM_KIND_VCOMPOUND
+#define RESMEM_KIND_CMA		3	/* count pages from a CMA region */
+#define RESMEM_KIND_MAX		RESMEM_KIND_CMA
 
 /* resmem_alloc.flags */
 #define RESMEM_ALLOC_MOVABLE	(1U << 0)	/* may be migrated (movable pageblocks) */
@@ -149,16 +152,25 @@ struct resmem_info {
  * @node:	in: preferred node, or RESMEM_NODE_ANY; with
  *		RESMEM_ALLOC_STRICT_NODE the only node allowed (not ANY)
  * @count:	in: RESMEM_KIND_MEMAREA: pages, 1 to the largest block;
- *		other kinds: 0
+ *		RESMEM_KIND_CMA: pages, 1 to the region's size; other kinds: 0
  * @align:	in: RESMEM_KIND_MEMAREA: the first pfn is a multiple of
- *		@align plus @offset; a power of two, in pages; 0 means 1
+ *		@align plus @offset; a power of two, in pages; 0 means 1;
+ *		RESMEM_KIND_CMA: the same, without @offset
  * @offset:	in: RESMEM_KIND_MEMAREA: below @align (or 0)
  * @policy:	in: RESMEM_KIND_MEMAREA: RESMEM_POLICY_*
  * @pad:	in: must be 0
  * @handle:	out: names the allocation in later calls; never 0
  * @size:	out: bytes allocated
  * @mmap_offset: out: the offset to pass to mmap(2)
+ * @region:	in: RESMEM_KIND_CMA: the region's id (RESMEM_IOC_CMA_LIST);
+ *		other kinds: 0
+ * @pad2:	in: must be 0
  * @reserved:	in: must be 0
+ *
+ * RESMEM_ALLOC_MOVABLE on RESMEM_KIND_BUDDY: the pages may be lent by a
+ * CMA region and migrated at any time (the mapping is torn down, the data
+ * copied, the next access faults in the new pages); RESMEM_IOC_PIN keeps
+ * them in place.
  */
 struct resmem_alloc {
 	__u32 kind;
@@ -173,7 +185,9 @@ struct resmem_alloc {
 	__u64 handle;
 	__u64 size;
 	__u64 mmap_offset;
-	__u64 reserved[2];
+	__u32 region;
+	__u32 pad2;
+	__u64 reserved[1];
 };
 
 #define RESMEM_ALLOC_SIZE_V1	88
@@ -339,6 +353,122 @@ struct resmem_kfill {
 
 #define RESMEM_KFILL_SIZE_V1	72
 
+/*
+ * CMA regions (RESMEM_FEAT_CMA): memory kept for large contiguous buffers
+ * (RESMEM_KIND_CMA) and lent, while idle, to RESMEM_ALLOC_MOVABLE buddy
+ * allocations, which are migrated out of the way when a buffer is taken.
+ */
+
+/**
+ * struct resmem_pin - argument of RESMEM_IOC_PIN and RESMEM_IOC_UNPIN
+ * @handle:	in: a RESMEM_ALLOC_MOVABLE buddy allocation of this file
+ * @flags:	in: must be 0
+ * @pad:	in: must be 0
+ *
+ * A pinned allocation is never migrated (e.g. while a device DMAs into
+ * it); a CMA allocation tries other positions.  Pins nest.  UNPIN of an
+ * allocation that is not pinned is -EINVAL; PIN of one that is not movable
+ * is -EINVAL.
+ */
+struct resmem_pin {
+	__u64 handle;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define RESMEM_PIN_SIZE_V1	16
+
+#define RESMEM_CMA_NAME_LEN	16
+
+/**
+ * struct resmem_cma_create - argument of RESMEM_IOC_CMA_CREATE
+ * @name:	in: 1 to 15 characters of [a-z0-9_-], NUL-terminated and
+ *		NUL-padded, unique
+ * @base:	in: physical address of the first byte, pageblock aligned,
+ *		or 0 to let resmem place the region
+ * @size:	in: bytes, a multiple of a pageblock
+ * @node:	in: with @base 0, the node to place it on, or RESMEM_NODE_ANY
+ * @flags:	in: must be 0
+ * @id:		out: the region's id
+ * @pad:	in: must be 0
+ * @reserved:	in: must be 0
+ *
+ * Needs CAP_SYS_ADMIN (-EPERM).  Every page must be free and the region
+ * inside one block of one node.
+ */
+struct resmem_cma_create {
+	char name[RESMEM_CMA_NAME_LEN];
+	__u64 base;
+	__u64 size;
+	__s32 node;
+	__u32 flags;
+	__u32 id;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define RESMEM_CMA_CREATE_SIZE_V1	64
+
+/**
+ * struct resmem_cma_destroy - argument of RESMEM_IOC_CMA_DESTROY
+ * @id:		in: the region's id
+ * @flags:	in: must be 0
+ *
+ * Needs CAP_SYS_ADMIN.  -EBUSY while the region has buffers; pages it
+ * lends stay with their owners.
+ */
+struct resmem_cma_destroy {
+	__u32 id;
+	__u32 flags;
+};
+
+#define RESMEM_CMA_DESTROY_SIZE_V1	8
+
+/**
+ * struct resmem_cma_region_info - one region, in RESMEM_IOC_CMA_LIST
+ * @name:	its name
+ * @base:	physical address, only for CAP_SYS_ADMIN (else 0)
+ * @size:	bytes
+ * @used:	pages handed out as buffers
+ * @lent:	pages held by movable allocations
+ * @maxchunk:	longest run of pages not handed out
+ * @id:		its id
+ * @node:	its node
+ */
+struct resmem_cma_region_info {
+	char name[RESMEM_CMA_NAME_LEN];
+	__u64 base;
+	__u64 size;
+	__u64 used;
+	__u64 lent;
+	__u64 maxchunk;
+	__u32 id;
+	__s32 node;
+};
+
+#define RESMEM_CMA_REGION_INFO_SIZE_V1	64
+
+/**
+ * struct resmem_cma_list - argument of RESMEM_IOC_CMA_LIST
+ * @flags:	in: must be 0
+ * @nr_regions:	in: room in @regions_ptr; out: regions that exist
+ * @region_size: in: sizeof(struct resmem_cma_region_info) as the caller
+ *		knows it, at least RESMEM_CMA_REGION_INFO_SIZE_V1 when
+ *		@regions_ptr is set
+ * @pad:	in: must be 0
+ * @regions_ptr: in: user pointer to @nr_regions entries, or 0
+ * @reserved:	in: must be 0
+ */
+struct resmem_cma_list {
+	__u32 flags;
+	__u32 nr_regions;
+	__u32 region_size;
+	__u32 pad;
+	__u64 regions_ptr;
+	__u64 reserved[2];
+};
+
+#define RESMEM_CMA_LIST_SIZE_V1	40
 
 #define RESMEM_IOC_MAGIC	0xB8	/* free in ioctl-number.rst as of 6.1 */
 
@@ -348,5 +478,10 @@ struct resmem_kfill {
 #define RESMEM_IOC_QUERY	_IOWR(RESMEM_IOC_MAGIC, 0x03, struct resmem_query)
 #define RESMEM_IOC_PIECES	_IOWR(RESMEM_IOC_MAGIC, 0x04, struct resmem_pieces)
 #define RESMEM_IOC_KFILL	_IOWR(RESMEM_IOC_MAGIC, 0x05, struct resmem_kfill)
+#define RESMEM_IOC_PIN		_IOW(RESMEM_IOC_MAGIC, 0x06, struct resmem_pin)
+#define RESMEM_IOC_UNPIN	_IOW(RESMEM_IOC_MAGIC, 0x07, struct resmem_pin)
+#define RESMEM_IOC_CMA_CREATE	_IOWR(RESMEM_IOC_MAGIC, 0x08, struct resmem_cma_create)
+#define RESMEM_IOC_CMA_DESTROY	_IOW(RESMEM_IOC_MAGIC, 0x09, struct resmem_cma_destroy)
+#define RESMEM_IOC_CMA_LIST	_IOWR(RESMEM_IOC_MAGIC, 0x0a, struct resmem_cma_list)
 
 #endif /* _UAPI_RESMEM_H */

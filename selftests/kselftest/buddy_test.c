@@ -547,10 +547,15 @@ TEST_F(buddy, alloc_reserved_nonzero)
 	struct resmem_alloc a;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		memset(&a, 0, sizeof(a));
 		a.node = -1;
-		a.reserved[i] = 1;
+		if (i == 0)
+			a.reserved[0] = 1;
+		else if (i == 1)
+			a.region = 1;
+		else
+			a.pad2 = 1;
 		expect_alloc_einval(_metadata, self->fd, &a);
 	}
 	memset(&a, 0, sizeof(a));

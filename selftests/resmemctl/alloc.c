@@ -57,7 +57,7 @@ int resolve_handle(struct ctl *ctl, const char *cmd, const char *s,
 	return 0;
 }
 
-static int remember_handle(struct ctl *ctl, uint64_t handle)
+int remember_handle(struct ctl *ctl, uint64_t handle)
 {
 	if (ctl->nr_handles == ctl->cap_handles) {
 		size_t cap = ctl->cap_handles ? 2 * ctl->cap_handles : 16;

@@ -67,6 +67,19 @@ static const struct command commands[] = {
 	  "in allocation order.  The pattern is held by the open device file:\n"
 	  "standalone it is freed when resmemctl exits unless --hold is given\n"
 	  "(until stdin closes or SIGINT/SIGTERM); in a script it stays.\n", 0 },
+	{ "cma", cmd_cma,
+	  "list | alloc REGION --count N [--align A] [--hold] | free HANDLE | create NAME --size BYTES [--base ADDR] [--node N] | destroy REGION [--json]",
+	  "CMA regions: list them, take and release contiguous buffers",
+	  "REGION is a region's name or id.\n"
+	  "  list      every region: id, name, node, base (CAP_SYS_ADMIN),\n"
+	  "            size in bytes, pages used by buffers, lent to movable\n"
+	  "            allocations, and the longest run not handed out\n"
+	  "  alloc     a buffer of N pages (aligned to A pages, a power of two):\n"
+	  "            lent pages are migrated out of the way first\n"
+	  "  free      release a buffer (in a script: $N or $last)\n"
+	  "  create    a region at ADDR, or placed by resmem (on node N);\n"
+	  "            CAP_SYS_ADMIN\n"
+	  "  destroy   a region without buffers; CAP_SYS_ADMIN\n", 0 },
 	{ "stats", cmd_stats, "[--dir DIR] [--json]",
 	  "debugfs counters and free blocks per order (buddyinfo)",
 	  "Reads DIR/stats and DIR/buddyinfo; DIR defaults to " DEBUGFS_DIR

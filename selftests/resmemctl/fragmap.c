@@ -46,6 +46,7 @@ const struct fm_class fm_classes[] = {
 	{ 'm', "movable", "MOVABLE", { 0x28, 0x64, 0xd8 }, 33, 0 },
 	{ 'A', "memarea", "MEMAREA", { 0xd0, 0x38, 0xc8 }, 201, 0 },
 	{ 'C', "cma", "CMA", { 0x00, 0x90, 0x88 }, 30, 0 },
+	{ 'l', "lent", "LENT", { 0x60, 0xa0, 0xf8 }, 75, 0 },
 	{ 'V', "vcompound", "VCOMPOUND", { 0x8c, 0x5a, 0x2c }, 130, 0 },
 	{ 'X', "xcf", "XCF", { 0xff, 0x70, 0xa8 }, 211, 0 },
 	{ '#', "mixed-none-free", "MIXED", USED_RGB, 240, 0 },

@@ -112,6 +112,7 @@ void print_size(FILE *f, uint64_t bytes);
 int resolve_handle(struct ctl *ctl, const char *cmd, const char *s,
 		   uint64_t *handle);
 int hold(const char *what);
+int remember_handle(struct ctl *ctl, uint64_t handle);
 int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
 	      char **argv);
 int cmd_free(struct ctl *ctl, const struct command *cmd, int argc,
@@ -122,6 +123,10 @@ int cmd_write(struct ctl *ctl, const struct command *cmd, int argc,
 	      char **argv);
 int cmd_check(struct ctl *ctl, const struct command *cmd, int argc,
 	      char **argv);
+
+/* cma.c */
+int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
+	    char **argv);
 
 /* script.c */
 int cmd_script(struct ctl *ctl, const struct command *cmd, int argc,

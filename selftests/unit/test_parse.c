@@ -112,4 +112,102 @@ TEST(number_checks)
 	EXPECT_TRUE(strstr(msg, "range 1") && strstr(msg, "overlaps range 0"));
 }
 
+static struct rm_cma_spec cs[RM_CMA_MAX];
+
+TEST(cma_valid_forms)
+{
+	unsigned int nr = 7;
+
+	ASSERT_EQ(0, rm_parse_cma(NULL, cs, RM_CMA_MAX, &nr, err,
+				  sizeof(err)));
+	EXPECT_EQ(0, nr);
+	ASSERT_EQ(0, rm_parse_cma("", cs, RM_CMA_MAX, &nr, err, sizeof(err)));
+	EXPECT_EQ(0, nr);
+	ASSERT_EQ(0, rm_parse_cma("dma:64M@0x20000000,cam_0-x:4M,abcdefghijklmno:0x200000",
+				  cs, RM_CMA_MAX, &nr, err, sizeof(err)));
+	ASSERT_EQ(3, nr);
+	EXPECT_STREQ("dma", cs[0].name);
+	EXPECT_EQ(64 * M, cs[0].size);
+	EXPECT_EQ(0x20000000ULL, cs[0].base);
+	EXPECT_STREQ("cam_0-x", cs[1].name);
+	EXPECT_EQ(4 * M, cs[1].size);
+	EXPECT_EQ(RM_CMA_AUTO, cs[1].base);
+	EXPECT_STREQ("abcdefghijklmno", cs[2].name);
+	EXPECT_EQ(2 * M, cs[2].size);
+}
+
+static const struct {
+	const char *text;
+	int ret;
+	const char *msg;
+} cbad[] = {
+	{ "dma", -EINVAL, "expected NAME:SIZE" },
+	{ ":4M", -EINVAL, "name is empty" },
+	{ "Dma:4M", -EINVAL, "name may hold only" },
+	{ "d ma:4M", -EINVAL, "name may hold only" },
+	{ "abcdefghijklmnop:4M", -EINVAL, "longer than 15" },
+	{ "dma:", -EINVAL, "size is not a number" },
+	{ "dma:4M@", -EINVAL, "base is not a number" },
+	{ "dma:4M@1G:0", -EINVAL, "unexpected characters" },
+	{ "dma:99999999999999999999", -ERANGE, "size does not fit" },
+	{ "dma:4M@0x10000000000000000", -ERANGE, "base does not fit" },
+	{ "dma:4M,", -EINVAL, "cma region 1 '' is malformed: empty entry" },
+	{ "a:2M,b:2M,c:2M,d:2M,e:2M,f:2M,g:2M,h:2M,i:2M,j:2M,k:2M,l:2M,m:2M,n:2M,o:2M,p:2M,q:2M",
+	  -E2BIG, "more than 16 regions" },
+};
+
+TEST(cma_malformed)
+{
+	unsigned int i, nr;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(cbad); i++) {
+		err[0] = 0;
+		nr = 77;
+		ret = rm_parse_cma(cbad[i].text, cs, RM_CMA_MAX, &nr, err,
+				   sizeof(err));
+		EXPECT_EQ(cbad[i].ret, ret)
+			TH_LOG("'%s'", cbad[i].text);
+		EXPECT_EQ(0, nr);
+		EXPECT_NE(NULL, strstr(err, cbad[i].msg))
+			TH_LOG("'%s' gave '%s'", cbad[i].text, err);
+	}
+}
+
+static int cma_check(const char *text, char *msg)
+{
+	unsigned int nr, nr_cma;
+
+	if (rm_parse_ranges("512M@0x20000000,64M@0x60000000", r,
+			    RM_MAX_RANGES, &nr, err, sizeof(err)) ||
+	    rm_parse_cma(text, cs, RM_CMA_MAX, &nr_cma, err, sizeof(err)))
+		return 1000;
+	return rm_check_cma(cs, nr_cma, r, nr, msg, RM_ERR_LEN);
+}
+
+TEST(cma_number_checks)
+{
+	char msg[RM_ERR_LEN];
+
+	EXPECT_EQ(0, cma_check("a:64M@0x20000000,b:64M,c:64M@0x60000000",
+			       msg));
+	EXPECT_EQ(0, cma_check("a:2M@0x20000000,b:2M@0x20200000", msg));
+	EXPECT_EQ(-EINVAL, cma_check("a:2M,a:4M", msg));
+	EXPECT_NE(NULL, strstr(msg, "'a': name given twice"));
+	EXPECT_EQ(-EINVAL, cma_check("a:0", msg));
+	EXPECT_NE(NULL, strstr(msg, "not a non-zero multiple of a pageblock"));
+	EXPECT_EQ(-EINVAL, cma_check("a:3M", msg));
+	EXPECT_NE(NULL, strstr(msg, "'a': size 0x300000 is not"));
+	EXPECT_EQ(-EINVAL, cma_check("a:2M@0x20100000", msg));
+	EXPECT_NE(NULL, strstr(msg, "base 0x20100000 is not pageblock aligned"));
+	EXPECT_EQ(-EINVAL, cma_check("a:2M@0x10000000", msg));
+	EXPECT_NE(NULL, strstr(msg, "not inside one range"));
+	EXPECT_EQ(-EINVAL, cma_check("a:4M@0x3fe00000", msg));
+	EXPECT_NE(NULL, strstr(msg, "not inside one range"));
+	EXPECT_EQ(-EINVAL, cma_check("a:2M@0xffffffffffe00000", msg));
+	EXPECT_NE(NULL, strstr(msg, "not inside one range"));
+	EXPECT_EQ(-EINVAL, cma_check("a:4M@0x20000000,b:2M@0x20200000", msg));
+	EXPECT_NE(NULL, strstr(msg, "'b' (0x200000@0x20200000): overlaps region 'a'"));
+}
+
 TEST_HARNESS_MAIN

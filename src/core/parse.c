@@ -248,3 +248,186 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
 	}
 	return 0;
 }
+
+/*
+ * The cma= module parameter:
+ *
+ *   cma=NAME:SIZE[@BASE][,NAME:SIZE[@BASE]...]
+ *
+ * NAME is 1 to RM_CMA_NAME_LEN - 1 characters of [a-z0-9_-]; SIZE and BASE
+ * are numbers as in ranges=.  Without BASE the glue places the region.
+ */
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+static int parse_cma_one(const char *s, size_t len, struct rm_cma_spec *c,
+			 const char **why)
+{
+	const char *p = s, *end = s + len;
+	size_t n;
+	int ret;
+
+	for (n = 0; p < end && *p != ':'; p++, n++) {
+		if (!name_char(*p)) {
+			*why = "name may hold only a-z, 0-9, '_' and '-'";
+			return -EINVAL;
+		}
+	}
+	if (!n || n >= RM_CMA_NAME_LEN) {
+		*why = n ? "name is longer than 15 characters" : "name is empty";
+		return -EINVAL;
+	}
+	memcpy(c->name, s, n);
+	c->name[n] = 0;
+	if (p >= end) {
+		*why = "expected NAME:SIZE[@BASE]";
+		return -EINVAL;
+	}
+	ret = rm_parse_size(++p, &p, &c->size);
+	if (ret) {
+		*why = ret == -ERANGE ? "size does not fit in 64 bits" :
+					"size is not a number";
+		return ret;
+	}
+	c->base = RM_CMA_AUTO;
+	if (p < end && *p == '@') {
+		ret = rm_parse_size(++p, &p, &c->base);
+		if (ret) {
+			*why = ret == -ERANGE ? "base does not fit in 64 bits" :
+						"base is not a number";
+			return ret;
+		}
+	}
+	if (p != end) {
+		*why = "unexpected characters after the entry";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * rm_parse_cma - parse the cma= parameter
+ * @s: the parameter text; NULL or empty means no region
+ * @out: array receiving the entries
+ * @max: room in @out
+ * @nr: set to the number of entries parsed
+ * @err: buffer for a message naming what is wrong, or NULL
+ * @errlen: size of @err
+ *
+ * Return: 0 on success, -EINVAL on malformed text, -ERANGE on a number too
+ * large, -E2BIG on more than @max entries.  @err says which entry and why.
+ */
+int rm_parse_cma(const char *s, struct rm_cma_spec *out, unsigned int max,
+		 unsigned int *nr, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+	const char *why;
+	size_t len;
+	int ret;
+
+	*nr = 0;
+	if (!s || !*s)
+		return 0;
+	for (;;) {
+		len = strcspn(s, ",");
+		if (n == max) {
+			set_err(err, errlen, "cma=: more than %u regions", max);
+			return -E2BIG;
+		}
+		why = "empty entry";
+		ret = len ? parse_cma_one(s, len, &out[n], &why) : -EINVAL;
+		if (ret) {
+			set_err(err, errlen,
+				"cma region %u '%.*s' is malformed: %s", n,
+				(int)min_t(size_t, len, 48), s, why);
+			return ret;
+		}
+		n++;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	*nr = n;
+	return 0;
+}
+
+/**
+ * rm_check_cma - checks of cma= entries that need nothing but the numbers
+ * @c: the parsed entries
+ * @nr: number of entries
+ * @r: the ranges= entries
+ * @nr_ranges: number of ranges
+ * @err: buffer for a message naming the region and the reason, or NULL
+ * @errlen: size of @err
+ *
+ * Checks, for each region in order: a name no earlier region has, a
+ * non-zero size that is a multiple of a pageblock, and, when a base is
+ * given, a pageblock-aligned base, the whole region inside one range, no
+ * overlap with an earlier placed region.  That the region lies inside one
+ * block of one node is for the glue to check.
+ *
+ * Return: 0 when all pass, else -EINVAL with @err naming the first region
+ * that failed.
+ */
+int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,
+		 const struct rm_range_spec *r, unsigned int nr_ranges,
+		 char *err, size_t errlen)
+{
+	const u64 pb = RM_PAGEBLOCK_NR * PAGE_SIZE;
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		u64 base = c[i].base, size = c[i].size;
+
+		for (j = 0; j < i; j++) {
+			if (!strcmp(c[i].name, c[j].name)) {
+				set_err(err, errlen,
+					"cma region '%s': name given twice",
+					c[i].name);
+				return -EINVAL;
+			}
+		}
+		if (!size || size % pb) {
+			set_err(err, errlen,
+				"cma region '%s': size 0x%llx is not a non-zero multiple of a pageblock (0x%llx)",
+				c[i].name, (unsigned long long)size,
+				(unsigned long long)pb);
+			return -EINVAL;
+		}
+		if (base == RM_CMA_AUTO)
+			continue;
+		if (base % pb) {
+			set_err(err, errlen,
+				"cma region '%s': base 0x%llx is not pageblock aligned (0x%llx)",
+				c[i].name, (unsigned long long)base,
+				(unsigned long long)pb);
+			return -EINVAL;
+		}
+		for (j = 0; j < nr_ranges; j++)
+			if (base >= r[j].base && base + size >= base &&
+			    base + size <= r[j].base + r[j].size)
+				break;
+		if (j == nr_ranges) {
+			set_err(err, errlen,
+				"cma region '%s' (0x%llx@0x%llx): not inside one range",
+				c[i].name, (unsigned long long)size,
+				(unsigned long long)base);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (c[j].base != RM_CMA_AUTO &&
+			    base < c[j].base + c[j].size &&
+			    c[j].base < base + size) {
+				set_err(err, errlen,
+					"cma region '%s' (0x%llx@0x%llx): overlaps region '%s'",
+					c[i].name, (unsigned long long)size,
+					(unsigned long long)base, c[j].name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * resmem kernel glue for CMA regions and movable allocations (src/cma.c,
+ * debugfs/cma.c): what src/file.c, src/dev.c and debugfs share with them.
+ */
+#ifndef _RESMEM_CMA_H
+#define _RESMEM_CMA_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <resmem/core.h>
+
+struct dentry;
+struct resmem_mv;
+
+/**
+ * struct resmem_mv_ops - how the owner of a movable block moves it
+ * @get:	take a reference on the owner; false when it is going away
+ * @put:	drop that reference
+ * @move:	move the block now at @pfn elsewhere (resmem_mv_copy() and
+ *		resmem_mv_switch() help) and free it; 0 when moved or no
+ *		longer there, -EBUSY when pinned, -ENOMEM without room
+ */
+struct resmem_mv_ops {
+	bool (*get)(struct resmem_mv *mv);
+	void (*put)(struct resmem_mv *mv);
+	int (*move)(struct resmem_mv *mv, u64 pfn);
+};
+
+/**
+ * struct resmem_mv - a movable buddy block in the reverse map
+ * @ops:	its owner's operations
+ * @order:	the block is 2^order pages
+ * @nid:	node to move it to first
+ */
+struct resmem_mv {
+	const struct resmem_mv_ops *ops;
+	unsigned int order;
+	int nid;
+};
+
+int resmem_mv_add(struct resmem_mv *mv, u64 pfn);
+void resmem_mv_del(u64 pfn);
+u64 resmem_mv_copy(struct resmem_mv *mv, u64 pfn);
+int resmem_mv_switch(struct resmem_mv *mv, u64 old_pfn, u64 new_pfn);
+
+/**
+ * struct resmem_cma_stats - a region's glue counters (debugfs)
+ * @latency_hist: nanoseconds per rm_cma_alloc() call (log2 histogram)
+ * @move_enomem: moves that found no destination
+ * @move_busy:	moves refused because the block was pinned
+ * @move_gone:	blocks freed by their owner before they could be moved
+ */
+struct resmem_cma_stats {
+	u64 latency_hist[RM_HIST_BUCKETS];
+	u64 move_enomem;
+	u64 move_busy;
+	u64 move_gone;
+};
+
+/**
+ * struct resmem_cma - a CMA region in the kernel
+ * @c:		the core region (src/core/cma.c)
+ * @lock:	serialises allocations and the region's destruction
+ * @id:		its number in the table, stable while it exists
+ * @nid:	its node
+ * @live:	true while it exists (table lock)
+ * @nr_allocs:	buffers handed out and not yet released
+ * @st:		counters, under @lock
+ * @dir:	its debugfs directory, or NULL
+ */
+struct resmem_cma {
+	struct rm_cma c;
+	struct mutex lock;	/* serialises alloc and destroy */
+	u32 id;
+	int nid;
+	bool live;
+	atomic_t nr_allocs;
+	struct resmem_cma_stats st;
+	struct dentry *dir;
+};
+
+int resmem_cma_setup(const char *param);
+void resmem_cma_teardown(void);
+int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
+		      u32 *id);
+int resmem_cma_destroy_id(u32 id);
+u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
+			struct resmem_cma **rp, int *err);
+void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count);
+void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
+			 void *arg);
+bool resmem_cma_contains(u64 pfn);
+
+struct file;
+int resmem_ioc_pin(struct file *file, void *arg);
+int resmem_ioc_unpin(struct file *file, void *arg);
+int resmem_ioc_cma_create(struct file *file, void *arg);
+int resmem_ioc_cma_destroy(struct file *file, void *arg);
+int resmem_ioc_cma_list(struct file *file, void *arg);
+
+void resmem_debugfs_cma_init(struct dentry *dir);
+void resmem_debugfs_cma_add(struct resmem_cma *r);
+void resmem_debugfs_cma_remove(struct dentry *dir);
+void resmem_debugfs_cma_drop(struct resmem_cma *r);
+void resmem_debugfs_cma_exit(void);
+
+#endif /* _RESMEM_CMA_H */

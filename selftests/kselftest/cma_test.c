@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CMA regions: a region filled with movable allocations holding patterned
+ * data is taken back, again and again, by contiguous buffers covering most
+ * of it, while a thread writes to the movable allocations; afterwards every
+ * word still holds what was last written, through the mappings.
+ * Unmovable allocations never land in a region; a pinned allocation is
+ * skipped, not moved; one test per rejected argument.
+ *
+ * Run as root with resmem loaded on one range and one region, e.g.
+ * ranges=64M@0x60000000 cma=t:32M (run_all.sh does this).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <uapi/resmem.h>
+#include "kselftest_harness.h"
+#include "resmem_test.h"
+
+#define MAX_MOV		20000
+#define K		0x9e3779b97f4a7c15ULL
+#define CMADBG		DBG "cma/t/"
+
+struct mov {
+	__u64 handle;
+	__u64 size;
+	__u64 phys;
+	volatile __u64 *p;
+	__u64 seq;		/* last value the writer stored in p[0] */
+};
+
+static struct mov mov[MAX_MOV];
+static unsigned int nmov;
+static volatile int stop;
+static unsigned int nwrite;
+
+/* The number in a one-number debugfs file, or -1. */
+static long long num_in(const char *file)
+{
+	long long v = -1;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int ioc(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int list(int fd, struct resmem_cma_region_info *e, __u32 room)
+{
+	struct resmem_cma_list l = {
+		.nr_regions = room, .region_size = e ? sizeof(*e) : 0,
+		.regions_ptr = (uintptr_t)e,
+	};
+	int ret = ioc(fd, RESMEM_IOC_CMA_LIST, &l);
+
+	return ret ? ret : (int)l.nr_regions;
+}
+
+static __u64 phys_of(int fd, __u64 handle)
+{
+	struct resmem_query q = { .handle = handle };
+
+	return ioc(fd, RESMEM_IOC_QUERY, &q) ? ~0ULL : q.phys;
+}
+
+static int cma_buf(int fd, __u32 region, __u64 count, __u64 align,
+		   struct resmem_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = RESMEM_KIND_CMA;
+	a->node = RESMEM_NODE_ANY;
+	a->region = region;
+	a->count = count;
+	a->align = align;
+	return ioc(fd, RESMEM_IOC_ALLOC, a);
+}
+
+static int free_handle(int fd, __u64 handle)
+{
+	struct resmem_free f = { .handle = handle };
+
+	return ioc(fd, RESMEM_IOC_FREE, &f);
+}
+
+static __u64 word(const struct mov *m, __u64 w)
+{
+	return (m->handle * 0x100000001b3ULL) ^ (w * K);
+}
+
+/* Movable allocations of @order until the memory is full. */
+static void fill_order(int fd, unsigned int order)
+{
+	struct resmem_alloc a;
+	struct mov *m;
+	__u64 w;
+
+	while (nmov < MAX_MOV) {
+		memset(&a, 0, sizeof(a));
+		a.kind = RESMEM_KIND_BUDDY;
+		a.flags = RESMEM_ALLOC_MOVABLE;
+		a.order = order;
+		a.node = RESMEM_NODE_ANY;
+		if (ioc(fd, RESMEM_IOC_ALLOC, &a))
+			return;
+		m = &mov[nmov++];
+		m->handle = a.handle;
+		m->size = a.size;
+		m->phys = phys_of(fd, a.handle);
+		m->seq = 0;
+		m->p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    fd, a.mmap_offset);
+		if (m->p == MAP_FAILED) {
+			m->p = NULL;
+			return;
+		}
+		for (w = 0; w < a.size / 8; w++)
+			m->p[w] = word(m, w);
+	}
+}
+
+static void fill(int fd)
+{
+	fill_order(fd, 4);
+	fill_order(fd, 0);
+}
+
+static bool in(const struct resmem_cma_region_info *r, __u64 phys)
+{
+	return phys >= r->base && phys < r->base + r->size;
+}
+
+static void drop(int fd, unsigned int i)
+{
+	munmap((void *)mov[i].p, mov[i].size);
+	free_handle(fd, mov[i].handle);
+	mov[i] = mov[--nmov];
+}
+
+/* Free the movable allocations outside the region: room to move to. */
+static void free_outside(int fd, const struct resmem_cma_region_info *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < nmov; i++)
+		if (!in(r, phys_of(fd, mov[i].handle)))
+			drop(fd, i--);
+}
+
+/* Every word as written (word 0: the writer's last value, if it wrote). */
+static unsigned int bad_words(void)
+{
+	unsigned int i, bad = 0;
+	__u64 w;
+
+	for (i = 0; i < nmov; i++) {
+		const struct mov *m = &mov[i];
+
+		if (m->p[0] != (m->seq ? m->seq : word(m, 0)))
+			bad++;
+		for (w = 1; w < m->size / 8; w++)
+			if (m->p[w] != word(m, w))
+				bad++;
+	}
+	return bad;
+}
+
+static void *writer(void *arg)
+{
+	unsigned int i;
+	__u64 v = 1;
+
+	while (!stop) {
+		for (i = 0; i < nwrite && !stop; i++) {
+			mov[i].p[0] = ++v;
+			mov[i].seq = v;
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(cma) {
+	int fd;
+	struct resmem_cma_region_info r;
+};
+
+FIXTURE_SETUP(cma)
+{
+	struct resmem_info info = { 0 };
+	struct resmem_cma_region_info e[4];
+
+	nmov = 0;
+	self->fd = open(DEV, O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, DEV " missing: resmem not loaded");
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_GET_INFO, &info));
+	ASSERT_TRUE(info.features & RESMEM_FEAT_CMA);
+	ASSERT_EQ(1, list(self->fd, e, 4));
+	if (strcmp(e[0].name, "t"))
+		SKIP(return, "resmem not loaded with region 't'");
+	self->r = e[0];
+}
+
+FIXTURE_TEARDOWN(cma)
+{
+	struct resmem_cma_region_info e[4];
+
+	if (self->fd < 0)
+		return;
+	while (nmov)
+		drop(self->fd, nmov - 1);
+	close(self->fd);
+	self->fd = open(DEV, O_RDWR);
+	EXPECT_EQ(1, list(self->fd, e, 4));
+	EXPECT_EQ(0, e[0].used);
+	close(self->fd);
+}
+
+TEST_F(cma, region_listed)
+{
+	EXPECT_EQ(1, list(self->fd, NULL, 0));
+	EXPECT_EQ(-EINVAL, list(self->fd, NULL, 2));
+	EXPECT_EQ(0, self->r.id);
+	EXPECT_EQ(32 << 20, self->r.size);
+	EXPECT_NE(0, self->r.base);
+	EXPECT_EQ(0, self->r.base % (2 << 20));
+	EXPECT_EQ(0, self->r.used);
+	EXPECT_EQ(self->r.size / getpagesize(), self->r.maxchunk);
+	EXPECT_EQ(self->r.size / getpagesize(), num_in(CMADBG "count"));
+}
+
+/* Fill, take most of the region back, check, release; with a writer. */
+TEST_F(cma, taken_back_no_data_lost)
+{
+	__u64 count = self->r.size / getpagesize() * 7 / 8, w;
+	long long migrated0 = stat_in(CMADBG "stats", "migrated");
+	struct resmem_cma_region_info e[1];
+	struct resmem_alloc a;
+	unsigned int iter, i, moved = 0;
+	pthread_t th;
+	__u64 *p;
+
+	for (iter = 0; iter < 4; iter++) {
+		fill(self->fd);
+		ASSERT_EQ(1, list(self->fd, e, 1));
+		EXPECT_EQ(self->r.size / getpagesize(), e[0].lent)
+			TH_LOG("iteration %u: region not full", iter);
+		free_outside(self->fd, &self->r);
+		ASSERT_GT(nmov, 0);
+		nwrite = nmov / 4;
+		stop = 0;
+		ASSERT_EQ(0, pthread_create(&th, NULL, writer, NULL));
+		ASSERT_EQ(0, cma_buf(self->fd, self->r.id, count, 0, &a))
+			TH_LOG("iteration %u", iter);
+		stop = 1;
+		pthread_join(th, NULL);
+		EXPECT_EQ(0, bad_words()) TH_LOG("iteration %u", iter);
+		for (i = 0; i < nmov; i++)
+			moved += phys_of(self->fd, mov[i].handle) !=
+				 mov[i].phys;
+		p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, a.mmap_offset);
+		ASSERT_NE(MAP_FAILED, p);
+		for (w = 0; w < a.size / 8; w += 61)
+			ASSERT_EQ(0, p[w]);
+		memset(p, 0x5a, a.size);
+		munmap(p, a.size);
+		ASSERT_EQ(1, list(self->fd, e, 1));
+		EXPECT_EQ(count, e[0].used);
+		ASSERT_EQ(0, free_handle(self->fd, a.handle));
+		/* the moved ones are outside now: checked, let them go */
+		EXPECT_EQ(0, bad_words());
+		for (i = 0; i < nmov; i++)
+			mov[i].phys = phys_of(self->fd, mov[i].handle);
+	}
+	EXPECT_GT(moved, 0);
+	EXPECT_LT(migrated0, stat_in(CMADBG "stats", "migrated"));
+}
+
+TEST_F(cma, unmovable_never_in_region)
+{
+	struct resmem_alloc a;
+	unsigned int n = 0, inside = 0;
+	__u64 order;
+
+	for (order = 4; order != ~0ULL; order--) {
+		for (;;) {
+			memset(&a, 0, sizeof(a));
+			a.kind = RESMEM_KIND_BUDDY;
+			a.order = order;
+			a.node = RESMEM_NODE_ANY;
+			if (ioc(self->fd, RESMEM_IOC_ALLOC, &a))
+				break;
+			n++;
+			inside += in(&self->r, phys_of(self->fd, a.handle));
+		}
+	}
+	EXPECT_GT(n, 0);
+	EXPECT_EQ(0, inside);
+}
+
+TEST_F(cma, pinned_is_skipped)
+{
+	struct resmem_pin pin = { 0 };
+	struct resmem_alloc a;
+	unsigned int i, half = 0, pinned = ~0U;
+	__u64 count = self->r.size / getpagesize();
+
+	fill(self->fd);
+	free_outside(self->fd, &self->r);
+	/* free every other one: room to move the rest */
+	for (i = 0; i < nmov; i++) {
+		if (i % 2) {
+			drop(self->fd, i);
+			half++;
+		}
+	}
+	ASSERT_GT(half, 0);
+	for (i = 0; i < nmov; i++) {
+		if (in(&self->r, phys_of(self->fd, mov[i].handle)) &&
+		    phys_of(self->fd, mov[i].handle) >=
+		    self->r.base + self->r.size / 2) {
+			pinned = i;
+			break;
+		}
+	}
+	ASSERT_NE(~0U, pinned);
+	pin.handle = mov[pinned].handle;
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_PIN, &pin));
+	mov[pinned].phys = phys_of(self->fd, pin.handle);
+	/* the whole region: one position, the pinned block is in it */
+	EXPECT_EQ(-EBUSY, cma_buf(self->fd, self->r.id, count, 0, &a));
+	EXPECT_EQ(mov[pinned].phys, phys_of(self->fd, pin.handle));
+	EXPECT_EQ(0, bad_words());
+	EXPECT_LT(0, stat_in(CMADBG "stats", "move_busy"));
+	/* the lower half does not hold it */
+	ASSERT_EQ(0, cma_buf(self->fd, self->r.id, count / 2, count / 2, &a));
+	EXPECT_EQ(mov[pinned].phys, phys_of(self->fd, pin.handle));
+	EXPECT_EQ(0, bad_words());
+	ASSERT_EQ(0, free_handle(self->fd, a.handle));
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_UNPIN, &pin));
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_UNPIN, &pin));
+}
+
+TEST_F(cma, create_list_destroy)
+{
+	struct resmem_cma_create c = { .name = "rt", .size = 4 << 20,
+				       .node = RESMEM_NODE_ANY };
+	struct resmem_cma_destroy d = { 0 };
+	struct resmem_cma_region_info e[4];
+	struct resmem_alloc a;
+
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	ASSERT_EQ(2, list(self->fd, e, 4));
+	EXPECT_STREQ("rt", e[0].id == c.id ? e[0].name : e[1].name);
+	ASSERT_EQ(0, cma_buf(self->fd, c.id, 512, 512, &a));
+	d.id = c.id;
+	EXPECT_EQ(-EBUSY, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+	ASSERT_EQ(0, free_handle(self->fd, a.handle));
+	EXPECT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+	EXPECT_EQ(1, list(self->fd, e, 4));
+	EXPECT_EQ(-ENOENT, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+}
+
+/* One test per rejected argument. */
+TEST_F(cma, alloc_unknown_region)
+{
+	struct resmem_alloc a;
+
+	EXPECT_EQ(-ENOENT, cma_buf(self->fd, self->r.id + 1, 1, 0, &a));
+	EXPECT_EQ(-ENOENT, cma_buf(self->fd, 1000, 1, 0, &a));
+}
+
+TEST_F(cma, alloc_count_zero)
+{
+	struct resmem_alloc a;
+
+	EXPECT_EQ(-EINVAL, cma_buf(self->fd, self->r.id, 0, 0, &a));
+}
+
+TEST_F(cma, alloc_count_above_region)
+{
+	struct resmem_alloc a;
+
+	EXPECT_EQ(-EINVAL, cma_buf(self->fd, self->r.id,
+				   self->r.size / getpagesize() + 1, 0, &a));
+}
+
+TEST_F(cma, alloc_bad_alignment)
+{
+	struct resmem_alloc a;
+
+	EXPECT_EQ(-EINVAL, cma_buf(self->fd, self->r.id, 1, 3, &a));
+}
+
+TEST_F(cma, alloc_cma_fields)
+{
+	struct resmem_alloc a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = RESMEM_KIND_CMA;
+	a.node = 0;
+	a.count = 1;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+	a.node = RESMEM_NODE_ANY;
+	a.flags = RESMEM_ALLOC_MOVABLE;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+	a.flags = 0;
+	a.order = 1;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+	a.order = 0;
+	a.pad2 = 1;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+}
+
+TEST_F(cma, alloc_region_on_buddy)
+{
+	struct resmem_alloc a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = RESMEM_KIND_BUDDY;
+	a.node = RESMEM_NODE_ANY;
+	a.region = 1;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+}
+
+TEST_F(cma, destroy_with_buffer)
+{
+	struct resmem_cma_destroy d = { .id = self->r.id };
+	struct resmem_alloc a;
+
+	ASSERT_EQ(0, cma_buf(self->fd, self->r.id, 1, 0, &a));
+	EXPECT_EQ(-EBUSY, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+	ASSERT_EQ(0, free_handle(self->fd, a.handle));
+}
+
+TEST_F(cma, destroy_flags)
+{
+	struct resmem_cma_destroy d = { .id = self->r.id, .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+}
+
+TEST_F(cma, create_duplicate_name)
+{
+	struct resmem_cma_create c = { .name = "t", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+
+	EXPECT_EQ(-EEXIST, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, create_overlapping)
+{
+	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+
+	c.base = self->r.base;
+	EXPECT_EQ(-EBUSY, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, create_misaligned)
+{
+	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+
+	c.base = self->r.base - (1 << 20);
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	c.base = 0;
+	c.size = 3 << 20;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	c.size = 0;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, create_outside_ranges)
+{
+	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+
+	c.base = 0x200000;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, create_bad_name)
+{
+	struct resmem_cma_create c = { .name = "Bad", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	memset(c.name, 'a', sizeof(c.name));
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	memset(c.name, 0, sizeof(c.name));
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, create_flags)
+{
+	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY, .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+}
+
+TEST_F(cma, pin_not_movable)
+{
+	struct resmem_pin pin = { 0 };
+	struct resmem_alloc a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = RESMEM_KIND_BUDDY;
+	a.node = RESMEM_NODE_ANY;
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
+	pin.handle = a.handle;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_PIN, &pin));
+	pin.handle = a.handle + 1000;
+	EXPECT_EQ(-ENOENT, ioc(self->fd, RESMEM_IOC_PIN, &pin));
+	ASSERT_EQ(0, free_handle(self->fd, a.handle));
+}
+
+TEST_F(cma, pin_flags)
+{
+	struct resmem_pin pin = { .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_PIN, &pin));
+}
+
+TEST_HARNESS_MAIN
