@@ -47,3 +47,33 @@ node_of() {
 	done
 	echo "$best"
 }
+
+resmem_lines() { dmesg | grep 'resmem: ' | grep -v 'taint'; }
+
+# refuse NAME PARAMS PATTERN: loading resmem with PARAMS must fail with
+# exactly one resmem line, matching PATTERN, and /proc/iomem unchanged.
+refuse() {
+	name=$1 params=$2 pattern=$3
+	before=$(md5sum < /proc/iomem)
+	dmesg -c > /dev/null
+	# shellcheck disable=SC2086
+	if $LOAD "$KO" $params 2> /dev/null; then
+		unload
+		notok "$name: loaded with '$params'"
+		return
+	fi
+	lines=$(resmem_lines)
+	count=$(printf '%s\n' "$lines" | grep -c 'resmem: ')
+	if [ "$before" != "$(md5sum < /proc/iomem)" ]; then
+		notok "$name: /proc/iomem changed"
+	elif [ "$count" -ne 1 ]; then
+		printf '%s\n' "$lines" | sed 's/^/# /'
+		notok "$name: $count resmem lines, want exactly 1"
+	elif ! printf '%s\n' "$lines" | grep -q -- "$pattern"; then
+		printf '%s\n' "$lines" | sed 's/^/# /'
+		notok "$name: line does not say '$pattern'"
+	else
+		diag "$(printf '%s\n' "$lines" | sed 's/^\[[^]]*\] //')"
+		ok "$name"
+	fi
+}

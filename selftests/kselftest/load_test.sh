@@ -20,37 +20,6 @@ HOLDER=${RESMEM_HOLDER_KO:-/resmem/selftests/resmem_holder.ko}
 DBG=/sys/kernel/debug/resmem
 . "$(dirname "$0")/lib.sh"
 
-resmem_lines() { dmesg | grep 'resmem: ' | grep -v 'taint'; }
-
-# refuse NAME PARAMS PATTERN: insmod must fail with exactly one line that
-# matches PATTERN, and /proc/iomem must be unchanged.
-refuse() {
-	name=$1 params=$2 pattern=$3
-	before=$(md5sum < /proc/iomem)
-	dmesg -c > /dev/null
-	# shellcheck disable=SC2086
-	if $LOAD "$KO" $params 2> /dev/null; then
-		unload
-		notok "$name: loaded with '$params'"
-		return
-	fi
-	after=$(md5sum < /proc/iomem)
-	lines=$(resmem_lines)
-	count=$(printf '%s\n' "$lines" | grep -c 'resmem: ')
-	if [ "$before" != "$after" ]; then
-		notok "$name: /proc/iomem changed"
-	elif [ "$count" -ne 1 ]; then
-		printf '%s\n' "$lines" | sed 's/^/# /'
-		notok "$name: $count resmem lines, want exactly 1"
-	elif ! printf '%s\n' "$lines" | grep -q -- "$pattern"; then
-		printf '%s\n' "$lines" | sed 's/^/# /'
-		notok "$name: line does not say '$pattern'"
-	else
-		diag "$(printf '%s\n' "$lines" | sed 's/^\[[^]]*\] //')"
-		ok "$name"
-	fi
-}
-
 echo "TAP version 13"
 echo "1..21"
 
