@@ -117,19 +117,6 @@ static int bitmap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(bitmap);
 
-static void print_hist(struct seq_file *m, const char *name, const u64 *h)
-{
-	unsigned int i, last = 0;
-
-	for (i = 0; i < RM_HIST_BUCKETS; i++)
-		if (h[i])
-			last = i;
-	seq_printf(m, "%s:", name);
-	for (i = 0; i <= last; i++)
-		seq_printf(m, " %llu", h[i]);
-	seq_putc(m, '\n');
-}
-
 static int stats_show(struct seq_file *m, void *v)
 {
 	struct resmem_cma *r = m->private;
@@ -147,7 +134,8 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "move_gone: %llu\n", READ_ONCE(r->st.move_gone));
 	seq_printf(m, "buffers: %d\n", atomic_read(&r->nr_allocs));
 	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	print_hist(m, "latency_ns_hist", r->st.latency_hist);
+	resmem_debugfs_counts(m, "latency_ns_hist", r->st.latency_hist,
+			      RM_HIST_BUCKETS);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -22,8 +22,8 @@
 #include <linux/capability.h>
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
+#include "resmem_test.h"
 
-#define DEV	"/dev/resmem"
 #define PARAM	"/sys/module/resmem/parameters/ranges"
 #define MAXR	16
 
@@ -352,20 +352,6 @@ TEST_F(dev, bad_pointers_efault)
 
 	EXPECT_EQ(-EFAULT, info_ioctl(self->fd, RESMEM_IOC_GET_INFO, &info));
 	EXPECT_EQ(-EFAULT, info_ioctl(self->fd, RESMEM_IOC_GET_INFO, NULL));
-}
-
-/* Drop CAP_SYS_ADMIN from the effective set, keep the open file. */
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
-	return syscall(SYS_capset, &h, d);
 }
 
 TEST_F(dev, no_phys_without_cap_sys_admin)

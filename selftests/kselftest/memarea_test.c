@@ -34,13 +34,6 @@ static int area(int fd, __u64 count, __u64 align, __u64 offset, int node,
 	return ioctl(fd, RESMEM_IOC_ALLOC, a) ? -errno : 0;
 }
 
-static int query(int fd, __u64 handle, struct resmem_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->handle = handle;
-	return ioctl(fd, RESMEM_IOC_QUERY, q) ? -errno : 0;
-}
-
 FIXTURE(ma) {
 	int fd;
 	struct resmem_info info;
@@ -87,7 +80,7 @@ TEST_F(ma, odd_sizes_mapped)
 				  RESMEM_ALLOC_STRICT_NODE, 0, &a))
 			TH_LOG("%llu pages", (unsigned long long)sizes[i]);
 		EXPECT_EQ(sizes[i] * getpagesize(), a.size);
-		ASSERT_EQ(0, query(self->fd, a.handle, &q));
+		ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
 		EXPECT_EQ(RESMEM_KIND_MEMAREA, q.kind);
 		EXPECT_EQ(0, q.node);
 		p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -119,7 +112,7 @@ TEST_F(ma, alignment_and_offset)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		ASSERT_EQ(0, area(self->fd, cases[i][0], cases[i][1],
 				  cases[i][2], -1, 0, 0, &a));
-		ASSERT_EQ(0, query(self->fd, a.handle, &q));
+		ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
 		EXPECT_EQ(cases[i][2], (q.phys / ps) % cases[i][1])
 			TH_LOG("case %u", i);
 	}
@@ -134,7 +127,7 @@ TEST_F(ma, every_policy_and_node)
 	for (pol = 0; pol <= RESMEM_POLICY_MAX; pol++) {
 		ASSERT_EQ(0, area(self->fd, 100 + pol, 0, 0, 1,
 				  RESMEM_ALLOC_STRICT_NODE, pol, &a));
-		ASSERT_EQ(0, query(self->fd, a.handle, &q));
+		ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
 		EXPECT_EQ(1, q.node);
 	}
 	/* more than node 1 holds: strict fails, a preference falls back */
@@ -142,7 +135,7 @@ TEST_F(ma, every_policy_and_node)
 				0, 0, 1, RESMEM_ALLOC_STRICT_NODE, 0, &a));
 	ASSERT_EQ(0, area(self->fd, self->blk[1].size / getpagesize(), 0, 0,
 			  1, 0, 0, &a));
-	ASSERT_EQ(0, query(self->fd, a.handle, &q));
+	ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
 	EXPECT_EQ(0, q.node);
 }
 
@@ -174,8 +167,8 @@ TEST_F(ma, area_where_buddy_cannot)
 	for (i = 0; i + 4 < n && hole < 0; i++) {
 		struct resmem_query q0, q4;
 
-		query(self->fd, h[i], &q0);
-		query(self->fd, h[i + 4], &q4);
+		do_query(self->fd, h[i], &q0);
+		do_query(self->fd, h[i + 4], &q4);
 		if ((q0.phys / ps) % 8 == 3 && q4.phys == q0.phys + 4 * ps) {
 			hole = i;
 			hole_phys = q0.phys;
@@ -199,7 +192,7 @@ TEST_F(ma, area_where_buddy_cannot)
 	/* ... but the 5-page area is */
 	ASSERT_EQ(0, area(self->fd, 5, 0, 0, 1, RESMEM_ALLOC_STRICT_NODE,
 			  RESMEM_POLICY_BEST_FIT, &a));
-	ASSERT_EQ(0, query(self->fd, a.handle, &q));
+	ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
 	EXPECT_EQ(hole_phys, q.phys);	/* best fit: the 5-page hole */
 	/* a second one does not fit anywhere: a fragmentation failure */
 	fails = stat_in(DBG "memarea/stats", "fragmentation_failures");

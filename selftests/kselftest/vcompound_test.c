@@ -73,13 +73,6 @@ static int vc_alloc(int fd, unsigned int order, int node, unsigned int flags,
 	return ioctl(fd, RESMEM_IOC_ALLOC, a) ? -errno : 0;
 }
 
-static int do_free(int fd, __u64 handle)
-{
-	struct resmem_free f = { .handle = handle };
-
-	return ioctl(fd, RESMEM_IOC_FREE, &f) ? -errno : 0;
-}
-
 /* Up to @room pieces into @p; the count (or -errno). */
 static int pieces(int fd, __u64 handle, struct resmem_piece_info *p,
 		  unsigned int room)
@@ -103,12 +96,6 @@ static int kfill(int fd, __u64 handle, __u32 flags, __u64 seed, __u64 off,
 	k->offset = off;
 	k->length = len;
 	return ioctl(fd, RESMEM_IOC_KFILL, k) ? -errno : 0;
-}
-
-static void *map(int fd, const struct resmem_alloc *a)
-{
-	return mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    a->mmap_offset);
 }
 
 static unsigned int ilog2_ull(unsigned long long v)
@@ -483,20 +470,6 @@ TEST_F(vc, pieces_of_buddy_and_memarea)
 	ASSERT_EQ(1, pieces(self->fd, a.handle, &p, 1));
 	EXPECT_EQ(RESMEM_PIECE_NO_ORDER, p.order);
 	EXPECT_EQ(5ULL * getpagesize(), p.size);
-}
-
-/* Drop CAP_SYS_ADMIN from the effective set, keep the open file. */
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
-	return syscall(SYS_capset, &h, d);
 }
 
 TEST_F(vc, no_phys_without_cap_sys_admin)
