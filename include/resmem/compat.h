@@ -64,6 +64,12 @@ static inline unsigned int rm_ffs_word(unsigned long w)
 	return __builtin_ctzl(w);
 }
 
+/* Index of the highest set bit of a non-zero word. */
+static inline unsigned int rm_fls_word(unsigned long w)
+{
+	return BITS_PER_LONG - 1 - __builtin_clzl(w);
+}
+
 /* Number of set bits in a word. */
 static inline unsigned int rm_popcount_word(unsigned long w)
 {

@@ -72,22 +72,62 @@ static u64 chunk_end(const struct rm_block *b, u64 c)
 	return min((c + 1) << RM_CHUNK_SHIFT, b->nr_pages);
 }
 
+/* Longest run of set bits in a word. */
+static unsigned int longest_ones(unsigned long x)
+{
+	unsigned int n = 0;
+
+	for (; x; n++)
+		x &= x << 1;
+	return n;
+}
+
+/*
+ * Summarise chunk @c a word at a time: a chunk starts on a word boundary
+ * (512 pages, 8 words); bits past the block's end are not pages.  A word
+ * costs a few instructions plus one per page of its longest inner free
+ * run, however many runs it holds.
+ */
 static void chunk_summary(struct rm_block *b, u64 c,
 			  struct rm_memarea_cost *cost)
 {
-	u64 start = c << RM_CHUNK_SHIFT, end = chunk_end(b, c), p = start;
+	u64 start = c << RM_CHUNK_SHIFT, end = chunk_end(b, c);
 	struct rm_chunk_md *md = &b->chunk_md[c];
-	u64 z, o, best = 0;
+	u64 w, first = start / BITS_PER_LONG, last = (end - 1) / BITS_PER_LONG;
+	u64 cur = 0, best = 0, left = 0;
+	unsigned int lo, hi, len;
+	bool in_left = true;
+	unsigned long m;
 
-	md->left = rm_bitmap_next_set(b->bitmap, end, start) - start;
-	md->right = 0;
-	while ((z = rm_bitmap_next_zero(b->bitmap, end, p)) < end) {
-		o = rm_bitmap_next_set(b->bitmap, end, z);
-		best = max(best, o - z);
-		if (o == end)
-			md->right = o - z;
-		p = o;
+	for (w = first; w <= last; w++) {
+		/* the block's last word may hold fewer than a word of pages */
+		len = w == last && end % BITS_PER_LONG ? end % BITS_PER_LONG :
+							 BITS_PER_LONG;
+		m = b->bitmap[w];
+		if (len < BITS_PER_LONG)
+			m &= (1UL << len) - 1;
+		if (!m) {			/* all free */
+			cur += len;
+			if (in_left)
+				left += len;
+			continue;
+		}
+		lo = rm_ffs_word(m);
+		hi = rm_fls_word(m);
+		cur += lo;			/* free bits below the lowest used */
+		if (in_left)
+			left = cur;
+		in_left = false;
+		best = max(best, cur);
+		if (hi > lo + 1)		/* free bits between used ones */
+			best = max_t(u64, best,
+				     longest_ones(~m & ((1UL << hi) - 1) &
+						  ~((2UL << lo) - 1)));
+		cur = len - 1 - hi;		/* free bits above the highest */
 	}
+	best = max(best, cur);
+	md->left = left;
+	md->right = cur;
 	md->contig = best;
 	count_words(cost, start, end);
 }
