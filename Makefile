@@ -73,7 +73,8 @@ bench-kmod-%:
 	cp -a $(TOP)/selftests/bench/Kbuild \
 		$(TOP)/selftests/bench/resmem_bench.c \
 		$(TOP)/selftests/bench/resmem_mabench.c \
-		$(TOP)/selftests/bench/vcbench.c $(TOP)/include \
+		$(TOP)/selftests/bench/vcbench.c $(TOP)/selftests/bench/bench.h \
+		$(TOP)/include \
 		$(BUILD)/$*/bench/ && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \

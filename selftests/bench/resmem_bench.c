@@ -52,10 +52,11 @@
 #include <linux/numa.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/timekeeping.h>
 
 #include <resmem/api.h>
+
+#include "bench.h"
 
 #define BENCH_MAX_LIST		16	/* entries in orders= and nr_threads= */
 #define BENCH_MAX_BATCH		1024
@@ -307,29 +308,8 @@ static int bench_thread_fn(void *arg)
 	if (atomic_dec_and_test(&run->running))
 		complete(&run->done);
 
-	/* Stay until kthread_stop(), so that no thread outlives the module. */
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
+	bench_park();
 	return 0;
-}
-
-static int bench_cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median and minimum of @n values, sorting them in place. */
-static void bench_stats(u64 *v, unsigned int n, u64 *median, u64 *min)
-{
-	sort(v, n, sizeof(*v), bench_cmp_u64, NULL);
-	*min = v[0];
-	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void bench_free_threads(struct bench_thread *t, unsigned int n)
@@ -362,11 +342,11 @@ static int bench_report(struct bench_run *run, struct bench_thread *t,
 		       rounds * sizeof(*rm_all));
 		memcpy(k_all + i * rounds, t[i].k_ns, rounds * sizeof(*k_all));
 	}
-	bench_stats(rm_all, n, &rm_med, &rm_min);
-	bench_stats(k_all, n, &k_med, &k_min);
+	rm_med = bench_median(rm_all, n, &rm_min);
+	k_med = bench_median(k_all, n, &k_min);
 	kfree(rm_all);
 
-	ratio = k_med ? div64_u64(rm_med * 1000 + k_med / 2, k_med) : 0;
+	ratio = bench_ratio_milli(rm_med, k_med);
 	pr_info("order=%u threads=%u init_on_alloc=%d batch=%u iters=%u rounds=%u resmem_ns=%llu resmem_min_ns=%llu kernel_ns=%llu kernel_min_ns=%llu ratio=%llu.%03llu%s\n",
 		run->order, run->threads, zeroing, batch, run->iters, rounds,
 		div64_u64(rm_med + pairs / 2, pairs),

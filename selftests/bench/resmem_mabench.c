@@ -63,11 +63,12 @@
 #include <linux/page-flags.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/topology.h>
 
 #include <resmem/api.h>
+
+#include "bench.h"
 
 #define MA_MAX_COUNTS		16
 #define MA_MAX_COUNT		65536	/* pages: 256 MiB */
@@ -249,29 +250,8 @@ static int ma_thread_fn(void *arg)
 	}
 	complete(&run->done);
 
-	/* Stay until kthread_stop(), so that no thread outlives the module. */
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
+	bench_park();
 	return 0;
-}
-
-static int ma_cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median and minimum of @n values, sorting them in place. */
-static void ma_stats(u64 *v, unsigned int n, u64 *median, u64 *min)
-{
-	sort(v, n, sizeof(*v), ma_cmp_u64, NULL);
-	*min = v[0];
-	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Measure one count on @cpu. */
@@ -320,9 +300,9 @@ static int ma_one(struct zone *z, unsigned int cpu, unsigned int count,
 		ret = run.error;
 		goto out;
 	}
-	ma_stats(run.rm_ns, rounds, &rm_med, &rm_min);
-	ma_stats(run.k_ns, rounds, &k_med, &k_min);
-	ratio = k_med ? div64_u64(rm_med * 1000 + k_med / 2, k_med) : 0;
+	rm_med = bench_median(run.rm_ns, rounds, &rm_min);
+	k_med = bench_median(run.k_ns, rounds, &k_min);
+	ratio = bench_ratio_milli(rm_med, k_med);
 	pr_info("count=%u init_on_alloc=%d policy=%u nid=%d pfn=0x%lx iters=%u rounds=%u resmem_ns=%llu resmem_min_ns=%llu kernel_ns=%llu kernel_min_ns=%llu ratio=%llu.%03llu\n",
 		count, zeroing, policy, zone_to_nid(z), run.pfn, run.iters,
 		rounds, div64_u64(rm_med + run.iters / 2, run.iters),

@@ -62,7 +62,6 @@
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -72,6 +71,8 @@
 #endif
 
 #include <resmem/api.h>
+
+#include "bench.h"
 
 #define VB_MAX_LIST	8
 #define VB_MAX_BATCH	256
@@ -272,24 +273,11 @@ static unsigned int vb_iters(const struct vb_alloc *a, unsigned int order)
 		       VB_MAX_ITERS);
 }
 
-static int vb_cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static u64 vb_median(u64 *v, unsigned int n)
-{
-	sort(v, n, sizeof(*v), vb_cmp_u64, NULL);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* @a / @b as "1.234", in @buf (VB_RATIO_LEN bytes). */
 #define VB_RATIO_LEN	24
 static const char *vb_ratio(char *buf, u64 a, u64 b)
 {
-	u64 r = b ? div64_u64(a * 1000 + b / 2, b) : 0;
+	u64 r = bench_ratio_milli(a, b);
 
 	snprintf(buf, VB_RATIO_LEN, "%llu.%03llu", div64_u64(r, 1000),
 		 r % 1000);
@@ -331,7 +319,7 @@ static int vb_compare(const struct vb_alloc *const *a, unsigned int n,
 		}
 	}
 	for (i = 0; i < n; i++)
-		ns[i] = div64_u64(vb_median(t + i * rounds, rounds),
+		ns[i] = div64_u64(bench_median(t + i * rounds, rounds, NULL),
 				  (u64)*iters * batch);
 	kfree(t);
 	return 0;
@@ -513,10 +501,10 @@ static int vb_bench_read(unsigned int order)
 		st_f[r] = vb_read_stride(fallback, bytes, stride_passes, &sum);
 		cond_resched();
 	}
-	med[0] = vb_median(seq_c, rounds);
-	med[1] = vb_median(seq_f, rounds);
-	med[2] = vb_median(st_c, rounds);
-	med[3] = vb_median(st_f, rounds);
+	med[0] = bench_median(seq_c, rounds, NULL);
+	med[1] = bench_median(seq_f, rounds, NULL);
+	med[2] = bench_median(st_c, rounds, NULL);
+	med[3] = bench_median(st_f, rounds, NULL);
 	pr_info("read order=%u bytes=%zu init_on_alloc=%d rounds=%u contig=%s contig_pte=%s fallback_pte=%s pieces=%d seq_contig_ns=%llu seq_fallback_ns=%llu seq_ratio=%s stride_passes=%u stride_contig_ns=%llu stride_fallback_ns=%llu stride_ratio=%s sum=%llu\n",
 		order, bytes, vb_zeroing, rounds, area ? "area" : "vcompound",
 		vb_pte_size(contig), vb_pte_size(fallback),
@@ -891,12 +879,7 @@ static int vb_atomic_fn(void *arg)
 	}
 	if (atomic_dec_and_test(&vb_running))
 		complete(&vb_done);
-	set_current_state(TASK_INTERRUPTIBLE);
-	while (!kthread_should_stop()) {
-		schedule();
-		set_current_state(TASK_INTERRUPTIBLE);
-	}
-	__set_current_state(TASK_RUNNING);
+	bench_park();
 	return 0;
 }
 
