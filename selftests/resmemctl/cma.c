@@ -102,6 +102,7 @@ static int do_alloc(struct ctl *ctl, const char *region, uint64_t count,
 {
 	int64_t id = region_id(ctl->fd, region);
 	struct resmem_alloc a;
+	int err;
 
 	if (id < 0)
 		return EXIT_FAIL;
@@ -111,8 +112,8 @@ static int do_alloc(struct ctl *ctl, const char *region, uint64_t count,
 	a.region = id;
 	a.count = count;
 	a.align = align;
-	if (ioctl(ctl->fd, RESMEM_IOC_ALLOC, &a)) {
-		int err = errno;
+	err = -dev_alloc_raw(ctl->fd, &a);
+	if (err) {
 		const char *hint = NULL;
 
 		if (err == EBUSY)
