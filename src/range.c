@@ -12,6 +12,13 @@
  * an e820 "reserved" entry that is not busy, so request_mem_region() nests a
  * busy "resmem" entry inside it.  System RAM, gaps between iomem entries,
  * MMIO windows and anything another driver has claimed are refused.
+ *
+ * memmap= reserves whatever it is told to, RAM or not, so the current map
+ * is not enough: on x86 every byte must also be RAM in the firmware's own
+ * map, the one before memmap= (src/core/fwmap.c says how that is proved
+ * from e820__mapped_raw_any()).  A hole, a PCI window or a firmware
+ * reservation is refused, naming its first byte and what the firmware says
+ * it is.  Other architectures have no such map (resmem_fw_map_known()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +69,16 @@ static int pfn_nid(u64 pfn, void *arg)
 	return nid;
 }
 
+/* e820__mapped_raw_any() as src/core/fwmap.c asks it; *arg counts calls */
+static bool fw_any(u64 start, u64 end, u32 type, void *arg)
+{
+	unsigned long *calls = arg;
+
+	if (!(++*calls % 4096))
+		cond_resched();
+	return resmem_fw_mapped_any(start, end, type);
+}
+
 static int fixed_nid(u64 pfn, void *arg)
 {
 	return *(int *)arg;
@@ -85,7 +102,8 @@ static __printf(3, 4) void range_err(unsigned int i,
 
 /*
  * The checks that need the running kernel, in the order a user is most
- * helped by: what the memory is, whether it is free, which node.
+ * helped by: what the memory is (not System RAM now, reserved now, RAM in
+ * the firmware's map), whether it is free, which node.
  */
 static int check_range(unsigned int i, const struct rm_range_spec *r)
 {
@@ -109,6 +127,20 @@ static int check_range(unsigned int i, const struct rm_range_spec *r)
 			  "is not entirely inside a reserved region of /proc/iomem (0x%llx is not reserved; boot with memmap=SIZE$BASE)",
 			  w.gap);
 		return -EINVAL;
+	}
+
+	if (resmem_fw_map_known()) {
+		unsigned long calls = 0;
+		u64 bad = rm_fw_first_not_ram(r->base, r->size, fw_any, &calls);
+
+		if (bad <= end) {
+			range_err(i, r,
+				  "not RAM in the firmware memory map (0x%llx is %s)",
+				  bad,
+				  rm_fw_type_name(rm_fw_type_of(bad, fw_any,
+								&calls)));
+			return -EINVAL;
+		}
 	}
 
 	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM | IORESOURCE_BUSY,
@@ -163,6 +195,32 @@ static int claim_range(unsigned int i, struct resmem_range *rr)
 		release_mem_region(r->base, r->size);
 		rr->res = NULL;
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * The second line of defence: each block's metadata pages must hold what
+ * is written to them before rm_region_enable() trusts them.
+ */
+static int probe_blocks(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < resmem.region.nr_blocks; i++) {
+		struct rm_block *b = &resmem.region.block[i];
+		u64 off, wrote = 0, read = 0;
+
+		rm_block_meta_probe_fill(b);
+		resmem_flush_cache(b->vaddr,
+				   rm_meta_pages(b->nr_pages) * PAGE_SIZE);
+		off = rm_block_meta_probe_check(b, &wrote, &read);
+		if (off == U64_MAX)
+			continue;
+		range_err(b->range, &resmem.range[b->range].spec,
+			  "0x%llx does not hold what was written (0x%llx read back as 0x%llx): not memory",
+			  PFN_PHYS(b->base_pfn) + off, wrote, read);
+		return -EIO;
 	}
 	return 0;
 }
@@ -235,7 +293,9 @@ int resmem_ranges_setup(const char *param)
 
 		b->vaddr = rr->vaddr + (PFN_PHYS(b->base_pfn) - rr->spec.base);
 	}
-	ret = rm_region_enable(&resmem.region);
+	ret = probe_blocks();
+	if (!ret)
+		ret = rm_region_enable(&resmem.region);
 	if (ret)
 		goto out_release;
 	goto out_free;

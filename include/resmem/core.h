@@ -22,6 +22,33 @@ static inline bool rm_bitmap_test(const unsigned long *map, u64 bit)
 	return (map[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
 }
 
+/* --- fwmap.c: is a range RAM in the firmware memory map? --- */
+
+/*
+ * The e820 types (asm/e820/types.h: a firmware ABI, fixed), and two of the
+ * check's own.
+ */
+#define RM_FW_HOLE		0	/* no entry at all */
+#define RM_FW_RAM		1
+#define RM_FW_RESERVED		2
+#define RM_FW_ACPI		3
+#define RM_FW_NVS		4
+#define RM_FW_UNUSABLE		5
+#define RM_FW_PMEM		7
+#define RM_FW_PRAM		12
+#define RM_FW_SOFT_RESERVED	0xefffffff
+#define RM_FW_OTHER		0xffffffff	/* an entry of a type not known */
+
+/*
+ * Does an entry of @type (0: of any type) meet [start, end), start < end?
+ * e820__mapped_raw_any() in the kernel.
+ */
+typedef bool (*rm_fw_any_fn)(u64 start, u64 end, u32 type, void *arg);
+
+u64 rm_fw_first_not_ram(u64 base, u64 size, rm_fw_any_fn any, void *arg);
+u32 rm_fw_type_of(u64 addr, rm_fw_any_fn any, void *arg);
+const char *rm_fw_type_name(u32 type);
+
 /* --- parse.c: the ranges= module parameter --- */
 
 /* At most this many ranges= entries; each is claimed and mapped on its own. */
@@ -210,6 +237,8 @@ int rm_region_add(struct rm_region *rg, u64 base_pfn, u64 nr_pages, int nid,
 		  unsigned int range);
 int rm_region_add_range(struct rm_region *rg, u64 base_pfn, u64 nr_pages,
 			unsigned int range, rm_pfn_nid_fn pfn_nid, void *arg);
+void rm_block_meta_probe_fill(struct rm_block *b);
+u64 rm_block_meta_probe_check(const struct rm_block *b, u64 *wrote, u64 *read);
 int rm_region_enable(struct rm_region *rg);
 struct rm_block *rm_region_find(struct rm_region *rg, u64 pfn);
 

@@ -11,6 +11,8 @@
 #include <linux/numa.h>
 #include <linux/version.h>
 #ifdef CONFIG_X86
+#include <asm/cacheflush.h>
+#include <asm/e820/api.h>
 #include <asm/processor.h>
 #endif
 
@@ -46,6 +48,55 @@ static inline int resmem_phys_nid(u64 phys)
 	return NUMA_NO_NODE;
 #else
 	return 0;
+#endif
+}
+
+/**
+ * resmem_fw_map_known - whether resmem_fw_mapped_any() can answer
+ *
+ * Only x86 keeps the firmware's memory map as it was before memmap=
+ * (e820_table_firmware); other architectures reserve memory by other means
+ * (device tree reserved-memory, mem=) and have no such map to ask, so there
+ * resmem trusts the current map and the metadata probe alone.
+ *
+ * Return: true on x86.
+ */
+static inline bool resmem_fw_map_known(void)
+{
+	return IS_ENABLED(CONFIG_X86);
+}
+
+/**
+ * resmem_fw_mapped_any - does a firmware map entry of @type meet a range
+ * @start: first byte
+ * @end: one past the last byte
+ * @type: an e820 type, or 0 for any
+ *
+ * Return: e820__mapped_raw_any() on x86, else false.
+ */
+static inline bool resmem_fw_mapped_any(u64 start, u64 end, u32 type)
+{
+#ifdef CONFIG_X86
+	return e820__mapped_raw_any(start, end, (enum e820_type)type);
+#else
+	return false;
+#endif
+}
+
+/**
+ * resmem_flush_cache - write back and drop cached lines of a mapping
+ * @addr: start, in a memremap(MEMREMAP_WB) mapping
+ * @len: bytes
+ *
+ * So that reading back what was just written asks the memory, not the
+ * cache (which would hold the writes even where nothing is behind them).
+ * x86 has clflush_cache_range(); other architectures export no such call
+ * to modules, and there the probe reads back through the cache.
+ */
+static inline void resmem_flush_cache(void *addr, size_t len)
+{
+#ifdef CONFIG_X86
+	clflush_cache_range(addr, len);
 #endif
 }
 

@@ -13,7 +13,10 @@
  *  1. register: rm_region_add() / rm_region_add_range() record blocks.  They
  *     only do arithmetic, so the glue can register and check everything
  *     before it claims or maps any memory.
- *  2. enable: once the glue has mapped every block and set block->vaddr,
+ *  2. enable: once the glue has mapped every block and set block->vaddr
+ *     and has proved each block's metadata pages hold what is written
+ *     (rm_block_meta_probe_fill(), a cache flush, then
+ *     rm_block_meta_probe_check(): the pages may not be memory at all),
  *     rm_region_enable() carves each block's metadata out of the block's own
  *     first pages (self-hosting: resmem needs no memory from the kernel in
  *     proportion to the range) and marks those pages in use.
@@ -253,6 +256,56 @@ int rm_region_add_range(struct rm_region *rg, u64 base_pfn, u64 nr_pages,
 		}
 	}
 	return 0;
+}
+
+/* Word @i of the probe, at physical address @phys: never 0 nor all ones. */
+static u64 probe_word(u64 phys, u64 i)
+{
+	return (phys + i * sizeof(u64)) ^ 0xa5a5a5a5a5a5a5a5ULL;
+}
+
+/**
+ * rm_block_meta_probe_fill - write the probe over a block's metadata pages
+ * @b: a registered block whose vaddr is set
+ *
+ * Every word of every page rm_region_enable() will carve gets a value of
+ * its own (its address, scrambled), so memory that reads back all zeroes
+ * or all ones, or one address that aliases another, shows.  The glue then
+ * pushes the writes out of the cache and calls rm_block_meta_probe_check().
+ */
+void rm_block_meta_probe_fill(struct rm_block *b)
+{
+	u64 *w = b->vaddr, phys = b->base_pfn << PAGE_SHIFT, i;
+	u64 n = rm_meta_pages(b->nr_pages) * (PAGE_SIZE / sizeof(u64));
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(w[i], probe_word(phys, i));
+}
+
+/**
+ * rm_block_meta_probe_check - did the metadata pages keep the probe?
+ * @b: the block, after rm_block_meta_probe_fill()
+ * @wrote: set to the word written where it did not
+ * @read: set to what was read back there
+ *
+ * Return: the byte offset in the block of the first word that did not keep
+ * what was written, or U64_MAX when all did.
+ */
+u64 rm_block_meta_probe_check(const struct rm_block *b, u64 *wrote, u64 *read)
+{
+	const u64 *w = b->vaddr;
+	u64 phys = b->base_pfn << PAGE_SHIFT, i, v;
+	u64 n = rm_meta_pages(b->nr_pages) * (PAGE_SIZE / sizeof(u64));
+
+	for (i = 0; i < n; i++) {
+		v = READ_ONCE(w[i]);
+		if (v != probe_word(phys, i)) {
+			*wrote = probe_word(phys, i);
+			*read = v;
+			return i * sizeof(u64);
+		}
+	}
+	return U64_MAX;
 }
 
 /**

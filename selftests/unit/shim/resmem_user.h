@@ -48,6 +48,7 @@ typedef int64_t s64;
 #define max3(a, b, c)	max(max(a, b), c)
 #define min3(a, b, c)	min(min(a, b), c)
 #define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 #define clamp_t(t, v, lo, hi) min_t(t, max_t(t, v, lo), hi)
 #define ilog2(n)	((unsigned int)(63 - __builtin_clzll((unsigned long long)(n))))
 #define rm_zalloc(size)	calloc(1, size)
