@@ -10,7 +10,7 @@
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD	:= $(TOP)/.build
 KSFT	:= $(BUILD)/kselftest
-SERIES	:= 6.1 6.12
+SERIES	:= 6.1 6.12 debug
 
 HOST_KVER := $(shell uname -r)
 ifeq ($(origin KDIR),undefined)
@@ -112,7 +112,7 @@ $(VM_USER)/selftests/%.rms: $(TOP)/selftests/kselftest/%.rms
 
 # What selftests/vm/run puts into the VM for KSERIES.
 vm-artifacts: $(VM_BINS) $(VM_TESTS)
-	@case "$(KSERIES)" in 6.1|6.12) ;; *) \
+	@case "$(KSERIES)" in 6.1|6.12|debug) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
 	@$(MAKE) -s kmod-$(KSERIES)
 	@$(MAKE) -s bench-kmod-$(KSERIES)
@@ -148,7 +148,7 @@ help:
 	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
 	@echo "make bench       callgrind and VM benchmarks of the buddy and memarea (BENCH_ARGS=--help)"
 	@echo "make deps        install the Debian packages the tests need"
-	@echo "make vm-artifacts KSERIES=6.1|6.12   what the VM needs"
+	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
