@@ -366,9 +366,10 @@ struct resmem_kfill {
  * @pad:	in: must be 0
  *
  * A pinned allocation is never migrated (e.g. while a device DMAs into
- * it); a CMA allocation tries other positions.  Pins nest.  UNPIN of an
- * allocation that is not pinned is -EINVAL; PIN of one that is not movable
- * is -EINVAL.
+ * it); a CMA allocation tries other positions.  Pins nest, up to
+ * RESMEM_PIN_MAX deep: one more PIN is -EOVERFLOW.  UNPIN of an allocation
+ * that is not pinned is -EINVAL; PIN of one that is not movable is
+ * -EINVAL.
  */
 struct resmem_pin {
 	__u64 handle;
@@ -377,6 +378,7 @@ struct resmem_pin {
 };
 
 #define RESMEM_PIN_SIZE_V1	16
+#define RESMEM_PIN_MAX		65535
 
 #define RESMEM_CMA_NAME_LEN	16
 
