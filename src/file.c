@@ -180,7 +180,8 @@ static int offset_reserve(struct resmem_ualloc *ua)
 	unsigned long pages = ua->nr_pages, start;
 	struct resmem_ualloc *next, *last;
 
-	if (!ua->nr_pages || ua->nr_pages > RESMEM_PGOFF_END - RESMEM_PGOFF_FIRST)
+	if (!ua->nr_pages ||
+	    ua->nr_pages > RESMEM_PGOFF_END - RESMEM_PGOFF_FIRST)
 		return -ENOSPC;
 	spin_lock(&resmem_offsets_lock);
 	next = offset_gap_before(pages);
@@ -1081,6 +1082,7 @@ int resmem_file_mmap(struct file *file, struct vm_area_struct *vma)
 	resmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 				 VM_DONTDUMP);
 	vma->vm_ops = &resmem_vm_ops;
-	vma->vm_private_data = ua;	/* the lookup's reference, now the vma's */
+	/* the lookup's reference is now the vma's */
+	vma->vm_private_data = ua;
 	return 0;
 }
