@@ -1,27 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Allocations made through /dev/resmem: handles, ownership, mmap.
+ * Allocations made through /dev/resmem: handles, ownership, mmap offsets.
  *
  * struct resmem_ualloc is one allocation.  Its fields:
  *
- *	ref: lookups (faults) hold a reference while they use it
+ *	ref: the owner's handle table holds one reference, every vma that
+ *	     maps it one more, lookups one while they use it
  *	sem: read by faults while they map pages, written by whoever frees
  *	     (or, later, migrates) the pages, so no fault maps a page that is
  *	     being freed: a fault that finds @dead set gets SIGBUS
- *	handle: the name userspace uses; its mmap offset is handle << 40
+ *	handle: the name userspace uses, in the owner's handle table
  *	owner: the open file that made it; only that file may free, query
  *	       or map it (a forked child shares the file, and so the handle)
+ *	pgoff, onode, gap, max_gap: its mmap offset range, in pages, in the
+ *	       device's offset tree
  *	pfn, nr_pages, order, node, kind, flags: what was allocated
  *	priv: the kind's own data (vcompound: its pieces)
  *
- * Handles live in one xarray for the whole device, allocated cyclically so
- * a freed handle is not reused soon, and never 0.  The mmap offset of a
- * handle is unique across the device, so unmap_mapping_range() on the
- * owner's mapping tears down exactly that allocation's PTEs in every
- * process that maps it.
+ * Handles are per open file: each file has its own xarray, allocated
+ * cyclically from 1 so a freed handle is not reused soon, and holds at
+ * most max_allocs_per_file allocations (-EMFILE beyond), so one file
+ * cannot use up anything another file needs.  Everything an allocation
+ * costs the kernel is charged to the caller's memory cgroup.
+ *
+ * mmap offsets follow drm_vma_manager: each allocation owns a range of
+ * page offsets, nr_pages long, from one allocator for the whole device
+ * (so unmap_mapping_range() on the shared mapping of the misc device
+ * tears down exactly that allocation's PTEs in every process), first fit
+ * from the lowest page offset RESMEM_PGOFF_FIRST.  Every range ends at or
+ * below RESMEM_PGOFF_END, 2^32 - 1 pages: a 32-bit process reaches every
+ * allocation through mmap2 (mmap64, _FILE_OFFSET_BITS=64).  The tree is an
+ * rbtree by offset, augmented with the largest free gap of each subtree,
+ * so both the fit and the lookup take O(log n).
+ *
+ * A range is given back only when the allocation's last reference goes:
+ * each vma holds one (vm_ops open/close count the copies fork, split and
+ * mremap make), so while any vma maps a freed allocation its offsets stay
+ * taken, no other allocation can get them, and a touch through the old
+ * vma finds the dead allocation and gets SIGBUS, forever.
  *
  * Lock order: the file's mutex, then an allocation's sem, then the
  * allocator's locks.  Faults take only sem (under the mm's mmap lock).
+ * The offset tree's spinlock nests inside nothing and is held only to walk
+ * or change the tree.
  *
  * fork: the child inherits the open file and its mappings, so parent and
  * child see the same pages; allocations live until the file's last
@@ -34,14 +55,15 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
-#include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/nospec.h>
 #include <linux/timekeeping.h>
+#include <linux/rbtree_augmented.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <uapi/resmem.h>
@@ -50,10 +72,16 @@
 #include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 
-/* mmap offset of a handle: 1 TiB apart, so 2^24 handles fit in off_t. */
-#define RESMEM_MMAP_SHIFT	40
-#define RESMEM_PGOFF_SHIFT	(RESMEM_MMAP_SHIFT - PAGE_SHIFT)
-#define RESMEM_HANDLE_MAX	((1U << (63 - RESMEM_MMAP_SHIFT)) - 1)
+/*
+ * mmap offsets handed out, in pages: [RESMEM_PGOFF_FIRST, RESMEM_PGOFF_END).
+ * Offset 0 is never an allocation's; the end fits a 32-bit mmap2 pgoff
+ * (and an unsigned long, without wrapping, on 32-bit kernels).
+ */
+#define RESMEM_PGOFF_FIRST	1UL
+#define RESMEM_PGOFF_END	0xffffffffUL
+
+/* Handles of one file: cyclic in [1, U32_MAX]. */
+#define RESMEM_HANDLE_MAX	U32_MAX
 
 /*
  * Pages mapped per fault: the faulting one and the ones after it, as TTM
@@ -63,13 +91,18 @@
 
 /**
  * struct resmem_file - what one open of /dev/resmem owns
- * @lock:	protects @allocs
- * @allocs:	its allocations
- * @mapping:	the address space its mmaps live in
+ * @lock:	serialises changes to @handles and @nr_allocs
+ * @handles:	its allocations, by handle (lookups under RCU)
+ * @next_handle: where the cyclic handle search starts
+ * @nr_allocs:	allocations in @handles or being made
+ * @mapping:	the address space its mmaps live in (the device's, shared
+ *		by every open file: offsets are unique across the device)
  */
 struct resmem_file {
-	struct mutex lock;		/* protects allocs */
-	struct list_head allocs;
+	struct mutex lock;		/* protects handles, nr_allocs */
+	struct xarray handles;
+	u32 next_handle;
+	unsigned int nr_allocs;
 	struct address_space *mapping;
 };
 
@@ -79,7 +112,10 @@ struct resmem_ualloc {
 	bool dead;
 	u32 handle;
 	struct resmem_file *owner;
-	struct list_head node;
+	struct rb_node onode;
+	unsigned long pgoff;
+	unsigned long gap;
+	unsigned long max_gap;
 	u32 kind;
 	u32 flags;
 	u32 order;
@@ -92,26 +128,137 @@ struct resmem_ualloc {
 	struct rcu_head rcu;
 };
 
-static DEFINE_XARRAY_ALLOC1(resmem_handles);
-static u32 resmem_next_handle;
+/*
+ * The offset tree: allocations by pgoff, non-overlapping.  @gap of a node
+ * is the free pages between the end of the previous node (or
+ * RESMEM_PGOFF_FIRST) and its pgoff; @max_gap the largest @gap in its
+ * subtree.  The free pages after the last node are the tail.
+ */
+static DEFINE_SPINLOCK(resmem_offsets_lock);
+static struct rb_root resmem_offsets = RB_ROOT;
 
-static void ualloc_release(struct kref *ref)
+static inline unsigned long ua_gap(struct resmem_ualloc *ua)
 {
-	kfree_rcu(container_of(ref, struct resmem_ualloc, ref), rcu);
+	return ua->gap;
 }
 
-static struct resmem_ualloc *ualloc_get(u64 handle)
+RB_DECLARE_CALLBACKS_MAX(static, ua_gap_cb, struct resmem_ualloc, onode,
+			 unsigned long, max_gap, ua_gap)
+
+static struct resmem_ualloc *onode_ua(struct rb_node *n)
 {
+	return n ? rb_entry(n, struct resmem_ualloc, onode) : NULL;
+}
+
+/* The leftmost allocation with at least @pages free pages before it. */
+static struct resmem_ualloc *offset_gap_before(unsigned long pages)
+{
+	struct rb_node *n = resmem_offsets.rb_node;
 	struct resmem_ualloc *ua;
 
-	if (!handle || handle > RESMEM_HANDLE_MAX)
-		return NULL;
-	rcu_read_lock();
-	ua = xa_load(&resmem_handles, handle);
-	if (ua && !kref_get_unless_zero(&ua->ref))
+	while (n) {
+		ua = onode_ua(n);
+		if (n->rb_left && onode_ua(n->rb_left)->max_gap >= pages)
+			n = n->rb_left;
+		else if (ua->gap >= pages)
+			return ua;
+		else if (n->rb_right && onode_ua(n->rb_right)->max_gap >= pages)
+			n = n->rb_right;
+		else
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Give @ua the lowest free range of ua->nr_pages page offsets.
+ * Return: 0, or -ENOSPC when no such range is left.
+ */
+static int offset_reserve(struct resmem_ualloc *ua)
+{
+	struct rb_node **link = &resmem_offsets.rb_node, *parent = NULL;
+	unsigned long pages = ua->nr_pages, start;
+	struct resmem_ualloc *next, *last;
+
+	if (!ua->nr_pages ||
+	    ua->nr_pages > RESMEM_PGOFF_END - RESMEM_PGOFF_FIRST)
+		return -ENOSPC;
+	spin_lock(&resmem_offsets_lock);
+	next = offset_gap_before(pages);
+	if (next) {
+		start = next->pgoff - next->gap;
+	} else {
+		last = onode_ua(rb_last(&resmem_offsets));
+		start = last ? last->pgoff + last->nr_pages :
+			RESMEM_PGOFF_FIRST;
+		if (pages > RESMEM_PGOFF_END - start) {
+			spin_unlock(&resmem_offsets_lock);
+			return -ENOSPC;
+		}
+	}
+	ua->pgoff = start;
+	ua->gap = 0;		/* first fit: at the start of its hole */
+	ua->max_gap = 0;
+	while (*link) {
+		parent = *link;
+		link = start < onode_ua(parent)->pgoff ? &parent->rb_left :
+			&parent->rb_right;
+	}
+	rb_link_node(&ua->onode, parent, link);
+	rb_insert_augmented(&ua->onode, &resmem_offsets, &ua_gap_cb);
+	if (next) {
+		next->gap -= pages;
+		ua_gap_cb_propagate(&next->onode, NULL);
+	}
+	spin_unlock(&resmem_offsets_lock);
+	return 0;
+}
+
+/* Give @ua's range back: it joins the gap before the next allocation. */
+static void offset_release(struct resmem_ualloc *ua)
+{
+	struct resmem_ualloc *next;
+
+	spin_lock(&resmem_offsets_lock);
+	next = onode_ua(rb_next(&ua->onode));
+	if (next)
+		next->gap += ua->gap + ua->nr_pages;
+	rb_erase_augmented(&ua->onode, &resmem_offsets, &ua_gap_cb);
+	if (next)
+		ua_gap_cb_propagate(&next->onode, NULL);
+	spin_unlock(&resmem_offsets_lock);
+}
+
+/* The allocation whose range holds page offset @pgoff, referenced, or NULL. */
+static struct resmem_ualloc *offset_lookup(unsigned long pgoff)
+{
+	struct rb_node *n;
+	struct resmem_ualloc *ua = NULL;
+
+	spin_lock(&resmem_offsets_lock);
+	for (n = resmem_offsets.rb_node; n; ) {
+		ua = onode_ua(n);
+		if (pgoff < ua->pgoff)
+			n = n->rb_left;
+		else if (pgoff - ua->pgoff >= ua->nr_pages)
+			n = n->rb_right;
+		else
+			break;
+	}
+	if (!n || !kref_get_unless_zero(&ua->ref))
 		ua = NULL;
-	rcu_read_unlock();
+	spin_unlock(&resmem_offsets_lock);
 	return ua;
+}
+
+/* The last reference: no handle, vma or lookup has it any more. */
+static void ualloc_release(struct kref *ref)
+{
+	struct resmem_ualloc *ua = container_of(ref, struct resmem_ualloc, ref);
+
+	if (ua->pgoff)
+		offset_release(ua);
+	kfree_rcu(ua, rcu);
 }
 
 static void ualloc_put(struct resmem_ualloc *ua)
@@ -119,9 +266,10 @@ static void ualloc_put(struct resmem_ualloc *ua)
 	kref_put(&ua->ref, ualloc_release);
 }
 
+/* The byte offset userspace passes to mmap(2) for @ua. */
 static u64 ualloc_offset(const struct resmem_ualloc *ua)
 {
-	return (u64)ua->handle << RESMEM_MMAP_SHIFT;
+	return (u64)ua->pgoff << PAGE_SHIFT;
 }
 
 /*
@@ -193,13 +341,18 @@ static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 		     int nid, unsigned int rmflags)
 {
 	struct resmem_cma *r;
+	u64 pfn, i, n;
 	int err = 0;
-	u64 pfn;
 
 	pfn = resmem_cma_alloc_id(a->region, a->count, a->align, &r, &err);
 	if (pfn == RM_NO_PFN)
 		return err;
-	memset(resmem_pfn_to_virt(pfn), 0, PFN_PHYS(a->count));
+	/* a region may be gigabytes: zero it a pageblock at a time */
+	for (i = 0; i < a->count; i += n) {
+		n = min_t(u64, a->count - i, RM_PAGEBLOCK_NR);
+		memset(resmem_pfn_to_virt(pfn + i), 0, PFN_PHYS(n));
+		cond_resched();
+	}
 	ua->pfn = pfn;
 	ua->nr_pages = a->count;
 	ua->priv = r;
@@ -218,7 +371,7 @@ static int memarea_check(const struct resmem_alloc *a)
 		.policy = a->policy,
 	};
 
-	if (a->order)
+	if (a->order || a->flags & RESMEM_ALLOC_MOVABLE)
 		return -EINVAL;
 	return rm_memarea_check(&resmem.buddy, &r);
 }
@@ -373,16 +526,17 @@ static void ualloc_destroy(struct resmem_ualloc *ua)
  * resmem_file_open - set up what an open file owns
  * @file: the file
  *
+ * Context: process context; sleeps.
  * Return: 0 or -ENOMEM.
  */
 int resmem_file_open(struct file *file)
 {
-	struct resmem_file *rf = kzalloc(sizeof(*rf), GFP_KERNEL);
+	struct resmem_file *rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
 
 	if (!rf)
 		return -ENOMEM;
 	mutex_init(&rf->lock);
-	INIT_LIST_HEAD(&rf->allocs);
+	xa_init_flags(&rf->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	rf->mapping = file->f_mapping;
 	file->private_data = rf;
 	return 0;
@@ -391,18 +545,42 @@ int resmem_file_open(struct file *file)
 /**
  * resmem_file_release - free everything the file still owns
  * @file: the file, at its last reference (no mapping of it is left)
+ *
+ * Context: process context; sleeps.
  */
 void resmem_file_release(struct file *file)
 {
 	struct resmem_file *rf = file->private_data;
-	struct resmem_ualloc *ua, *tmp;
+	struct resmem_ualloc *ua;
+	unsigned long handle;
 
-	list_for_each_entry_safe(ua, tmp, &rf->allocs, node) {
-		xa_erase(&resmem_handles, ua->handle);
-		list_del(&ua->node);
+	xa_for_each(&rf->handles, handle, ua) {
+		xa_erase(&rf->handles, handle);
 		ualloc_destroy(ua);
 	}
+	xa_destroy(&rf->handles);
 	kfree(rf);
+}
+
+/* Count one more allocation of @rf, or -EMFILE at max_allocs_per_file. */
+static int file_charge(struct resmem_file *rf)
+{
+	int ret = 0;
+
+	mutex_lock(&rf->lock);
+	if (rf->nr_allocs >= READ_ONCE(resmem_max_allocs_per_file))
+		ret = -EMFILE;
+	else
+		rf->nr_allocs++;
+	mutex_unlock(&rf->lock);
+	return ret;
+}
+
+static void file_uncharge(struct resmem_file *rf)
+{
+	mutex_lock(&rf->lock);
+	rf->nr_allocs--;
+	mutex_unlock(&rf->lock);
 }
 
 /**
@@ -410,14 +588,21 @@ void resmem_file_release(struct file *file)
  * @file: the owner to be
  * @arg: struct resmem_alloc, copied in
  *
+ * The allocation gets the lowest free mmap offset range of its size and
+ * the next free handle of @file.
+ *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for an unknown kind, flag or policy, a non-zero
  * reserved, padding or output field or a field the kind does not use, an
  * order above max_order, a count of 0 or above the largest block, an
  * alignment that is not a power of two, an offset not below it, a node that
- * is not online, or a strict request without a node; -ENOMEM when no
- * memory fits where allowed or no handle is left; RESMEM_KIND_CMA:
- * -ENOENT for an unknown region, -EINVAL for a count of 0 or above the
- * region's size, -EBUSY when the pages in the way would not move.
+ * is not online, a strict request without a node, or RESMEM_ALLOC_MOVABLE
+ * on a kind other than RESMEM_KIND_BUDDY; -EMFILE when @file already holds
+ * max_allocs_per_file allocations (or no handle is left); -ENOMEM when no
+ * memory fits where allowed; -ENOSPC when no mmap offset range of that
+ * size is left; RESMEM_KIND_CMA: -ENOENT for an unknown region, -EINVAL
+ * for a count of 0 or above the region's size, -EBUSY when the pages in the
+ * way would not move.
  */
 int resmem_ioc_alloc(struct file *file, void *arg)
 {
@@ -452,31 +637,39 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	if (a->flags & RESMEM_ALLOC_STRICT_NODE)
 		rmflags |= RM_ALLOC_STRICT_NODE;
 
-	ua = kzalloc(sizeof(*ua), GFP_KERNEL);
+	ret = file_charge(rf);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	ua = kzalloc(sizeof(*ua), GFP_KERNEL_ACCOUNT);
 	if (!ua)
-		return -ENOMEM;
+		goto err_uncharge;
 	kref_init(&ua->ref);
 	init_rwsem(&ua->sem);
 	ua->owner = rf;
 	ua->kind = a->kind;
 	ua->flags = a->flags;
 	ua->order = a->order;
+	/* the kinds checked: count is 0 with an order, order 0 with a count */
+	ua->nr_pages = a->count ?: 1ULL << a->order;
+	ret = offset_reserve(ua);
+	if (ret)
+		goto err_free;
 	ret = k->alloc(ua, a, nid, rmflags);
 	if (ret)
 		goto err_free;
 	ua->nid = rm_region_find(&resmem.region, ua->pfn)->nid;
 
 	mutex_lock(&rf->lock);
-	ret = xa_alloc_cyclic(&resmem_handles, &handle, ua,
-			      XA_LIMIT(1, RESMEM_HANDLE_MAX),
-			      &resmem_next_handle, GFP_KERNEL);
+	ret = xa_alloc_cyclic(&rf->handles, &handle, ua,
+			      XA_LIMIT(1, RESMEM_HANDLE_MAX), &rf->next_handle,
+			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		mutex_unlock(&rf->lock);
-		ret = ret == -EBUSY ? -ENOMEM : ret;
+		ret = ret == -EBUSY ? -EMFILE : ret;
 		goto err_pages;
 	}
-	ua->handle = handle;
-	list_add_tail(&ua->node, &rf->allocs);
+	WRITE_ONCE(ua->handle, handle);
 	mutex_unlock(&rf->lock);
 
 	a->handle = handle;
@@ -487,22 +680,41 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 err_pages:
 	/* the reverse map may have handed it to a migration meanwhile */
 	ualloc_destroy(ua);
-	return ret;
+	goto err_uncharge;
 err_free:
-	kfree(ua);
+	ualloc_put(ua);
+err_uncharge:
+	file_uncharge(rf);
 	return ret;
 }
 
 /* The caller's allocation @handle, referenced, or NULL. */
 static struct resmem_ualloc *owned(struct resmem_file *rf, u64 handle)
 {
-	struct resmem_ualloc *ua = ualloc_get(handle);
+	struct resmem_ualloc *ua;
 
-	if (ua && ua->owner != rf) {
-		ualloc_put(ua);
+	if (!handle || handle > RESMEM_HANDLE_MAX)
+		return NULL;
+	rcu_read_lock();
+	ua = xa_load(&rf->handles, handle);
+	if (ua && !kref_get_unless_zero(&ua->ref))
 		ua = NULL;
-	}
+	rcu_read_unlock();
 	return ua;
+}
+
+/* Whether @ua is in @rf's handle table now: made and not freed by it. */
+static bool published(struct resmem_file *rf, struct resmem_ualloc *ua)
+{
+	u32 handle = READ_ONCE(ua->handle);
+	bool ret;
+
+	if (!handle)
+		return false;
+	rcu_read_lock();
+	ret = xa_load(&rf->handles, handle) == ua;
+	rcu_read_unlock();
+	return ret;
 }
 
 /**
@@ -510,6 +722,7 @@ static struct resmem_ualloc *owned(struct resmem_file *rf, u64 handle)
  * @file: the owner
  * @arg: struct resmem_free, copied in
  *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for non-zero flags or padding; -ENOENT for a handle
  * this file does not own.
  */
@@ -517,21 +730,19 @@ int resmem_ioc_free(struct file *file, void *arg)
 {
 	struct resmem_file *rf = file->private_data;
 	struct resmem_free *f = arg;
-	struct resmem_ualloc *ua;
+	struct resmem_ualloc *ua = NULL;
 
 	if (f->flags || f->pad)
 		return -EINVAL;
 	mutex_lock(&rf->lock);
-	ua = owned(rf, f->handle);
-	if (!ua) {
-		mutex_unlock(&rf->lock);
-		return -ENOENT;
-	}
-	xa_erase(&resmem_handles, ua->handle);
-	list_del(&ua->node);
+	if (f->handle && f->handle <= RESMEM_HANDLE_MAX)
+		ua = xa_erase(&rf->handles, f->handle);
+	if (ua)
+		rf->nr_allocs--;
 	mutex_unlock(&rf->lock);
-	ualloc_put(ua);		/* the lookup's reference */
-	ualloc_destroy(ua);	/* the handle's */
+	if (!ua)
+		return -ENOENT;
+	ualloc_destroy(ua);	/* drops the handle's reference */
 	return 0;
 }
 
@@ -540,6 +751,7 @@ int resmem_ioc_free(struct file *file, void *arg)
  * @file: the owner
  * @arg: struct resmem_query, copied in
  *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for non-zero flags or reserved fields; -ENOENT for a
  * handle this file does not own.
  */
@@ -547,7 +759,9 @@ int resmem_ioc_query(struct file *file, void *arg)
 {
 	struct resmem_file *rf = file->private_data;
 	struct resmem_query *q = arg;
+	bool phys = capable(CAP_SYS_ADMIN);
 	struct resmem_ualloc *ua;
+	int ret = 0;
 
 	if (q->flags || q->kind || q->alloc_flags || q->order || q->node ||
 	    q->pad || q->size || q->phys || q->mmap_offset ||
@@ -556,15 +770,22 @@ int resmem_ioc_query(struct file *file, void *arg)
 	ua = owned(rf, q->handle);
 	if (!ua)
 		return -ENOENT;
-	q->kind = ua->kind;
-	q->alloc_flags = ua->flags;
-	q->order = ua->order;
-	q->node = ua->nid;
-	q->size = PFN_PHYS(ua->nr_pages);
-	q->phys = capable(CAP_SYS_ADMIN) ? PFN_PHYS(ua->pfn) : 0;
-	q->mmap_offset = ualloc_offset(ua);
+	/* a migration changes pfn and node under the sem; a free sets dead */
+	down_read(&ua->sem);
+	if (ua->dead) {
+		ret = -ENOENT;
+	} else {
+		q->kind = ua->kind;
+		q->alloc_flags = ua->flags;
+		q->order = ua->order;
+		q->node = ua->nid;
+		q->size = PFN_PHYS(ua->nr_pages);
+		q->phys = phys ? PFN_PHYS(ua->pfn) : 0;
+		q->mmap_offset = ualloc_offset(ua);
+	}
+	up_read(&ua->sem);
 	ualloc_put(ua);
-	return 0;
+	return ret;
 }
 
 static int pin(struct file *file, void *arg, int delta)
@@ -583,6 +804,8 @@ static int pin(struct file *file, void *arg, int delta)
 		ret = -ENOENT;
 	else if (!ua->mv.ops || (delta < 0 && !ua->pinned))
 		ret = -EINVAL;
+	else if (delta > 0 && ua->pinned >= RESMEM_PIN_MAX)
+		ret = -EOVERFLOW;
 	else
 		ua->pinned += delta;
 	up_write(&ua->sem);
@@ -595,8 +818,10 @@ static int pin(struct file *file, void *arg, int delta)
  * @file: the owner
  * @arg: struct resmem_pin, copied in
  *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for non-zero flags or padding or an allocation that is
- * not a movable buddy one; -ENOENT for a handle this file does not own.
+ * not a movable buddy one; -ENOENT for a handle this file does not own;
+ * -EOVERFLOW when it is already pinned RESMEM_PIN_MAX times.
  */
 int resmem_ioc_pin(struct file *file, void *arg)
 {
@@ -608,6 +833,7 @@ int resmem_ioc_pin(struct file *file, void *arg)
  * @file: the owner
  * @arg: struct resmem_pin, copied in
  *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for non-zero flags or padding or an allocation that is
  * not pinned; -ENOENT for a handle this file does not own.
  */
@@ -777,19 +1003,18 @@ static u64 ualloc_pfn(struct resmem_ualloc *ua, u64 idx)
 	return k->pfn_of ? k->pfn_of(ua, idx) : ua->pfn + idx;
 }
 
+/*
+ * A vma maps one allocation (vm_private_data) and holds a reference on
+ * it, so its offsets stay taken until the vma is gone.
+ */
 static vm_fault_t resmem_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct resmem_ualloc *ua;
+	struct resmem_ualloc *ua = vma->vm_private_data;
 	unsigned long addr;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
-	u64 idx, i;
+	u64 idx = vmf->pgoff - ua->pgoff, i;
 
-	ua = owned(vma->vm_file->private_data,
-		   vmf->pgoff >> RESMEM_PGOFF_SHIFT);
-	if (!ua)
-		return VM_FAULT_SIGBUS;
-	idx = vmf->pgoff & ((1ULL << RESMEM_PGOFF_SHIFT) - 1);
 	down_read(&ua->sem);
 	if (ua->dead || idx >= ua->nr_pages)
 		goto out;
@@ -805,11 +1030,25 @@ static vm_fault_t resmem_fault(struct vm_fault *vmf)
 	}
 out:
 	up_read(&ua->sem);
-	ualloc_put(ua);
 	return ret;
 }
 
+/* A copy of a vma: fork, split, mremap. */
+static void resmem_vm_open(struct vm_area_struct *vma)
+{
+	struct resmem_ualloc *ua = vma->vm_private_data;
+
+	kref_get(&ua->ref);
+}
+
+static void resmem_vm_close(struct vm_area_struct *vma)
+{
+	ualloc_put(vma->vm_private_data);
+}
+
 static const struct vm_operations_struct resmem_vm_ops = {
+	.open = resmem_vm_open,
+	.close = resmem_vm_close,
 	.fault = resmem_fault,
 };
 
@@ -818,29 +1057,32 @@ static const struct vm_operations_struct resmem_vm_ops = {
  * @file: the owner
  * @vma: MAP_SHARED, within one allocation
  *
- * Pages are mapped write-back on first touch, by resmem_fault().
+ * Pages are mapped write-back on first touch, by resmem_fault().  On a file
+ * opened O_RDONLY the kernel clears VM_SHARED of a MAP_SHARED mapping but
+ * keeps VM_MAYSHARE: such a read-only mapping is allowed.
  *
- * Return: 0; -EINVAL for MAP_PRIVATE, an offset that is no handle of this
- * file, or a length past the allocation's end.
+ * Context: process context, mmap lock held for writing.
+ * Return: 0; -EINVAL for MAP_PRIVATE, an offset that is no live allocation
+ * of this file, or a length past the allocation's end.
  */
 int resmem_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	u64 idx = vma->vm_pgoff & ((1ULL << RESMEM_PGOFF_SHIFT) - 1);
 	struct resmem_ualloc *ua;
-	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	ua = owned(file->private_data, vma->vm_pgoff >> RESMEM_PGOFF_SHIFT);
+	ua = offset_lookup(vma->vm_pgoff);
 	if (!ua)
 		return -EINVAL;
-	if (idx + vma_pages(vma) > ua->nr_pages)
-		ret = -EINVAL;
-	ualloc_put(ua);
-	if (ret)
-		return ret;
+	if (!published(file->private_data, ua) ||
+	    vma_pages(vma) > ua->nr_pages - (vma->vm_pgoff - ua->pgoff)) {
+		ualloc_put(ua);
+		return -EINVAL;
+	}
 	resmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 				 VM_DONTDUMP);
 	vma->vm_ops = &resmem_vm_ops;
+	/* the lookup's reference is now the vma's */
+	vma->vm_private_data = ua;
 	return 0;
 }

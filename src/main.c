@@ -25,6 +25,12 @@ module_param(cma, charp, 0444);
 MODULE_PARM_DESC(cma,
 		 "CMA regions: NAME:SIZE[@BASE][,...]; without BASE resmem places the region, pageblock aligned");
 
+unsigned int resmem_max_allocs_per_file = 65536;
+module_param_named(max_allocs_per_file, resmem_max_allocs_per_file, uint,
+		   0644);
+MODULE_PARM_DESC(max_allocs_per_file,
+		 "allocations one open file of /dev/resmem may hold at once; more get -EMFILE (default 65536; changes apply to the next allocation)");
+
 static int __init resmem_init(void)
 {
 	int ret;

@@ -71,6 +71,7 @@ void resmem_debugfs_buddy_init(struct dentry *dir);
 void resmem_debugfs_memarea_init(struct dentry *dir);
 
 /* src/file.c: allocations made through /dev/resmem */
+extern unsigned int resmem_max_allocs_per_file;
 struct file;
 struct vm_area_struct;
 int resmem_file_open(struct file *file);

@@ -113,11 +113,12 @@ struct resmem_info {
 
 /*
  * Allocations.  Userspace names an allocation by an opaque handle, unique
- * across the device; it belongs to the open file that made it and is freed
- * by RESMEM_IOC_FREE or when the last reference to that file goes away
- * (close, exit).  mmap(2) it with MAP_SHARED at mmap_offset: pages are
- * zeroed before userspace can see them, mapped write-back cached, and
- * faulted in on demand.
+ * within the open file that made it (each file numbers its own, from 1);
+ * it belongs to that file and is freed by RESMEM_IOC_FREE or when the last
+ * reference to that file goes away (close, exit).  mmap(2) it with
+ * MAP_SHARED at mmap_offset (mmap_offset plus size is at most 2^32 - 1
+ * pages, so a 32-bit mmap2 reaches it): pages are zeroed before userspace
+ * can see them, mapped write-back cached, and faulted in on demand.
  */
 
 /* resmem_alloc.kind */
@@ -366,9 +367,10 @@ struct resmem_kfill {
  * @pad:	in: must be 0
  *
  * A pinned allocation is never migrated (e.g. while a device DMAs into
- * it); a CMA allocation tries other positions.  Pins nest.  UNPIN of an
- * allocation that is not pinned is -EINVAL; PIN of one that is not movable
- * is -EINVAL.
+ * it); a CMA allocation tries other positions.  Pins nest, up to
+ * RESMEM_PIN_MAX deep: one more PIN is -EOVERFLOW.  UNPIN of an allocation
+ * that is not pinned is -EINVAL; PIN of one that is not movable is
+ * -EINVAL.
  */
 struct resmem_pin {
 	__u64 handle;
@@ -377,6 +379,7 @@ struct resmem_pin {
 };
 
 #define RESMEM_PIN_SIZE_V1	16
+#define RESMEM_PIN_MAX		65535
 
 #define RESMEM_CMA_NAME_LEN	16
 

@@ -263,6 +263,18 @@ TEST_F(ma, offset_not_below_align)
 	expect_einval(_metadata, self->fd, &a);
 }
 
+/* memarea pages are never migrated: RESMEM_ALLOC_MOVABLE is refused */
+TEST_F(ma, movable_refused)
+{
+	struct resmem_alloc a = { .node = -1, .count = 1,
+				  .flags = RESMEM_ALLOC_MOVABLE };
+
+	expect_einval(_metadata, self->fd, &a);
+	a.count = 512;
+	a.align = 512;
+	expect_einval(_metadata, self->fd, &a);
+}
+
 TEST_F(ma, unknown_policy)
 {
 	struct resmem_alloc a = { .node = -1, .count = 1,

@@ -22,6 +22,8 @@ echo "# file: buddy_test"
 ./buddy_test || rc=1
 echo "# file: memarea_test"
 ./memarea_test || rc=1
+echo "# file: file_test"
+./file_test || rc=1
 echo "# file: vcompound_test"
 ./vcompound_test || rc=1
 echo "# file: resmemctl_test.sh"
