@@ -5,7 +5,9 @@
  * of it, while a thread writes to the movable allocations; afterwards every
  * word still holds what was last written, through the mappings.
  * Unmovable allocations never land in a region; a pinned allocation is
- * skipped, not moved; one test per rejected argument.
+ * skipped, not moved; a strict-node one keeps its node; racing destroyers
+ * and creates destroy only what they checked; one test per rejected
+ * argument.
  *
  * Run as root with resmem loaded on one range and one region, e.g.
  * ranges=64M@0x60000000 cma=t:32M (run_all.sh does this).
