@@ -18,8 +18,9 @@
  *    resmem_vcompound_is_virtual(), resmem_vcompound_to_pfn(),
  *    resmem_vcompound_pieces(), resmem_vcompound_max_order(),
  *    resmem_movable_addr(), resmem_cma_release();
- *  - process context, may sleep (they take mutexes, migrate, or zero
- *    large buffers; each says so with might_sleep()):
+ *  - process context, may sleep (they take mutexes, migrate, vmap or
+ *    zero large buffers; those of src/migrate.c and src/cma.c check it
+ *    with might_sleep()):
  *    resmem_vcompound_alloc() and _node() without RESMEM_VC_ATOMIC,
  *    resmem_vcompound_flush(), resmem_alloc_movable(),
  *    resmem_free_movable(), resmem_pin(), resmem_unpin(),
