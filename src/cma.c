@@ -1,42 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CMA regions in the kernel: the table of regions, the cma= parameter, the
- * reverse map that lets a contiguous allocation migrate the movable blocks
- * in its way, and the in-kernel API (include/resmem/api.h).
+ * CMA regions in the kernel: the table of regions, the cma= parameter,
+ * the migration callback a region's allocations use, and the in-kernel
+ * API for buffers (include/resmem/api.h).
  *
  * The logic of a region is in src/core/cma.c.  This file adds:
  *
  *  - the table: at most RM_CMA_MAX regions, each with an id (its slot),
  *    made at load from cma=NAME:SIZE[@BASE][,...] or at run time by
  *    RESMEM_IOC_CMA_CREATE, destroyed by RESMEM_IOC_CMA_DESTROY or at
- *    unload.  resmem_cma_table_lock protects the table; each region's
- *    mutex serialises its allocations and its destruction, as
- *    rm_cma_alloc() requires.
+ *    unload.  resmem_cma_table_lock protects the table (every region's
+ *    @live and @dying, and the choice of a slot); each region's mutex
+ *    serialises its allocations and its destruction, as rm_cma_alloc()
+ *    requires.
  *
- *  - the reverse map: an xarray keyed by the head pfn of every movable
- *    buddy block that can be moved (userspace RESMEM_ALLOC_MOVABLE
- *    allocations of the buddy kind, kernel resmem_alloc_movable() blocks),
- *    holding the owner's struct resmem_mv.  rm_cma_alloc() calls
- *    cma_migrate() for each movable block in the way; it looks the owner
- *    up under the xarray's lock, takes a reference and calls its move op,
- *    which takes the owner's lock, copies the block to a new one
- *    (resmem_mv_copy()), switches the owner and the map over
- *    (resmem_mv_switch()), and frees the old block.  Every movable block
- *    is in the map (resmem_alloc_pages() refuses RESMEM_GFP_MOVABLE); one
+ *  - destruction in two steps: under the table lock a destroyer checks
+ *    the region, marks it @dying and takes its debugfs directory; it
+ *    removes the directory with no lock held (debugfs_remove_recursive()
+ *    waits for the files' readers and writers, and the alloc file takes
+ *    the table lock); then, under the table lock again, destroys it or,
+ *    when a buffer was taken meanwhile, clears @dying and puts the
+ *    directory back.  A @dying region takes no new buffer and cannot be
+ *    destroyed a second time, and its slot stays live, so no create can
+ *    reuse it until it is gone: a destroyer always destroys the region it
+ *    checked, and no debugfs file outlives its region's bitmap.
+ *
+ *  - migration: rm_cma_alloc() calls cma_migrate() for each movable block
+ *    in the way; it looks the owner up in the reverse map (src/migrate.c),
+ *    which takes a reference, and calls its move op, which moves the block
+ *    with resmem_mv_move() under the owner's lock.  Every movable block is
+ *    in the map (resmem_alloc_pages() refuses RESMEM_GFP_MOVABLE); one
  *    that is not, because it was freed meanwhile, is skipped.
  *
  * Lock order: the table lock, a region's mutex, an owner's lock (a
- * userspace allocation's sem, a kernel block's mutex), the allocator's
- * locks.  Releasing a buffer takes no region mutex (a buffer's ualloc sem
- * is held then); nr_allocs keeps the region alive until it is released.
+ * userspace allocation's sem, a kernel block's mutex), the reverse map's
+ * and the allocator's locks.  Releasing a buffer takes no region mutex (a
+ * buffer's ualloc sem is held then); nr_allocs keeps the region alive
+ * until it is released.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/err.h>
 #include <linux/export.h>
-#include <linux/kref.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -44,7 +52,6 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/topology.h>
-#include <linux/xarray.h>
 #include <uapi/resmem.h>
 #include <resmem/api.h>
 #include <resmem/cma.h>
@@ -53,72 +60,6 @@
 
 static DEFINE_MUTEX(resmem_cma_table_lock);
 static struct resmem_cma resmem_cma_table[RM_CMA_MAX];
-static DEFINE_XARRAY(resmem_mv_map);
-
-/* --- the reverse map --- */
-
-/**
- * resmem_mv_add - enter a movable block into the reverse map
- * @mv: its owner's entry
- * @pfn: its head pfn
- *
- * Context: may sleep.
- * Return: 0 or -ENOMEM.
- */
-int resmem_mv_add(struct resmem_mv *mv, u64 pfn)
-{
-	return xa_err(xa_store(&resmem_mv_map, pfn, mv, GFP_KERNEL));
-}
-
-/**
- * resmem_mv_del - take a block out of the reverse map before it is freed
- * @pfn: its head pfn
- */
-void resmem_mv_del(u64 pfn)
-{
-	xa_erase(&resmem_mv_map, pfn);
-}
-
-/**
- * resmem_mv_copy - a new block holding a copy of a movable block
- * @mv: the block's entry (order, node)
- * @pfn: its head pfn
- *
- * The new block is movable, from the block's node first; isolated
- * pageblocks are never handed out, so it lies outside the range being
- * taken.  The caller holds the owner's lock, so nobody writes the block.
- *
- * Return: the new block's head pfn, or RM_NO_PFN when there is no room.
- */
-u64 resmem_mv_copy(struct resmem_mv *mv, u64 pfn)
-{
-	u64 to = rm_buddy_alloc(&resmem.buddy, mv->order, mv->nid,
-				RM_ALLOC_MOVABLE, RM_PK_BUDDY);
-
-	if (to == RM_NO_PFN)
-		return RM_NO_PFN;
-	memcpy(resmem_pfn_to_virt(to), resmem_pfn_to_virt(pfn),
-	       PAGE_SIZE << mv->order);
-	return to;
-}
-
-/**
- * resmem_mv_switch - point the reverse map at a block's new place
- * @mv: the block's entry
- * @old_pfn: where it was
- * @new_pfn: where it is now
- *
- * Context: may sleep.
- * Return: 0, or -ENOMEM (the map is unchanged).
- */
-int resmem_mv_switch(struct resmem_mv *mv, u64 old_pfn, u64 new_pfn)
-{
-	int ret = resmem_mv_add(mv, new_pfn);
-
-	if (!ret)
-		resmem_mv_del(old_pfn);
-	return ret;
-}
 
 /* rm_cma_alloc()'s callback: move the movable block at @pfn. */
 static int cma_migrate(void *arg, u64 pfn, unsigned int order)
@@ -127,11 +68,7 @@ static int cma_migrate(void *arg, u64 pfn, unsigned int order)
 	struct resmem_mv *mv;
 	int ret;
 
-	xa_lock(&resmem_mv_map);
-	mv = xa_load(&resmem_mv_map, pfn);
-	if (mv && (mv->order != order || !mv->ops->get(mv)))
-		mv = NULL;
-	xa_unlock(&resmem_mv_map);
+	mv = resmem_mv_get(pfn, order);
 	if (!mv) {
 		/* freed meanwhile (the core looks again) or not movable */
 		r->st.move_gone++;
@@ -146,234 +83,6 @@ static int cma_migrate(void *arg, u64 pfn, unsigned int order)
 	cond_resched();
 	return ret;
 }
-
-/* --- kernel movable blocks --- */
-
-/**
- * struct resmem_kmov - a block from resmem_alloc_movable()
- * @mv:		its reverse map entry
- * @ref:	held by the allocation and by a migration in progress
- * @lock:	serialises moves, pins and the free
- * @pfn:	where it is now
- * @pinned:	resmem_pin() calls not yet undone
- * @dead:	freed: a migration that gets here finds nothing to do
- * @ops:	the client's callbacks
- * @priv:	passed to them
- */
-struct resmem_kmov {
-	struct resmem_mv mv;
-	struct kref ref;
-	struct mutex lock;	/* moves, pins, the free */
-	u64 pfn;
-	unsigned int pinned;
-	bool dead;
-	const struct resmem_movable_ops *ops;
-	void *priv;
-};
-
-static void kmov_release(struct kref *ref)
-{
-	kfree(container_of(ref, struct resmem_kmov, ref));
-}
-
-static bool kmov_get(struct resmem_mv *mv)
-{
-	return kref_get_unless_zero(&container_of(mv, struct resmem_kmov,
-						  mv)->ref);
-}
-
-static void kmov_put(struct resmem_mv *mv)
-{
-	kref_put(&container_of(mv, struct resmem_kmov, mv)->ref,
-		 kmov_release);
-}
-
-static int kmov_move(struct resmem_mv *mv, u64 pfn)
-{
-	struct resmem_kmov *k = container_of(mv, struct resmem_kmov, mv);
-	int ret = 0;
-	u64 to;
-
-	mutex_lock(&k->lock);
-	if (k->dead || k->pfn != pfn)
-		goto out;
-	ret = -EBUSY;
-	if (k->pinned)
-		goto out;
-	ret = -ENOMEM;
-	to = resmem_mv_copy(mv, pfn);
-	if (to == RM_NO_PFN)
-		goto out;
-	ret = k->ops->migrate(k->priv, resmem_pfn_to_virt(pfn),
-			      resmem_pfn_to_virt(to));
-	if (!ret)
-		ret = resmem_mv_switch(mv, pfn, to);
-	if (ret) {
-		rm_buddy_free(&resmem.buddy, to, mv->order);
-		goto out;
-	}
-	k->pfn = to;
-	rm_buddy_free(&resmem.buddy, pfn, mv->order);
-out:
-	mutex_unlock(&k->lock);
-	return ret;
-}
-
-static const struct resmem_mv_ops kmov_ops = {
-	.get = kmov_get,
-	.put = kmov_put,
-	.move = kmov_move,
-};
-
-/**
- * resmem_alloc_movable - 2^@order pages that resmem may move
- * @order: at most resmem_max_order()
- * @nid: preferred node, or NUMA_NO_NODE
- * @ops: @ops->migrate(@priv, old, new) is called when resmem wants the
- *	 pages elsewhere (a CMA region takes them back): the data has been
- *	 copied to @new; the client switches every pointer from @old to @new
- *	 and returns 0 (the old pages are then freed), or an error such as
- *	 -EBUSY to keep the block where it is.  It may sleep, and must not
- *	 call into resmem for this block.
- * @priv: passed to @ops->migrate
- *
- * The pages come from movable pageblocks, CMA regions included: they are
- * lent memory.  The client must not write them while its migrate callback
- * could run, unless it serialises against it (or pins them).
- *
- * Context: process context; may sleep.
- * Return: the kernel address of the first page, or NULL.
- */
-void *resmem_alloc_movable(unsigned int order, int nid,
-			   const struct resmem_movable_ops *ops, void *priv)
-{
-	struct resmem_kmov *k;
-	u64 pfn;
-
-	if (WARN_ON_ONCE(!ops || !ops->migrate) ||
-	    order > resmem.buddy.max_order ||
-	    (nid != NUMA_NO_NODE &&
-	     (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid))))
-		return NULL;
-	k = kzalloc(sizeof(*k), GFP_KERNEL);
-	if (!k)
-		return NULL;
-	pfn = rm_buddy_alloc(&resmem.buddy, order, nid,
-			     RM_ALLOC_MOVABLE | RM_ALLOC_ZERO, RM_PK_BUDDY);
-	if (pfn == RM_NO_PFN)
-		goto err_free;
-	kref_init(&k->ref);
-	mutex_init(&k->lock);
-	k->mv.ops = &kmov_ops;
-	k->mv.order = order;
-	k->mv.nid = nid;
-	k->pfn = pfn;
-	k->ops = ops;
-	k->priv = priv;
-	if (resmem_mv_add(&k->mv, pfn))
-		goto err_pages;
-	return resmem_pfn_to_virt(pfn);
-
-err_pages:
-	rm_buddy_free(&resmem.buddy, pfn, order);
-err_free:
-	kfree(k);
-	return NULL;
-}
-EXPORT_SYMBOL_GPL(resmem_alloc_movable);
-
-/* The kernel movable block at @addr, referenced, or NULL. */
-static struct resmem_kmov *kmov_lookup(const void *addr)
-{
-	u64 pfn = resmem_virt_to_pfn(addr);
-	struct resmem_mv *mv;
-
-	xa_lock(&resmem_mv_map);
-	mv = pfn ? xa_load(&resmem_mv_map, pfn) : NULL;
-	if (mv && (mv->ops != &kmov_ops || !mv->ops->get(mv)))
-		mv = NULL;
-	xa_unlock(&resmem_mv_map);
-	return mv ? container_of(mv, struct resmem_kmov, mv) : NULL;
-}
-
-/**
- * resmem_free_movable - free a block from resmem_alloc_movable()
- * @addr: its current address (the new one after a migration)
- * @order: its order
- *
- * Context: process context; may sleep (waits for a migration of the block
- * in progress).
- */
-void resmem_free_movable(void *addr, unsigned int order)
-{
-	struct resmem_kmov *k = kmov_lookup(addr);
-
-	if (WARN_ON_ONCE(!k))
-		return;
-	mutex_lock(&k->lock);
-	if (WARN_ON_ONCE(k->dead || k->mv.order != order ||
-			 resmem_pfn_to_virt(k->pfn) != addr)) {
-		mutex_unlock(&k->lock);
-		kmov_put(&k->mv);
-		return;
-	}
-	k->dead = true;
-	resmem_mv_del(k->pfn);
-	rm_buddy_free(&resmem.buddy, k->pfn, order);
-	mutex_unlock(&k->lock);
-	kmov_put(&k->mv);	/* the lookup's */
-	kmov_put(&k->mv);	/* the allocation's */
-}
-EXPORT_SYMBOL_GPL(resmem_free_movable);
-
-/**
- * resmem_pin - keep a movable block where it is
- * @addr: its address, from resmem_alloc_movable()
- *
- * While pinned (e.g. while a device DMAs into it) the block is never
- * migrated: a CMA allocation tries another position.  Pins nest.
- *
- * Context: process context; may sleep.
- * Return: 0, or -EINVAL when @addr is no movable block.
- */
-int resmem_pin(void *addr)
-{
-	struct resmem_kmov *k = kmov_lookup(addr);
-
-	if (!k)
-		return -EINVAL;
-	mutex_lock(&k->lock);
-	k->pinned++;
-	mutex_unlock(&k->lock);
-	kmov_put(&k->mv);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(resmem_pin);
-
-/**
- * resmem_unpin - undo one resmem_pin()
- * @addr: the block's address
- *
- * Context: process context; may sleep.
- * Return: 0, or -EINVAL when @addr is no movable block or is not pinned.
- */
-int resmem_unpin(void *addr)
-{
-	struct resmem_kmov *k = kmov_lookup(addr);
-	int ret = 0;
-
-	if (!k)
-		return -EINVAL;
-	mutex_lock(&k->lock);
-	if (k->pinned)
-		k->pinned--;
-	else
-		ret = -EINVAL;
-	mutex_unlock(&k->lock);
-	kmov_put(&k->mv);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(resmem_unpin);
 
 /* --- the table of regions --- */
 
@@ -441,8 +150,8 @@ static int place(struct rm_cma *c, const char *name, u64 count, int nid)
 /**
  * resmem_cma_create - make a CMA region
  * @name: its name, unique, 1 to RM_CMA_NAME_LEN - 1 characters
- * @base: physical address of its first byte, or RM_CMA_AUTO to let resmem
- *	  place it
+ * @base: physical address of its first byte, inside a block resmem
+ *	  manages, or RM_CMA_AUTO to let resmem place it
  * @size: its size in bytes, a multiple of a pageblock
  * @nid: with RM_CMA_AUTO, the node to place it on, or NUMA_NO_NODE
  * @id: set to the region's id
@@ -450,8 +159,9 @@ static int place(struct rm_cma *c, const char *name, u64 count, int nid)
  * Every page of the region must be free; it must lie in one block.
  *
  * Context: process context; may sleep.
- * Return: 0; -EINVAL for a bad name, size, base or node or a region that is
- * not inside one block; -EEXIST for a name in use; -EBUSY when a page of
+ * Return: 0; -EINVAL for a bad name, size or node, a base that is not
+ * pageblock aligned or in no block, or a region that is not inside one
+ * block; -EEXIST for a name in use; -EBUSY when a page of
  * it is in use or in another region; -ENOSPC when the table is full;
  * -ENOMEM when no free place is found.
  */
@@ -463,10 +173,15 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	unsigned int i;
 	int ret;
 
+	might_sleep();
 	if (!name[0] || strnlen(name, RM_CMA_NAME_LEN) >= RM_CMA_NAME_LEN ||
-	    !size || size % pb || (base != RM_CMA_AUTO && base % pb) ||
+	    !size || size % pb ||
 	    (nid != NUMA_NO_NODE &&
 	     (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid))))
+		return -EINVAL;
+	/* a real base: pageblock aligned, its first page in a block */
+	if (base != RM_CMA_AUTO &&
+	    (base % pb || !rm_region_find(&resmem.region, PHYS_PFN(base))))
 		return -EINVAL;
 	mutex_lock(&resmem_cma_table_lock);
 	ret = -EEXIST;
@@ -520,12 +235,15 @@ static int destroy(struct resmem_cma *r)
  * resmem_cma_destroy_id - give a region's memory back to ordinary use
  * @id: the region's id
  *
- * Pages it lends stay with their owners.  Its debugfs directory is removed
- * first, with no lock held (its alloc file takes the table lock), and put
- * back when the region turns out to be busy.
+ * Pages it lends stay with their owners.  The region is marked dying
+ * under the table lock, so a second destroyer gets -ENOENT and no create
+ * reuses its slot meanwhile; its debugfs directory is removed with no lock
+ * held (its alloc file takes the table lock), and put back when the region
+ * turns out to be busy.
  *
  * Context: process context; may sleep.
- * Return: 0; -ENOENT for no such region; -EBUSY while it has buffers.
+ * Return: 0; -ENOENT for no such region (or one being destroyed); -EBUSY
+ * while it has buffers.
  */
 int resmem_cma_destroy_id(u32 id)
 {
@@ -533,24 +251,26 @@ int resmem_cma_destroy_id(u32 id)
 	struct dentry *dir;
 	int ret = -ENOENT;
 
+	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live)
+	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live ||
+	    resmem_cma_table[id].dying)
 		goto out;
 	r = &resmem_cma_table[id];
 	ret = -EBUSY;
 	if (atomic_read(&r->nr_allocs))
 		goto out;
+	r->dying = true;
 	dir = r->dir;
 	r->dir = NULL;
 	mutex_unlock(&resmem_cma_table_lock);
 	resmem_debugfs_cma_remove(dir);
 
 	mutex_lock(&resmem_cma_table_lock);
-	ret = -ENOENT;
-	if (!r->live)
-		goto out;
+	/* still ours: @dying kept other destroyers and creators off it */
 	ret = destroy(r);
-	if (ret && !r->dir)
+	r->dying = false;
+	if (ret)
 		resmem_debugfs_cma_add(r);
 out:
 	mutex_unlock(&resmem_cma_table_lock);
@@ -587,8 +307,10 @@ u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 	struct resmem_cma *r;
 	u64 pfn;
 
+	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live) {
+	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live ||
+	    resmem_cma_table[id].dying) {
 		mutex_unlock(&resmem_cma_table_lock);
 		*err = -ENOENT;
 		return RM_NO_PFN;
@@ -607,6 +329,8 @@ u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
  * @r: the region
  * @pfn: the buffer's first pfn
  * @count: its pages
+ *
+ * Context: any context that may take a spinlock.
  */
 void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count)
 {
@@ -618,6 +342,8 @@ void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count)
  * resmem_cma_for_each - call @fn for every region, under the table lock
  * @fn: the function; it must not create or destroy regions
  * @arg: passed to @fn
+ *
+ * Context: process context; may sleep (the table lock).
  */
 void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
 			 void *arg)
@@ -635,6 +361,7 @@ void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
  * resmem_cma_contains - is a pfn in a region?
  * @pfn: the page
  *
+ * Context: any context.
  * Return: true when @pfn lies in a region (a racy answer, for display).
  */
 bool resmem_cma_contains(u64 pfn)
@@ -652,6 +379,25 @@ bool resmem_cma_contains(u64 pfn)
 }
 
 /* --- the in-kernel API for drivers --- */
+
+/**
+ * resmem_zero_pages - zero @count pages at @addr, rescheduling between
+ * @addr: the first page's kernel address
+ * @count: pages
+ *
+ * A region can be gigabytes: one memset of it all would hold the CPU.
+ *
+ * Context: process context; may sleep.
+ */
+void resmem_zero_pages(void *addr, u64 count)
+{
+	u64 i, step = 256;	/* 1 MiB of 4 KiB pages */
+
+	for (i = 0; i < count; i += step) {
+		memset(addr + PFN_PHYS(i), 0, PFN_PHYS(min(step, count - i)));
+		cond_resched();
+	}
+}
 
 /**
  * resmem_cma_alloc - a physically contiguous buffer from a named region
@@ -678,9 +424,10 @@ void *resmem_cma_alloc(const char *region, unsigned long count,
 	void *addr;
 	u64 pfn;
 
+	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
 	r = find_name(region);
-	if (!r) {
+	if (!r || r->dying) {
 		mutex_unlock(&resmem_cma_table_lock);
 		return ERR_PTR(-ENOENT);
 	}
@@ -691,7 +438,7 @@ void *resmem_cma_alloc(const char *region, unsigned long count,
 	if (pfn == RM_NO_PFN)
 		return ERR_PTR(err);
 	addr = resmem_pfn_to_virt(pfn);
-	memset(addr, 0, PFN_PHYS(count));
+	resmem_zero_pages(addr, count);
 	return addr;
 }
 EXPORT_SYMBOL_GPL(resmem_cma_alloc);
@@ -729,6 +476,7 @@ EXPORT_SYMBOL_GPL(resmem_cma_release);
  * resmem_cma_setup - make the regions cma= asks for
  * @param: the cma= text, or NULL
  *
+ * Context: module load; may sleep.
  * Return: 0, or an error with one line saying which region and why.
  */
 int resmem_cma_setup(const char *param)
@@ -789,6 +537,8 @@ out:
  *
  * At unload, when no file is open and no module uses the API, so no
  * region has buffers.
+ *
+ * Context: module unload; may sleep.
  */
 void resmem_cma_teardown(void)
 {
@@ -813,6 +563,11 @@ void resmem_cma_teardown(void)
  * @file: the open device
  * @arg: struct resmem_cma_create, copied in
  *
+ * A base of 0 lets resmem place the region (on @node, or any node);
+ * any other base is the physical address of its first byte, which must
+ * be pageblock aligned and inside a range resmem manages.
+ *
+ * Context: process context; may sleep.
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EINVAL for non-zero flags,
  * padding, reserved or output fields, a bad name, size, base or node;
  * otherwise as resmem_cma_create().
@@ -830,13 +585,15 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
 	    memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    !len || len == sizeof(a->name) ||
 	    memchr_inv(a->name + len, 0, sizeof(a->name) - len) ||
-	    (a->base && a->node != RESMEM_NODE_ANY))
+	    (a->base && a->node != RESMEM_NODE_ANY) ||
+	    a->base == RM_CMA_AUTO)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
 		if (!((a->name[i] >= 'a' && a->name[i] <= 'z') ||
 		      (a->name[i] >= '0' && a->name[i] <= '9') ||
 		      a->name[i] == '_' || a->name[i] == '-'))
 			return -EINVAL;
+	/* base 0 asks resmem to place it; any other is a real address */
 	return resmem_cma_create(a->name, a->base ? a->base : RM_CMA_AUTO,
 				 a->size, nid, &a->id);
 }
@@ -846,6 +603,7 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
  * @file: the open device
  * @arg: struct resmem_cma_destroy, copied in
  *
+ * Context: process context; may sleep.
  * Return: 0; -EPERM without CAP_SYS_ADMIN; -EINVAL for non-zero flags;
  * -ENOENT for no such region; -EBUSY while it has buffers.
  */
@@ -870,6 +628,7 @@ int resmem_ioc_cma_destroy(struct file *file, void *arg)
  *
  * Physical bases are shown only to callers with CAP_SYS_ADMIN.
  *
+ * Context: process context; may sleep.
  * Return: 0; -EINVAL for non-zero flags, padding or reserved fields, room
  * without a pointer or a bad entry size; -ENOMEM; -EFAULT.
  */

@@ -303,18 +303,25 @@ static int buddy_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 
 	if (pfn == RM_NO_PFN)
 		return -ENOMEM;
+	ua->pfn = pfn;
+	ua->nr_pages = 1ULL << a->order;
 	if (a->flags & RESMEM_ALLOC_MOVABLE) {
-		/* in the reverse map: a CMA allocation may move it */
+		/*
+		 * In the reverse map, filled in first: a CMA allocation may
+		 * move it at once, with the allocation's node rule.
+		 */
 		ua->mv.ops = &ualloc_mv_ops;
 		ua->mv.order = a->order;
 		ua->mv.nid = nid;
+		ua->mv.flags = rmflags & RM_ALLOC_STRICT_NODE;
 		if (resmem_mv_add(&ua->mv, pfn)) {
 			rm_buddy_free(&resmem.buddy, pfn, a->order);
+			memset(&ua->mv, 0, sizeof(ua->mv));
+			ua->pfn = 0;
+			ua->nr_pages = 0;
 			return -ENOMEM;
 		}
 	}
-	ua->pfn = pfn;
-	ua->nr_pages = 1ULL << a->order;
 	return 0;
 }
 
@@ -456,10 +463,12 @@ static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
 
 /*
  * Migration of a movable buddy allocation (the reverse map's move op, see
- * src/cma.c): with the sem held for writing no fault maps a page; the
+ * src/migrate.c): with the sem held for writing no fault maps a page; the
  * user PTEs are zapped before the copy, so a write racing with the move
  * either reached the old page before the zap (and is copied) or faults
- * and waits for the sem, then maps the new page.
+ * and waits for the sem, then maps the new page.  The allocation's node
+ * is the new block's (QUERY reports it); a strict-node allocation never
+ * leaves its node.
  */
 static bool ualloc_mv_get(struct resmem_mv *mv)
 {
@@ -486,19 +495,13 @@ static int ualloc_move(struct resmem_mv *mv, u64 pfn)
 		goto out;
 	unmap_mapping_range(ua->owner->mapping, ualloc_offset(ua),
 			    PFN_PHYS(ua->nr_pages), 1);
-	ret = -ENOMEM;
-	to = resmem_mv_copy(mv, pfn);
-	if (to == RM_NO_PFN)
-		goto out;
-	ret = resmem_mv_switch(mv, pfn, to);
-	if (ret) {
-		rm_buddy_free(&resmem.buddy, to, ua->order);
-		goto out;
+	/* no client callback: the switch below cannot fail */
+	to = resmem_mv_move(mv, pfn, NULL, &ret);
+	if (to != RM_NO_PFN) {
+		ua->pfn = to;
+		ua->nid = rm_region_find(&resmem.region, to)->nid;
+		ret = 0;
 	}
-	ua->pfn = to;
-	up_write(&ua->sem);
-	rm_buddy_free(&resmem.buddy, pfn, ua->order);
-	return 0;
 out:
 	up_write(&ua->sem);
 	return ret;

@@ -7,16 +7,32 @@
  * pfn helpers, never page_address()/virt_to_page().  The memory is mapped
  * write-back.
  *
- * Context: every function here may be called from any context that may take
- * a spinlock (process, softirq, hardirq, with or without interrupts off);
- * none sleeps -- except resmem_vcompound_alloc() without RESMEM_VC_ATOMIC
- * and resmem_vcompound_flush(), which may.
+ * Context, per function (each one's kernel-doc says the same):
+ *
+ *  - any context that may take a spinlock (process, softirq, hardirq,
+ *    with or without interrupts off), never sleeping:
+ *    resmem_alloc_pages(), resmem_free_pages(), resmem_alloc_area(),
+ *    resmem_free_area(), resmem_virt_to_pfn(), resmem_pfn_to_virt(),
+ *    resmem_max_order(), resmem_drain_pcp(), resmem_vcompound_alloc() and
+ *    _node() with RESMEM_VC_ATOMIC, resmem_vcompound_free(),
+ *    resmem_vcompound_is_virtual(), resmem_vcompound_to_pfn(),
+ *    resmem_vcompound_pieces(), resmem_vcompound_max_order(),
+ *    resmem_movable_addr(), resmem_cma_release();
+ *  - process context, may sleep (they take mutexes, migrate, vmap or
+ *    zero large buffers; those of src/migrate.c and src/cma.c check it
+ *    with might_sleep()):
+ *    resmem_vcompound_alloc() and _node() without RESMEM_VC_ATOMIC,
+ *    resmem_vcompound_flush(), resmem_alloc_movable(),
+ *    resmem_free_movable(), resmem_pin(), resmem_unpin(),
+ *    resmem_cma_alloc().
  */
 #ifndef _RESMEM_API_H
 #define _RESMEM_API_H
 
 #include <linux/bits.h>
 #include <linux/types.h>
+
+struct module;
 
 /* Flags of resmem_alloc_pages(). */
 /*
@@ -80,23 +96,45 @@ unsigned int resmem_vcompound_max_order(void);
 void resmem_vcompound_flush(void);
 
 /*
- * Movable blocks (src/cma.c): pages resmem may move elsewhere, e.g. when a
- * CMA region takes its memory back.  resmem copies the data, then calls
- * @migrate, under which the client switches its pointers from @old_addr
- * to @new_addr; a non-zero return (-EBUSY) keeps the block where it is.
- * These functions may sleep.
+ * Movable blocks (src/migrate.c): pages resmem may move elsewhere, e.g.
+ * when a CMA region takes its memory back.  resmem_alloc_movable() hands
+ * out an opaque handle that stays valid across moves, until
+ * resmem_free_movable().  To move a block resmem copies the data, then
+ * calls @migrate, under which the client switches its pointers from
+ * @old_addr to @new_addr; a non-zero return (-EBUSY) keeps the block where
+ * it is.  @owner is the client's module (THIS_MODULE): resmem holds a
+ * reference on it while @migrate runs, and a module being unloaded has
+ * its blocks left where they are; it must free them before its exit
+ * function returns.
+ *
+ * resmem_movable_addr() is the block's address now: stable only while it
+ * is pinned, or under the client's own serialisation against @migrate.
+ * resmem_pin() waits for a move in progress, then keeps the block in place
+ * and returns its current address (an ERR_PTR: -EINVAL, or -EOVERFLOW
+ * when pinned UINT_MAX times already).  All but resmem_movable_addr()
+ * may sleep.
  */
+struct resmem_movable;
+
 struct resmem_movable_ops {
+	struct module *owner;
 	int (*migrate)(void *priv, void *old_addr, void *new_addr);
 };
 
-void *resmem_alloc_movable(unsigned int order, int nid,
-			   const struct resmem_movable_ops *ops, void *priv);
-void resmem_free_movable(void *addr, unsigned int order);
-int resmem_pin(void *addr);
-int resmem_unpin(void *addr);
+struct resmem_movable *resmem_alloc_movable(unsigned int order, int nid,
+					    const struct resmem_movable_ops *ops,
+					    void *priv);
+void *resmem_movable_addr(struct resmem_movable *m);
+void resmem_free_movable(struct resmem_movable *m);
+void *resmem_pin(struct resmem_movable *m);
+int resmem_unpin(struct resmem_movable *m);
 
-/* CMA regions (src/cma.c): contiguous buffers from a named region. */
+/*
+ * CMA regions (src/cma.c): contiguous buffers from a named region.
+ * resmem_cma_alloc() may sleep (it migrates and zeroes);
+ * resmem_cma_release() may be called from any context that may take a
+ * spinlock.
+ */
 void *resmem_cma_alloc(const char *region, unsigned long count,
 		       unsigned long align);
 void resmem_cma_release(void *addr, unsigned long count);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * resmem kernel glue for CMA regions and movable allocations (src/cma.c,
- * debugfs/cma.c): what src/file.c, src/dev.c and debugfs share with them.
+ * resmem kernel glue for CMA regions (src/cma.c, debugfs/cma.c) and
+ * movable blocks (src/migrate.c): what src/file.c, src/dev.c and debugfs
+ * share with them.
  */
 #ifndef _RESMEM_CMA_H
 #define _RESMEM_CMA_H
@@ -17,9 +18,9 @@ struct resmem_mv;
  * struct resmem_mv_ops - how the owner of a movable block moves it
  * @get:	take a reference on the owner; false when it is going away
  * @put:	drop that reference
- * @move:	move the block now at @pfn elsewhere (resmem_mv_copy() and
- *		resmem_mv_switch() help) and free it; 0 when moved or no
- *		longer there, -EBUSY when pinned, -ENOMEM without room
+ * @move:	move the block now at @pfn elsewhere with resmem_mv_move(),
+ *		under the owner's lock; 0 when moved or no longer there,
+ *		-EBUSY when pinned or refused, -ENOMEM without room
  */
 struct resmem_mv_ops {
 	bool (*get)(struct resmem_mv *mv);
@@ -31,18 +32,22 @@ struct resmem_mv_ops {
  * struct resmem_mv - a movable buddy block in the reverse map
  * @ops:	its owner's operations
  * @order:	the block is 2^order pages
- * @nid:	node to move it to first
+ * @nid:	node to move it to first (the allocation's), or NUMA_NO_NODE
+ * @flags:	the allocation's RM_ALLOC_STRICT_NODE: only to @nid
  */
 struct resmem_mv {
 	const struct resmem_mv_ops *ops;
 	unsigned int order;
 	int nid;
+	unsigned int flags;
 };
 
 int resmem_mv_add(struct resmem_mv *mv, u64 pfn);
 void resmem_mv_del(u64 pfn);
-u64 resmem_mv_copy(struct resmem_mv *mv, u64 pfn);
-int resmem_mv_switch(struct resmem_mv *mv, u64 old_pfn, u64 new_pfn);
+struct resmem_mv *resmem_mv_get(u64 pfn, unsigned int order);
+u64 resmem_mv_move(struct resmem_mv *mv, u64 from,
+		   int (*client)(struct resmem_mv *mv, u64 from, u64 to),
+		   int *err);
 
 /**
  * struct resmem_cma_stats - a region's glue counters (debugfs)
@@ -65,6 +70,8 @@ struct resmem_cma_stats {
  * @id:		its number in the table, stable while it exists
  * @nid:	its node
  * @live:	true while it exists (table lock)
+ * @dying:	being destroyed: no new buffer, no second destroyer, and
+ *		its slot stays taken until it is gone (table lock)
  * @nr_allocs:	buffers handed out and not yet released
  * @st:		counters, under @lock
  * @dir:	its debugfs directory, or NULL
@@ -75,6 +82,7 @@ struct resmem_cma {
 	u32 id;
 	int nid;
 	bool live;
+	bool dying;
 	atomic_t nr_allocs;
 	struct resmem_cma_stats st;
 	struct dentry *dir;
@@ -91,6 +99,7 @@ void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count);
 void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
 			 void *arg);
 bool resmem_cma_contains(u64 pfn);
+void resmem_zero_pages(void *addr, u64 count);
 
 struct file;
 int resmem_ioc_pin(struct file *file, void *arg);

@@ -5,7 +5,9 @@
  * of it, while a thread writes to the movable allocations; afterwards every
  * word still holds what was last written, through the mappings.
  * Unmovable allocations never land in a region; a pinned allocation is
- * skipped, not moved; one test per rejected argument.
+ * skipped, not moved; a strict-node one keeps its node; racing destroyers
+ * and creates destroy only what they checked; one test per rejected
+ * argument.
  *
  * Run as root with resmem loaded on one range and one region, e.g.
  * ranges=64M@0x60000000 cma=t:32M (run_all.sh does this).
@@ -537,6 +539,269 @@ TEST_F(cma, pin_flags)
 	struct resmem_pin pin = { .flags = 1 };
 
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_PIN, &pin));
+}
+
+/* --- migration, the region table and CREATE's base (resmem issue 9) --- */
+
+/*
+ * A strict-node movable allocation of the region's node, taken back by a
+ * buffer over the whole region: the data is intact and QUERY reports the
+ * node it is on, which is still the region's (never crossed), or the
+ * buffer fails at that position because the block could not move.
+ */
+TEST_F(cma, strict_node_taken_back_keeps_node)
+{
+	__u64 count = self->r.size / getpagesize() * 7 / 8;
+	struct resmem_alloc a, buf;
+	struct resmem_query q;
+	unsigned int n = 0, in_region = 0, i;
+	__u64 *p, w;
+	int ret;
+
+	/* strict allocations on the region's node fill the memory */
+	while (nmov < MAX_MOV) {
+		memset(&a, 0, sizeof(a));
+		a.kind = RESMEM_KIND_BUDDY;
+		a.flags = RESMEM_ALLOC_MOVABLE | RESMEM_ALLOC_STRICT_NODE;
+		a.order = 2;
+		a.node = self->r.node;
+		if (ioc(self->fd, RESMEM_IOC_ALLOC, &a))
+			break;
+		p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, a.mmap_offset);
+		ASSERT_NE(MAP_FAILED, p);
+		mov[nmov].handle = a.handle;
+		mov[nmov].size = a.size;
+		mov[nmov].p = p;
+		mov[nmov].seq = 0;
+		mov[nmov].phys = phys_of(self->fd, a.handle);
+		for (w = 0; w < a.size / 8; w++)
+			p[w] = word(&mov[nmov], w);
+		nmov++;
+		n++;
+	}
+	ASSERT_GT(n, 0);
+	free_outside(self->fd, &self->r);
+	in_region = nmov;
+	ASSERT_GT(in_region, 0);
+	ret = cma_buf(self->fd, self->r.id, count, 0, &buf);
+	EXPECT_TRUE(!ret || ret == -EBUSY || ret == -ENOMEM) TH_LOG("%d", ret);
+	EXPECT_EQ(0, bad_words());
+	for (i = 0; i < nmov; i++) {
+		ASSERT_EQ(0, do_query(self->fd, mov[i].handle, &q));
+		EXPECT_EQ(self->r.node, q.node);
+		EXPECT_EQ(RESMEM_ALLOC_MOVABLE | RESMEM_ALLOC_STRICT_NODE,
+			  q.alloc_flags);
+	}
+	if (!ret)
+		ASSERT_EQ(0, free_handle(self->fd, buf.handle));
+}
+
+struct race {
+	int fd;
+	__u32 id;
+	volatile int go;
+	int ret;
+};
+
+static void *destroyer(void *arg)
+{
+	struct race *r = arg;
+	struct resmem_cma_destroy d = { .id = r->id };
+
+	while (!r->go)
+		;
+	r->ret = ioc(r->fd, RESMEM_IOC_CMA_DESTROY, &d);
+	return NULL;
+}
+
+/* Creates "e" until it exists; its id in ->id, -1 when it never did. */
+static void *creator(void *arg)
+{
+	struct race *r = arg;
+	struct resmem_cma_create c = { .name = "e", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+	unsigned int tries;
+
+	while (!r->go)
+		;
+	for (tries = 0; tries < 100000; tries++) {
+		c.id = 0;
+		r->ret = ioc(r->fd, RESMEM_IOC_CMA_CREATE, &c);
+		if (!r->ret) {
+			r->id = c.id;
+			return NULL;
+		}
+	}
+	r->id = ~0U;
+	return NULL;
+}
+
+static volatile int readers_stop;
+
+/* Reads every debugfs file of regions "d" and "e" meanwhile. */
+static void *dbg_reader(void *arg)
+{
+	static const char *const files[] = {
+		"bitmap", "stats", "count", "used", "lent", "maxchunk",
+	};
+	char path[128], buf[4096];
+	unsigned int i = 0;
+	int f;
+
+	while (!readers_stop) {
+		snprintf(path, sizeof(path), DBG "cma/%s/%s", i & 1 ? "e" : "d",
+			 files[i / 2 % 6]);
+		i++;
+		f = open(path, O_RDONLY);
+		if (f < 0)
+			continue;
+		while (read(f, buf, sizeof(buf)) > 0)
+			;
+		close(f);
+	}
+	return NULL;
+}
+
+static bool listed_as(int fd, const char *name, __u32 id)
+{
+	struct resmem_cma_region_info e[8];
+	int n = list(fd, e, 8), i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].name, name))
+			return e[i].id == id;
+	return false;
+}
+
+/*
+ * Two destroyers of one region at once, and a create racing them, many
+ * rounds, with debugfs read meanwhile.  Ids are slots, so the create may
+ * reuse the slot and the later destroyer may then destroy the new region:
+ * both destroyers succeed only then, and that region's debugfs directory
+ * must be gone with it.  Otherwise exactly one destroyer succeeds, the
+ * other gets -ENOENT, and the created region is listed under its id with
+ * debugfs files that read its size.  A destroyer that checked one region
+ * and destroyed another would leave a directory over a freed bitmap.
+ */
+TEST_F(cma, destroy_races_destroy_and_create)
+{
+	struct resmem_cma_create c = { .name = "d", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+	struct resmem_cma_destroy d;
+	struct race r[3];
+	pthread_t th[3], rd;
+	unsigned int round, i, wrong = 0, reused = 0;
+	int sum;
+
+	readers_stop = 0;
+	ASSERT_EQ(0, pthread_create(&rd, NULL, dbg_reader, NULL));
+	for (round = 0; round < 300 && wrong < 4; round++) {
+		c.id = 0;
+		ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+		for (i = 0; i < 3; i++) {
+			r[i].fd = self->fd;
+			r[i].id = c.id;
+			r[i].go = 0;
+			r[i].ret = 1;
+			ASSERT_EQ(0, pthread_create(&th[i], NULL,
+						    i < 2 ? destroyer : creator,
+						    &r[i]));
+		}
+		for (i = 0; i < 3; i++)
+			r[i].go = 1;
+		for (i = 0; i < 3; i++)
+			pthread_join(th[i], NULL);
+		ASSERT_NE(~0U, r[2].id);
+		EXPECT_FALSE(listed_as(self->fd, "d", c.id));
+		EXPECT_NE(0, access(DBG "cma/d", F_OK));
+		sum = r[0].ret + r[1].ret;
+		if (sum == 0 && r[0].ret == 0 && r[2].id == c.id) {
+			/* the late destroyer took e, in e's slot */
+			reused++;
+			if (listed_as(self->fd, "e", r[2].id) ||
+			    !access(DBG "cma/e", F_OK)) {
+				wrong++;
+				TH_LOG("round %u: e destroyed, yet %s", round,
+				       listed_as(self->fd, "e", r[2].id) ?
+				       "listed" : "its debugfs directory is left");
+			}
+			continue;
+		}
+		EXPECT_EQ(-ENOENT, sum)
+			TH_LOG("round %u: destroyers got %d and %d", round,
+			       r[0].ret, r[1].ret);
+		if (!listed_as(self->fd, "e", r[2].id)) {
+			wrong++;
+			TH_LOG("round %u: region e (id %u) is gone", round,
+			       r[2].id);
+			continue;
+		}
+		EXPECT_EQ(512, num_in(DBG "cma/e/count"));
+		d.id = r[2].id;
+		d.flags = 0;
+		ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+	}
+	readers_stop = 1;
+	pthread_join(rd, NULL);
+	TH_LOG("%u rounds, %u with e's slot reused", round, reused);
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(1, list(self->fd, NULL, 0));
+}
+
+/* CREATE's base: 0 places it (auto); any other must be a real address. */
+TEST_F(cma, create_base_zero_is_auto)
+{
+	struct resmem_cma_create c = { .name = "z", .size = 2 << 20,
+				       .node = RESMEM_NODE_ANY };
+	struct resmem_cma_destroy d = { 0 };
+	struct resmem_cma_region_info e[4];
+	int n, i;
+
+	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	n = list(self->fd, e, 4);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++)
+		if (!strcmp(e[i].name, "z"))
+			EXPECT_NE(0, e[i].base);
+	d.id = c.id;
+	EXPECT_EQ(0, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
+}
+
+static int create_at(int fd, __u64 base, __u64 size)
+{
+	struct resmem_cma_create c = { .name = "b", .size = size,
+				       .node = RESMEM_NODE_ANY };
+	struct resmem_cma_destroy d = { 0 };
+	int ret;
+
+	c.base = base;
+	ret = ioc(fd, RESMEM_IOC_CMA_CREATE, &c);
+	if (!ret) {
+		d.id = c.id;
+		ioc(fd, RESMEM_IOC_CMA_DESTROY, &d);
+	}
+	return ret;
+}
+
+TEST_F(cma, create_base_all_ones)
+{
+	EXPECT_EQ(-EINVAL, create_at(self->fd, ~0ULL, 2 << 20));
+	EXPECT_EQ(1, list(self->fd, NULL, 0));
+}
+
+TEST_F(cma, create_base_in_no_range)
+{
+	/* pageblock aligned, far above any memory */
+	EXPECT_EQ(-EINVAL, create_at(self->fd, 1ULL << 46, 2 << 20));
+	EXPECT_EQ(-EINVAL, create_at(self->fd, ~0ULL << 21, 2 << 20));
+}
+
+/* t lies at the top of its block: 4 MiB from 2 MiB below its end */
+TEST_F(cma, create_base_runs_past_its_block)
+{
+	EXPECT_EQ(-EINVAL, create_at(self->fd, self->r.base + self->r.size -
+				     (2 << 20), 4 << 20));
 }
 
 TEST_HARNESS_MAIN

@@ -8,12 +8,22 @@
  * resmem_alloc_movable() fill the memory, each with a pattern; every other
  * one is freed.  All pinned, resmem_cma_alloc() must fail with -EBUSY and
  * move nothing; unpinned, it must succeed, having migrated blocks through
- * the migrate callback, with every pattern intact and a zeroed buffer.
- * Bad arguments give -ENOENT and -EINVAL.
+ * the migrate callback (with this module referenced while it runs), with
+ * every pattern intact and a zeroed buffer.  After the moves, resmem_pin()
+ * of each handle returns the block's new address, and the moved blocks
+ * free through their handles with no warning and no leak (the memory
+ * holds as many blocks again as at first).  With pin_max=1 (not the
+ * default: 2^32 pins take minutes; the rule itself, rm_pin_add(), is
+ * unit-tested at the limit) one block is pinned UINT_MAX times and one
+ * more pin must fail with -EOVERFLOW, the count unchanged.  Bad arguments
+ * give -ENOENT and -EINVAL.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/sched.h>
 #include <linux/module.h>
 #include <linux/numa.h>
 #include <linux/slab.h>
@@ -30,19 +40,28 @@ MODULE_PARM_DESC(region, "the region to take buffers from");
 static ulong count = 4096;
 module_param(count, ulong, 0444);
 MODULE_PARM_DESC(count, "pages per buffer");
+static bool pin_max;
+module_param(pin_max, bool, 0444);
+MODULE_PARM_DESC(pin_max, "also pin one block UINT_MAX times, then once more (minutes)");
 
 struct blk {
-	u64 *addr;
+	struct resmem_movable *m;
+	u64 *addr;		/* the client's pointer, switched by migrate */
+	u64 *first;		/* where it was allocated */
 	u64 tag;
 };
 
 static struct blk *blks;
-static unsigned int nblks, migrations, bad_copies, refuse;
+static unsigned int nblks, fill_count, migrations, bad_copies, refuse;
+static unsigned int unreferenced;
 
 static int migrate(void *priv, void *old_addr, void *new_addr)
 {
 	struct blk *b = priv;
 
+	/* resmem holds this module while the callback runs */
+	if (!module_refcount(THIS_MODULE))
+		unreferenced++;
 	if (refuse)
 		return -EBUSY;
 	if (b->addr != old_addr || memcmp(old_addr, new_addr, BLOCK_BYTES))
@@ -52,7 +71,10 @@ static int migrate(void *priv, void *old_addr, void *new_addr)
 	return 0;
 }
 
-static const struct resmem_movable_ops ops = { .migrate = migrate };
+static const struct resmem_movable_ops ops = {
+	.owner = THIS_MODULE,
+	.migrate = migrate,
+};
 
 static void fill_pattern(struct blk *b)
 {
@@ -81,30 +103,82 @@ static int check(bool ok, const char *what)
 	return ok ? 0 : -EIO;
 }
 
-static int run(void)
+/* Fill the memory with movable blocks; how many there were. */
+static unsigned int fill_all(void)
 {
-	unsigned int i, moved;
-	void *buf;
+	unsigned int n = 0;
+
+	while (n < MAX_BLOCKS) {
+		struct blk *b = &blks[n];
+
+		b->tag = 0x1000 + n;
+		b->m = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops, b);
+		if (IS_ERR(b->m)) {
+			b->m = NULL;
+			break;
+		}
+		b->addr = resmem_movable_addr(b->m);
+		b->first = b->addr;
+		fill_pattern(b);
+		n++;
+	}
+	return n;
+}
+
+static void free_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nblks; i++)
+		if (blks[i].m)
+			resmem_free_movable(blks[i].m);
+	memset(blks, 0, MAX_BLOCKS * sizeof(*blks));
+	nblks = 0;
+}
+
+/* One block pinned to the limit: the next pin is refused, not wrapped. */
+static int pin_limit(struct blk *b)
+{
+	unsigned int i;
+	void *p;
 	int ret;
 
-	while (nblks < MAX_BLOCKS) {
-		struct blk *b = &blks[nblks];
-
-		b->tag = 0x1000 + nblks;
-		b->addr = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops, b);
-		if (!b->addr)
-			break;
-		fill_pattern(b);
-		nblks++;
+	for (i = 0; i < UINT_MAX; i++) {
+		p = resmem_pin(b->m);
+		if (IS_ERR(p))
+			return check(false, "pins up to UINT_MAX");
+		if (!(i & 0xfffff))
+			cond_resched();
 	}
+	ret = check(PTR_ERR(resmem_pin(b->m)) == -EOVERFLOW,
+		    "pin UINT_MAX + 1: -EOVERFLOW");
+	/* not wrapped: one unpin leaves it pinned */
+	ret |= check(!resmem_unpin(b->m), "unpin after overflow");
+	ret |= check(resmem_pin(b->m) == b->addr, "pin again at the limit");
+	ret |= check(PTR_ERR(resmem_pin(b->m)) == -EOVERFLOW,
+		     "still at the limit: -EOVERFLOW");
+	return ret;
+}
+
+static int run(void)
+{
+	unsigned int i, moved = 0, again;
+	bool warned = test_taint(TAINT_WARN);
+	void *buf, *p;
+	int ret;
+
+	nblks = fill_all();
+	fill_count = nblks;
 	ret = check(nblks > 8, "movable blocks allocated");
 	/* free every other one: room to move the rest to (priv stays) */
 	for (i = 1; !ret && i < nblks; i += 2) {
-		resmem_free_movable(blks[i].addr, ORDER);
+		resmem_free_movable(blks[i].m);
+		blks[i].m = NULL;
 		blks[i].addr = NULL;
 	}
 	for (i = 0; !ret && i < nblks; i += 2)
-		ret = check(!resmem_pin(blks[i].addr), "resmem_pin");
+		ret = check(resmem_pin(blks[i].m) == blks[i].addr,
+			    "resmem_pin gives the address");
 	if (ret)
 		return ret;
 
@@ -114,8 +188,8 @@ static int run(void)
 	if (!IS_ERR(buf))
 		resmem_cma_release(buf, count);
 	for (i = 0; i < nblks; i += 2)
-		ret |= check(!resmem_unpin(blks[i].addr), "resmem_unpin");
-	ret |= check(resmem_unpin(blks[0].addr) == -EINVAL,
+		ret |= check(!resmem_unpin(blks[i].m), "resmem_unpin");
+	ret |= check(resmem_unpin(blks[0].m) == -EINVAL,
 		     "unpin of an unpinned block: -EINVAL");
 	if (ret)
 		return ret;
@@ -135,13 +209,51 @@ static int run(void)
 	ret = check(!IS_ERR(buf), "resmem_cma_alloc");
 	if (ret)
 		return ret;
-	moved = migrations;
-	ret |= check(moved > 0, "blocks migrated");
+	ret |= check(migrations > 0, "blocks migrated");
 	ret |= check(!bad_copies, "migrate callback saw the data copied");
+	ret |= check(!unreferenced, "module referenced during migrate");
 	ret |= check(!bad_patterns(), "patterns intact after migration");
 	ret |= check(!memchr_inv(buf, 0, count * PAGE_SIZE), "buffer zeroed");
 	ret |= check(!(resmem_virt_to_pfn(buf) % 512), "buffer aligned");
 	resmem_cma_release(buf, count);
+
+	/* the handle follows the block: pin gives the new address */
+	for (i = 0; i < nblks; i += 2) {
+		p = resmem_pin(blks[i].m);
+		ret |= check(p == blks[i].addr &&
+			     p == resmem_movable_addr(blks[i].m),
+			     "pin after a move gives the new address");
+		ret |= check(!resmem_unpin(blks[i].m), "unpin after a move");
+		moved += blks[i].addr != blks[i].first;
+	}
+	ret |= check(moved > 0, "some handles moved");
+	if (ret)
+		return ret;
+	if (pin_max)
+		ret = pin_limit(&blks[0]);
+	ret |= check(PTR_ERR(resmem_pin(NULL)) == -EINVAL,
+		     "pin of no block: -EINVAL");
+	ret |= check(resmem_unpin(NULL) == -EINVAL,
+		     "unpin of no block: -EINVAL");
+	ret |= check(PTR_ERR(resmem_alloc_movable(resmem_max_order() + 1,
+						  NUMA_NO_NODE, &ops, NULL)) ==
+		     -EINVAL, "order above max: -EINVAL");
+
+	/* free the moved blocks first, through their handles */
+	for (i = 0; i < nblks; i += 2)
+		if (blks[i].addr != blks[i].first) {
+			resmem_free_movable(blks[i].m);
+			blks[i].m = NULL;
+		}
+	free_all();
+	ret |= check(warned || !test_taint(TAINT_WARN),
+		     "free after a move: no warning");
+	again = fill_all();
+	nblks = again;
+	ret |= check(again == fill_count, "no block leaked: as many again");
+	if (ret)
+		pr_err("blocks at first %u, again %u\n", fill_count, again);
+	free_all();
 
 	ret |= check(PTR_ERR_OR_ZERO(resmem_cma_alloc("no-such", 1, 0)) ==
 		     -ENOENT, "unknown region: -ENOENT");
@@ -149,25 +261,21 @@ static int run(void)
 		     -EINVAL, "count 0: -EINVAL");
 	ret |= check(PTR_ERR_OR_ZERO(resmem_cma_alloc(region, 1, 3)) ==
 		     -EINVAL, "alignment 3: -EINVAL");
-	ret |= check(resmem_pin(blks) == -EINVAL,
-		     "pin of no movable block: -EINVAL");
 	if (!ret)
-		pr_info("ok: %u blocks, %u migrated\n", nblks / 2, moved);
+		pr_info("ok: %u blocks, %u migrated, %u handles moved\n",
+			fill_count / 2, migrations, moved);
 	return ret;
 }
 
 static int __init cmatest_init(void)
 {
-	unsigned int i;
 	int ret;
 
 	blks = kcalloc(MAX_BLOCKS, sizeof(*blks), GFP_KERNEL);
 	if (!blks)
 		return -ENOMEM;
 	ret = run();
-	for (i = 0; i < nblks; i++)
-		if (blks[i].addr)
-			resmem_free_movable(blks[i].addr, ORDER);
+	free_all();
 	kfree(blks);
 	return ret;
 }
