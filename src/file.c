@@ -70,6 +70,7 @@
 #include <resmem/api.h>
 #include <resmem/cma.h>
 #include <resmem/kcompat.h>
+#include <resmem/migrate.h>
 #include <resmem/resmem.h>
 
 /*
@@ -348,18 +349,14 @@ static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 		     int nid, unsigned int rmflags)
 {
 	struct resmem_cma *r;
-	u64 pfn, i, n;
 	int err = 0;
+	u64 pfn;
 
 	pfn = resmem_cma_alloc_id(a->region, a->count, a->align, &r, &err);
 	if (pfn == RM_NO_PFN)
 		return err;
-	/* a region may be gigabytes: zero it a pageblock at a time */
-	for (i = 0; i < a->count; i += n) {
-		n = min_t(u64, a->count - i, RM_PAGEBLOCK_NR);
-		memset(resmem_pfn_to_virt(pfn + i), 0, PFN_PHYS(n));
-		cond_resched();
-	}
+	/* a region may be gigabytes: zeroed with breaks to reschedule */
+	resmem_zero_pages(resmem_pfn_to_virt(pfn), a->count);
 	ua->pfn = pfn;
 	ua->nr_pages = a->count;
 	ua->priv = r;
@@ -661,7 +658,10 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	ret = k->alloc(ua, a, nid, rmflags);
 	if (ret)
 		goto err_free;
+	/* a movable block is in the reverse map: it may have moved already */
+	down_write(&ua->sem);
 	ua->nid = rm_region_find(&resmem.region, ua->pfn)->nid;
+	up_write(&ua->sem);
 
 	mutex_lock(&rf->lock);
 	ret = xa_alloc_cyclic(&rf->handles, &handle, ua,
@@ -793,6 +793,7 @@ int resmem_ioc_query(struct file *file, void *arg)
 
 static int pin(struct file *file, void *arg, int delta)
 {
+	BUILD_BUG_ON(RESMEM_PIN_MAX != RM_PIN_MAX);
 	struct resmem_pin *p = arg;
 	struct resmem_ualloc *ua;
 	int ret = 0;
@@ -805,12 +806,11 @@ static int pin(struct file *file, void *arg, int delta)
 	down_write(&ua->sem);
 	if (ua->dead)
 		ret = -ENOENT;
-	else if (!ua->mv.ops || (delta < 0 && !ua->pinned))
+	else if (!ua->mv.ops)
 		ret = -EINVAL;
-	else if (delta > 0 && ua->pinned >= RESMEM_PIN_MAX)
-		ret = -EOVERFLOW;
 	else
-		ua->pinned += delta;
+		ret = delta > 0 ? rm_pin_add(&ua->pinned) :
+				  rm_pin_sub(&ua->pinned);
 	up_write(&ua->sem);
 	ualloc_put(ua);
 	return ret;

@@ -371,12 +371,12 @@ EXPORT_SYMBOL_GPL(resmem_free_movable);
  *
  * While pinned (e.g. while a device DMAs into it) the block is never
  * migrated: a CMA allocation tries another position.  Pins nest, up to
- * UINT_MAX; one more is refused, never wrapped.  A migration in progress
+ * RM_PIN_MAX (65535) deep; one more is refused, never wrapped.  A migration in progress
  * is waited for, so the address returned is where the block is now.
  *
  * Context: process context; may sleep.
  * Return: the block's current kernel address, or an ERR_PTR: -EINVAL for
- * no block, -EOVERFLOW when it is pinned UINT_MAX times already.
+ * no block, -EOVERFLOW when it is pinned RM_PIN_MAX times already.
  */
 void *resmem_pin(struct resmem_movable *m)
 {

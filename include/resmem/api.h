@@ -111,7 +111,7 @@ void resmem_vcompound_flush(void);
  * is pinned, or under the client's own serialisation against @migrate.
  * resmem_pin() waits for a move in progress, then keeps the block in place
  * and returns its current address (an ERR_PTR: -EINVAL, or -EOVERFLOW
- * when pinned UINT_MAX times already).  All but resmem_movable_addr()
+ * when pinned 65535 times already).  All but resmem_movable_addr()
  * may sleep.
  */
 struct resmem_movable;

@@ -31,8 +31,13 @@ u64 rm_mv_move(struct rm_buddy *b, u64 from, unsigned int order, int nid,
 	       unsigned int flags, const struct rm_mv_ops *ops, void *arg,
 	       int *err);
 
-/* Most pins of one block: one more is refused, never wrapped. */
-#define RM_PIN_MAX	UINT_MAX
+/*
+ * Most pins of one block: one more is refused, never wrapped.  The same
+ * for kernel blocks and for RESMEM_IOC_PIN (RESMEM_PIN_MAX, asserted
+ * equal in src/file.c): deep enough for any real nesting, small enough
+ * that a test reaches it.
+ */
+#define RM_PIN_MAX	65535
 
 int rm_pin_add(unsigned int *pinned);
 int rm_pin_sub(unsigned int *pinned);
