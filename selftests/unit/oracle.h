@@ -385,4 +385,42 @@ static __attribute__((unused)) unsigned int snapshot(u64 *out)
 	return n;
 }
 
+/*
+ * Brute force for a CMA request of @count pages aligned to @align (0 for
+ * 1): the first position (index in @c) that holds no page of a buffer and
+ * no page of a block in @stuck (pfn and page count pairs: pinned or
+ * unmovable), or U64_MAX.  Then *@err is what rm_cma_alloc() must say:
+ * -EBUSY when some aligned position held no buffer page (blocks were in
+ * the way), -ENOMEM when none did.
+ */
+static __attribute__((unused)) u64 oracle_cma_first(const struct rm_cma *c,
+		u64 count, u64 align, const u64 (*stuck)[2],
+		unsigned int nstuck, int *err)
+{
+	bool buffer_free = false;
+	unsigned int i;
+	u64 s, q;
+
+	if (!align)
+		align = 1;
+	for (s = 0; s + count <= c->count; s++) {
+		if ((c->base_pfn + s) % align)
+			continue;
+		for (q = s; q < s + count; q++)
+			if (rm_bitmap_test(c->bitmap, q))
+				break;
+		if (q < s + count)
+			continue;
+		buffer_free = true;
+		for (i = 0; i < nstuck; i++)
+			if (stuck[i][0] < c->base_pfn + s + count &&
+			    c->base_pfn + s < stuck[i][0] + stuck[i][1])
+				break;
+		if (i == nstuck)
+			return s;
+	}
+	*err = buffer_free ? -EBUSY : -ENOMEM;
+	return U64_MAX;
+}
+
 #endif /* _RESMEM_UNIT_ORACLE_H */

@@ -326,4 +326,215 @@ TEST(random_workload)
 	check(_metadata);
 }
 
+/* --- the walk over the region (issue 9.2) --- */
+
+/*
+ * An almost empty region with movable tenants of @order at region indexes
+ * @at[0..n): node 0 is filled with blocks of @order, then every other block
+ * is freed.  Returns the live index of each tenant in @idx.
+ */
+static void tenants_at(struct __test_metadata *_metadata, unsigned int order,
+		       const u64 *at, unsigned int n, unsigned int *idx)
+{
+	unsigned int i, j, tag = 1;
+
+	while (alloc_movable(order, tag) != ~0U)
+		tag++;
+	for (i = 0; i < nlive; i++) {
+		for (j = 0; j < n; j++)
+			if (live[i].pfn == CMA_BASE + at[j])
+				break;
+		if (j == n)
+			free_live(i--);
+	}
+	rm_buddy_drain(&b);
+	ASSERT_EQ(n, nlive);
+	for (j = 0; j < n; j++)
+		for (i = 0; i < nlive; i++)
+			if (live[i].pfn == CMA_BASE + at[j])
+				idx[j] = i;
+	check(_metadata);
+}
+
+/*
+ * One request, against the oracle: the first aligned position free of
+ * buffers and of pinned blocks, or the oracle's error.  Returns the pfn.
+ */
+static u64 like_oracle(struct __test_metadata *_metadata, u64 count,
+		       u64 align)
+{
+	u64 stuck[64][2], want, got;
+	unsigned int i, n = 0;
+	int err = 0, werr = 0;
+
+	for (i = 0; i < nlive && n < 64; i++) {
+		if (!pinned[i])
+			continue;
+		stuck[n][0] = live[i].pfn;
+		stuck[n++][1] = 1ULL << live[i].order;
+	}
+	want = oracle_cma_first(&cma, count, align, stuck, n, &werr);
+	got = rm_cma_alloc(&cma, count, align, migrate, NULL, &err);
+	if (want == U64_MAX) {
+		EXPECT_EQ(RM_NO_PFN, got)
+			TH_LOG("count %llu align %llu: no position, got %llx",
+			       (unsigned long long)count,
+			       (unsigned long long)align,
+			       (unsigned long long)got);
+		EXPECT_EQ(werr, err);
+	} else {
+		EXPECT_EQ(CMA_BASE + want, got)
+			TH_LOG("count %llu align %llu: want index %llu, err %d",
+			       (unsigned long long)count,
+			       (unsigned long long)align,
+			       (unsigned long long)want, err);
+	}
+	EXPECT_EQ(0, isolated_handed_out);
+	for (i = 0; i < nlive; i++)
+		EXPECT_TRUE(intact(i)) TH_LOG("block %u", i);
+	check(_metadata);
+	return got;
+}
+
+/* Every count and alignment against the oracle; each buffer released. */
+static void sweep(struct __test_metadata *_metadata, const u64 *counts,
+		  unsigned int nc)
+{
+	static const u64 aligns[] = { 0, 1, 2, 512 };
+	unsigned int i, j, k;
+	u64 pfn, pin_pfn[8];
+
+	for (k = 0; k < nlive && k < 8; k++)
+		pin_pfn[k] = live[k].pfn;
+	for (i = 0; i < nc; i++) {
+		for (j = 0; j < ARRAY_SIZE(aligns); j++) {
+			pfn = like_oracle(_metadata, counts[i], aligns[j]);
+			if (pfn != RM_NO_PFN)
+				ASSERT_EQ(0, rm_cma_release(&cma, pfn,
+							    counts[i]));
+		}
+	}
+	/* pinned tenants never moved */
+	for (k = 0; k < nlive && k < 8; k++)
+		if (pinned[k])
+			EXPECT_EQ(pin_pfn[k], live[k].pfn);
+}
+
+TEST(walk_pin_at_start)
+{
+	static const u64 at[] = { 0 }, counts[] = {
+		1, 8, 9, 500, 1000, 1536, 2039, 2040, 2041, 2048 };
+	unsigned int idx[1];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 1, idx);
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	/* the region past the pin, for align 0 and 1 */
+	EXPECT_EQ(CMA_BASE + 8, like_oracle(_metadata, 2040, 0));
+	EXPECT_EQ(CMA_BASE, live[idx[0]].pfn);
+}
+
+TEST(walk_pin_in_middle)
+{
+	static const u64 at[] = { 1008 }, counts[] = {
+		1, 8, 500, 1007, 1008, 1009, 1024, 1025, 2048 };
+	unsigned int idx[1];
+	u64 pfn;
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 4, at, 1, idx);	/* 16 pages at 1008..1023 */
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	/* a buffer below the pin: what is left fits only past it */
+	pfn = like_oracle(_metadata, 1008, 1);
+	ASSERT_EQ(CMA_BASE, pfn);
+	EXPECT_EQ(CMA_BASE + 1024, like_oracle(_metadata, 1024, 0));
+	EXPECT_EQ(RM_NO_PFN, like_oracle(_metadata, 1, 0));
+	EXPECT_EQ(CMA_BASE + 1008, live[idx[0]].pfn);
+}
+
+TEST(walk_pin_at_end)
+{
+	static const u64 at[] = { 2040 }, counts[] = {
+		1, 8, 1024, 2040, 2041, 2048 };
+	unsigned int idx[1];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 1, idx);
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+}
+
+TEST(walk_pins_at_start_middle_and_end)
+{
+	static const u64 at[] = { 0, 1024, 2040, 16, 600 }, counts[] = {
+		1, 8, 16, 584, 585, 1000, 1008, 1009, 2048 };
+	unsigned int idx[5];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 5, idx);
+	/* three pinned; two movable tenants in the way, which move */
+	pinned[idx[0]] = pinned[idx[1]] = pinned[idx[2]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	EXPECT_GT(migrations, 0);
+}
+
+/* Many pins, buffers left in place, any count and alignment. */
+TEST(walk_random_against_oracle)
+{
+	static u64 at[24];
+	struct {
+		u64 pfn, count;
+	} bufs[8];
+	unsigned int idx[24], i, nb = 0, round, ok = 0, busy = 0;
+	u64 pfn, count, align;
+
+	setup_cma(_metadata);
+	srandom(29);
+	for (i = 0; i < 24; i++) {
+		u64 a;
+		unsigned int j;
+
+		do {
+			a = (random() % (CMA_COUNT / 8)) * 8;
+			for (j = 0; j < i && at[j] != a; j++)
+				;
+		} while (j < i);
+		at[i] = a;
+	}
+	tenants_at(_metadata, 3, at, 24, idx);
+	for (i = 0; i < 24; i++)
+		pinned[idx[i]] = i % 3 != 0;
+	for (round = 0; round < 300; round++) {
+		count = random() % 4 ? 1 + random() % 200 :
+				       1 + random() % CMA_COUNT;
+		align = random() % 3 ? random() % 2 : 1ULL << (random() % 10);
+		pfn = like_oracle(_metadata, count, align);
+		if (pfn == RM_NO_PFN) {
+			busy++;
+			continue;
+		}
+		ok++;
+		if (nb < 8 && random() % 4 == 0) {
+			bufs[nb].pfn = pfn;
+			bufs[nb++].count = count;
+		} else {
+			ASSERT_EQ(0, rm_cma_release(&cma, pfn, count));
+		}
+		if (nb && random() % 8 == 0) {
+			nb--;
+			ASSERT_EQ(0, rm_cma_release(&cma, bufs[nb].pfn,
+						    bufs[nb].count));
+		}
+	}
+	TH_LOG("%u served, %u refused", ok, busy);
+	EXPECT_GT(ok, 100);
+	EXPECT_GT(busy, 5);
+	while (nb--)
+		ASSERT_EQ(0, rm_cma_release(&cma, bufs[nb].pfn,
+					    bufs[nb].count));
+	check(_metadata);
+}
+
 TEST_HARNESS_MAIN
