@@ -847,6 +847,15 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	return pfn;
 }
 
+/*
+ * Where a unit test plays another CPU: after rm_buddy_free() has checked
+ * the block and before it takes a lock (selftests/unit/shim).  The module
+ * has none.
+ */
+#ifndef rm_test_free_hook
+#define rm_test_free_hook(pfn, order)	do { } while (0)
+#endif
+
 /* Kinds whose blocks come from rm_buddy_alloc() and go back through here. */
 #define BUDDY_KINDS	(BIT(RM_PK_BUDDY) | BIT(RM_PK_VCOMPOUND) | BIT(RM_PK_XCF))
 
@@ -881,6 +890,7 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 		return;
 
 	mt = pb_mt(z, pfn);
+	rm_test_free_hook(pfn, order);
 	if (order <= RM_PCP_MAX_ORDER && mt != RM_MT_ISOLATE) {
 		/* CMA pages wait on the movable list, as in the kernel */
 		pcp_free(z, pfn, order, mt == RM_MT_CMA ? RM_MT_MOVABLE : mt);
