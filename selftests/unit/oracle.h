@@ -68,6 +68,7 @@ static void setup(unsigned int max_order)
 	rm_user_cpu = 0;
 	rm_user_node = 0;
 	rm_user_warnings = 0;
+	rm_user_free_hook = NULL;
 }
 
 enum { S_NONE, S_META, S_FREE, S_PCP, S_ALLOC };
@@ -291,6 +292,11 @@ static void check(struct __test_metadata *_metadata)
 
 						mark_block(_metadata, zi, pfn, o, S_PCP);
 						ASSERT_EQ(RM_PK_PCP, rm_ps_kind(st));
+						/* isolation drains the caches */
+						ASSERT_NE(RM_MT_ISOLATE,
+							  blk->pb_mt[rm_block_pb(blk, pfn)])
+							TH_LOG("pfn %llx cached, isolated",
+							       (unsigned long long)pfn);
 						cached += 1ULL << o;
 					}
 				}
