@@ -519,8 +519,6 @@ void rm_memarea_hist_add(u64 *h, u64 v);
 /* --- cma.c: regions lent to movable allocations --- */
 
 #define RM_CMA_NAME_LEN		16
-/* Positions one allocation tries before it gives up, as cma_alloc() does. */
-#define RM_CMA_MAX_TRIES	8
 
 /**
  * struct rm_cma_stats - a region's counters since it was made

@@ -804,4 +804,147 @@ TEST_F(cma, create_base_runs_past_its_block)
 				     (2 << 20), 4 << 20));
 }
 
+/*
+ * The walk over the region (issue 9.2): a pinned block at the start, in
+ * the middle or at the end of an almost empty region, and buffers with
+ * align 0 and 1 that fit only around it.
+ */
+
+/* Page offset in the region of movable allocation @i. */
+static __u64 off_of(int fd, const struct resmem_cma_region_info *r,
+		    unsigned int i)
+{
+	return (phys_of(fd, mov[i].handle) - r->base) / getpagesize();
+}
+
+/*
+ * Fill the memory with order-4 movable allocations, then keep only those
+ * in the region nearest to page offsets @at[0..n), pinned; their handles
+ * go to @pinned.  The region holds nothing else.
+ */
+static void pins_at(struct __test_metadata *_metadata, int fd,
+		    const struct resmem_cma_region_info *r, const __u64 *at,
+		    unsigned int n, __u64 *pinned)
+{
+	struct resmem_pin pin = { 0 };
+	unsigned int i, j, k, best;
+	__u64 d, bd;
+
+	fill_order(fd, 4);
+	for (j = 0; j < n; j++) {
+		best = ~0U;
+		bd = ~0ULL;
+		for (i = 0; i < nmov; i++) {
+			if (!in(r, phys_of(fd, mov[i].handle)) ||
+			    mov[i].size != 16ULL * getpagesize())
+				continue;
+			d = off_of(fd, r, i) > at[j] ? off_of(fd, r, i) - at[j] :
+						       at[j] - off_of(fd, r, i);
+			for (k = 0; k < j && mov[i].handle != pinned[k]; k++)
+				;
+			if (d < bd && k == j) {
+				bd = d;
+				best = i;
+			}
+		}
+		ASSERT_NE(~0U, best)
+			TH_LOG("no block near page %llu",
+			       (unsigned long long)at[j]);
+		pinned[j] = mov[best].handle;
+	}
+	for (i = 0; i < nmov; i++) {
+		for (j = 0; j < n && mov[i].handle != pinned[j]; j++)
+			;
+		if (j == n)
+			drop(fd, i--);
+	}
+	ASSERT_EQ(n, nmov);
+	for (i = 0; i < nmov; i++) {
+		mov[i].phys = phys_of(fd, mov[i].handle);
+		pin.handle = mov[i].handle;
+		ASSERT_EQ(0, ioc(fd, RESMEM_IOC_PIN, &pin));
+	}
+}
+
+/* Unpin what pins_at() pinned. */
+static void unpin_all(struct __test_metadata *_metadata, int fd)
+{
+	struct resmem_pin pin = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < nmov; i++) {
+		pin.handle = mov[i].handle;
+		EXPECT_EQ(0, ioc(fd, RESMEM_IOC_UNPIN, &pin));
+	}
+}
+
+/*
+ * A buffer of @count pages, align 0 and then 1: it must be served at page
+ * offset @want, the pinned blocks unmoved and their data intact.
+ */
+static void around_pins(struct __test_metadata *_metadata, int fd,
+			const struct resmem_cma_region_info *r, __u64 count,
+			__u64 want)
+{
+	struct resmem_alloc a;
+	unsigned int i;
+	__u64 align;
+
+	for (align = 0; align < 2; align++) {
+		ASSERT_EQ(0, cma_buf(fd, r->id, count, align, &a))
+			TH_LOG("count %llu align %llu",
+			       (unsigned long long)count,
+			       (unsigned long long)align);
+		EXPECT_EQ(r->base + want * getpagesize(), phys_of(fd, a.handle))
+			TH_LOG("align %llu", (unsigned long long)align);
+		for (i = 0; i < nmov; i++)
+			EXPECT_EQ(mov[i].phys, phys_of(fd, mov[i].handle));
+		EXPECT_EQ(0, bad_words());
+		ASSERT_EQ(0, free_handle(fd, a.handle));
+	}
+}
+
+TEST_F(cma, walk_pin_at_start)
+{
+	static const __u64 at[] = { 0 };
+	__u64 pages = self->r.size / getpagesize(), pinned[1];
+
+	pins_at(_metadata, self->fd, &self->r, at, 1, pinned);
+	ASSERT_EQ(0, off_of(self->fd, &self->r, 0));
+	/* the whole region past the pin, and one page */
+	around_pins(_metadata, self->fd, &self->r, pages - 16, 16);
+	around_pins(_metadata, self->fd, &self->r, 1, 16);
+	unpin_all(_metadata, self->fd);
+}
+
+TEST_F(cma, walk_pin_in_middle)
+{
+	__u64 pages = self->r.size / getpagesize(), pinned[1], off;
+	const __u64 at[] = { pages / 2 - 64 };
+
+	pins_at(_metadata, self->fd, &self->r, at, 1, pinned);
+	off = off_of(self->fd, &self->r, 0);
+	ASSERT_LT(off, pages / 2 - 16);
+	/* one page more than fits below the pin: only above it */
+	around_pins(_metadata, self->fd, &self->r, off + 1, off + 16);
+	/* what fits below still goes there */
+	around_pins(_metadata, self->fd, &self->r, off, 0);
+	unpin_all(_metadata, self->fd);
+}
+
+TEST_F(cma, walk_pin_at_end)
+{
+	__u64 pages = self->r.size / getpagesize(), pinned[2];
+	const __u64 at[] = { pages - 16, 0 };
+	struct resmem_alloc a;
+
+	pins_at(_metadata, self->fd, &self->r, at, 2, pinned);
+	/* between the pins: the region less both */
+	around_pins(_metadata, self->fd, &self->r, pages - 32, 16);
+	/* one page more: no position, and nothing moved */
+	EXPECT_EQ(-EBUSY, cma_buf(self->fd, self->r.id, pages - 31, 1, &a));
+	EXPECT_EQ(0, bad_words());
+	unpin_all(_metadata, self->fd);
+}
+
 TEST_HARNESS_MAIN

@@ -68,6 +68,7 @@ static void setup(unsigned int max_order)
 	rm_user_cpu = 0;
 	rm_user_node = 0;
 	rm_user_warnings = 0;
+	rm_user_free_hook = NULL;
 }
 
 enum { S_NONE, S_META, S_FREE, S_PCP, S_ALLOC };
@@ -291,6 +292,11 @@ static void check(struct __test_metadata *_metadata)
 
 						mark_block(_metadata, zi, pfn, o, S_PCP);
 						ASSERT_EQ(RM_PK_PCP, rm_ps_kind(st));
+						/* isolation drains the caches */
+						ASSERT_NE(RM_MT_ISOLATE,
+							  blk->pb_mt[rm_block_pb(blk, pfn)])
+							TH_LOG("pfn %llx cached, isolated",
+							       (unsigned long long)pfn);
 						cached += 1ULL << o;
 					}
 				}
@@ -383,6 +389,44 @@ static __attribute__((unused)) unsigned int snapshot(u64 *out)
 			out[j - 1] = t;
 		}
 	return n;
+}
+
+/*
+ * Brute force for a CMA request of @count pages aligned to @align (0 for
+ * 1): the first position (index in @c) that holds no page of a buffer and
+ * no page of a block in @stuck (pfn and page count pairs: pinned or
+ * unmovable), or U64_MAX.  Then *@err is what rm_cma_alloc() must say:
+ * -EBUSY when some aligned position held no buffer page (blocks were in
+ * the way), -ENOMEM when none did.
+ */
+static __attribute__((unused)) u64 oracle_cma_first(const struct rm_cma *c,
+		u64 count, u64 align, const u64 (*stuck)[2],
+		unsigned int nstuck, int *err)
+{
+	bool buffer_free = false;
+	unsigned int i;
+	u64 s, q;
+
+	if (!align)
+		align = 1;
+	for (s = 0; s + count <= c->count; s++) {
+		if ((c->base_pfn + s) % align)
+			continue;
+		for (q = s; q < s + count; q++)
+			if (rm_bitmap_test(c->bitmap, q))
+				break;
+		if (q < s + count)
+			continue;
+		buffer_free = true;
+		for (i = 0; i < nstuck; i++)
+			if (stuck[i][0] < c->base_pfn + s + count &&
+			    c->base_pfn + s < stuck[i][0] + stuck[i][1])
+				break;
+		if (i == nstuck)
+			return s;
+	}
+	*err = buffer_free ? -EBUSY : -ENOMEM;
+	return U64_MAX;
 }
 
 #endif /* _RESMEM_UNIT_ORACLE_H */

@@ -6,6 +6,13 @@
  * movable block keeps its data through every migration; a pinned block is
  * skipped, not moved.  The full checker (free lists, bitmap, summaries,
  * special pageblocks) runs after every step.
+ *
+ * The walk: with pins at the start, middle and end and any alignment, a
+ * request lands at the first position a brute-force search finds free of
+ * buffers and pins, or fails only when there is none.  Frees racing with
+ * isolation (a hook between rm_buddy_free()'s checks and its lock, and
+ * two threads) never leave a block on a list of the wrong type or cached
+ * in an isolated pageblock.
  */
 #include "kselftest_harness.h"
 #include "oracle.h"
@@ -323,6 +330,435 @@ TEST(random_workload)
 	rm_buddy_drain(&b);
 	check(_metadata);
 	EXPECT_EQ(0, rm_cma_destroy(&cma));
+	check(_metadata);
+}
+
+/* --- the walk over the region (issue 9.2) --- */
+
+/*
+ * An almost empty region with movable tenants of @order at region indexes
+ * @at[0..n): node 0 is filled with blocks of @order, then every other block
+ * is freed.  Returns the live index of each tenant in @idx.
+ */
+static void tenants_at(struct __test_metadata *_metadata, unsigned int order,
+		       const u64 *at, unsigned int n, unsigned int *idx)
+{
+	unsigned int i, j, tag = 1;
+
+	while (alloc_movable(order, tag) != ~0U)
+		tag++;
+	for (i = 0; i < nlive; i++) {
+		for (j = 0; j < n; j++)
+			if (live[i].pfn == CMA_BASE + at[j])
+				break;
+		if (j == n)
+			free_live(i--);
+	}
+	rm_buddy_drain(&b);
+	ASSERT_EQ(n, nlive);
+	for (j = 0; j < n; j++)
+		for (i = 0; i < nlive; i++)
+			if (live[i].pfn == CMA_BASE + at[j])
+				idx[j] = i;
+	check(_metadata);
+}
+
+/*
+ * One request, against the oracle: the first aligned position free of
+ * buffers and of pinned blocks, or the oracle's error.  Returns the pfn.
+ */
+static u64 like_oracle(struct __test_metadata *_metadata, u64 count,
+		       u64 align)
+{
+	u64 stuck[64][2], want, got;
+	unsigned int i, n = 0;
+	int err = 0, werr = 0;
+
+	for (i = 0; i < nlive && n < 64; i++) {
+		if (!pinned[i])
+			continue;
+		stuck[n][0] = live[i].pfn;
+		stuck[n++][1] = 1ULL << live[i].order;
+	}
+	want = oracle_cma_first(&cma, count, align, stuck, n, &werr);
+	got = rm_cma_alloc(&cma, count, align, migrate, NULL, &err);
+	if (want == U64_MAX) {
+		EXPECT_EQ(RM_NO_PFN, got)
+			TH_LOG("count %llu align %llu: no position, got %llx",
+			       (unsigned long long)count,
+			       (unsigned long long)align,
+			       (unsigned long long)got);
+		EXPECT_EQ(werr, err);
+	} else {
+		EXPECT_EQ(CMA_BASE + want, got)
+			TH_LOG("count %llu align %llu: want index %llu, err %d",
+			       (unsigned long long)count,
+			       (unsigned long long)align,
+			       (unsigned long long)want, err);
+	}
+	EXPECT_EQ(0, isolated_handed_out);
+	for (i = 0; i < nlive; i++)
+		EXPECT_TRUE(intact(i)) TH_LOG("block %u", i);
+	check(_metadata);
+	return got;
+}
+
+/* Every count and alignment against the oracle; each buffer released. */
+static void sweep(struct __test_metadata *_metadata, const u64 *counts,
+		  unsigned int nc)
+{
+	static const u64 aligns[] = { 0, 1, 2, 512 };
+	unsigned int i, j, k;
+	u64 pfn, pin_pfn[8];
+
+	for (k = 0; k < nlive && k < 8; k++)
+		pin_pfn[k] = live[k].pfn;
+	for (i = 0; i < nc; i++) {
+		for (j = 0; j < ARRAY_SIZE(aligns); j++) {
+			pfn = like_oracle(_metadata, counts[i], aligns[j]);
+			if (pfn != RM_NO_PFN)
+				ASSERT_EQ(0, rm_cma_release(&cma, pfn,
+							    counts[i]));
+		}
+	}
+	/* pinned tenants never moved */
+	for (k = 0; k < nlive && k < 8; k++)
+		if (pinned[k])
+			EXPECT_EQ(pin_pfn[k], live[k].pfn);
+}
+
+TEST(walk_pin_at_start)
+{
+	static const u64 at[] = { 0 }, counts[] = {
+		1, 8, 9, 500, 1000, 1536, 2039, 2040, 2041, 2048 };
+	unsigned int idx[1];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 1, idx);
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	/* the region past the pin, for align 0 and 1 */
+	EXPECT_EQ(CMA_BASE + 8, like_oracle(_metadata, 2040, 0));
+	EXPECT_EQ(CMA_BASE, live[idx[0]].pfn);
+}
+
+TEST(walk_pin_in_middle)
+{
+	static const u64 at[] = { 1008 }, counts[] = {
+		1, 8, 500, 1007, 1008, 1009, 1024, 1025, 2048 };
+	unsigned int idx[1];
+	u64 pfn;
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 4, at, 1, idx);	/* 16 pages at 1008..1023 */
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	/* a buffer below the pin: what is left fits only past it */
+	pfn = like_oracle(_metadata, 1008, 1);
+	ASSERT_EQ(CMA_BASE, pfn);
+	EXPECT_EQ(CMA_BASE + 1024, like_oracle(_metadata, 1024, 0));
+	EXPECT_EQ(RM_NO_PFN, like_oracle(_metadata, 1, 0));
+	EXPECT_EQ(CMA_BASE + 1008, live[idx[0]].pfn);
+}
+
+TEST(walk_pin_at_end)
+{
+	static const u64 at[] = { 2040 }, counts[] = {
+		1, 8, 1024, 2040, 2041, 2048 };
+	unsigned int idx[1];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 1, idx);
+	pinned[idx[0]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+}
+
+TEST(walk_pins_at_start_middle_and_end)
+{
+	static const u64 at[] = { 0, 1024, 2040, 16, 600 }, counts[] = {
+		1, 8, 16, 584, 585, 1000, 1008, 1009, 2048 };
+	unsigned int idx[5];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, 3, at, 5, idx);
+	/* three pinned; two movable tenants in the way, which move */
+	pinned[idx[0]] = pinned[idx[1]] = pinned[idx[2]] = true;
+	sweep(_metadata, counts, ARRAY_SIZE(counts));
+	EXPECT_GT(migrations, 0);
+}
+
+/* Many pins, buffers left in place, any count and alignment. */
+TEST(walk_random_against_oracle)
+{
+	static u64 at[24];
+	struct {
+		u64 pfn, count;
+	} bufs[8];
+	unsigned int idx[24], i, nb = 0, round, ok = 0, busy = 0;
+	u64 pfn, count, align;
+
+	setup_cma(_metadata);
+	srandom(29);
+	for (i = 0; i < 24; i++) {
+		u64 a;
+		unsigned int j;
+
+		do {
+			a = (random() % (CMA_COUNT / 8)) * 8;
+			for (j = 0; j < i && at[j] != a; j++)
+				;
+		} while (j < i);
+		at[i] = a;
+	}
+	tenants_at(_metadata, 3, at, 24, idx);
+	for (i = 0; i < 24; i++)
+		pinned[idx[i]] = i % 3 != 0;
+	for (round = 0; round < 300; round++) {
+		count = random() % 4 ? 1 + random() % 200 :
+				       1 + random() % CMA_COUNT;
+		align = random() % 3 ? random() % 2 : 1ULL << (random() % 10);
+		pfn = like_oracle(_metadata, count, align);
+		if (pfn == RM_NO_PFN) {
+			busy++;
+			continue;
+		}
+		ok++;
+		if (nb < 8 && random() % 4 == 0) {
+			bufs[nb].pfn = pfn;
+			bufs[nb++].count = count;
+		} else {
+			ASSERT_EQ(0, rm_cma_release(&cma, pfn, count));
+		}
+		if (nb && random() % 8 == 0) {
+			nb--;
+			ASSERT_EQ(0, rm_cma_release(&cma, bufs[nb].pfn,
+						    bufs[nb].count));
+		}
+	}
+	TH_LOG("%u served, %u refused", ok, busy);
+	EXPECT_GT(ok, 100);
+	EXPECT_GT(busy, 5);
+	while (nb--)
+		ASSERT_EQ(0, rm_cma_release(&cma, bufs[nb].pfn,
+					    bufs[nb].count));
+	check(_metadata);
+}
+
+/* --- frees racing with isolation (issue 9.3) --- */
+
+/*
+ * Another CPU changes the pageblock of @pfn to @mt, as rm_cma_alloc()
+ * does: under the zone lock, then (isolating) every cache drained.
+ */
+static void set_pageblock(u64 pfn, unsigned int mt)
+{
+	struct rm_block *blk = rm_region_find(&rg, pfn);
+	struct rm_zone *z = &b.zone[blk - rg.block];
+	u64 start = pfn & ~(RM_PAGEBLOCK_NR - 1);
+	unsigned long flags;
+
+	rm_spin_lock_irqsave(&z->lock, flags);
+	rm_zone_set_mt(z, start, start + RM_PAGEBLOCK_NR, mt);
+	rm_spin_unlock_irqrestore(&z->lock, flags);
+	if (mt == RM_MT_ISOLATE)
+		rm_buddy_drain(&b);
+}
+
+static unsigned int race_mt;
+static u64 race_pfn;
+
+/* rm_buddy_free() of race_pfn: the other CPU changes its pageblock. */
+static void race(u64 pfn, unsigned int order)
+{
+	if (pfn != race_pfn)
+		return;
+	rm_user_free_hook = NULL;
+	set_pageblock(pfn, race_mt);
+}
+
+/* The free list type of the free block holding @pfn, or -1 for none. */
+static int listed_as(u64 pfn)
+{
+	struct rm_block *blk = rm_region_find(&rg, pfn);
+	struct rm_zone *z = &b.zone[blk - rg.block];
+	unsigned int o, mt;
+
+	for (o = 0; o <= z->max_order; o++) {
+		for (mt = 0; mt < RM_MT_TYPES; mt++) {
+			struct rm_list *h = &z->area[o].list[mt], *l;
+
+			for (l = h->next; l != h; l = l->next) {
+				u64 p = lpfn(blk - rg.block, l);
+
+				if (p <= pfn && pfn < p + (1ULL << o))
+					return mt;
+			}
+		}
+	}
+	return -1;
+}
+
+/*
+ * Free the region's only tenant, of @order at its start, in pageblock
+ * type @before, while another CPU changes the type to @after between
+ * rm_buddy_free()'s checks and its lock.  Returns the tenant's pfn.
+ */
+static u64 free_racing(struct __test_metadata *_metadata, unsigned int order,
+		       unsigned int before, unsigned int after)
+{
+	static const u64 at[] = { 0 };
+	unsigned int idx[1];
+
+	setup_cma(_metadata);
+	tenants_at(_metadata, order, at, 1, idx);
+	if (before != RM_MT_CMA)
+		set_pageblock(CMA_BASE, before);
+	race_pfn = CMA_BASE;
+	race_mt = after;
+	rm_user_free_hook = race;
+	free_live(idx[0]);
+	EXPECT_EQ(NULL, rm_user_free_hook);	/* the race was run */
+	return CMA_BASE;
+}
+
+/* Isolation undone meanwhile: not stranded on an isolate list. */
+TEST(free_order0_while_isolation_is_undone)
+{
+	u64 pfn = free_racing(_metadata, 0, RM_MT_ISOLATE, RM_MT_CMA);
+
+	EXPECT_NE(RM_MT_ISOLATE, listed_as(pfn));
+	check(_metadata);
+	rm_buddy_drain(&b);
+	EXPECT_EQ(RM_MT_CMA, listed_as(pfn));
+	check(_metadata);
+}
+
+TEST(free_order4_while_isolation_is_undone)
+{
+	u64 pfn = free_racing(_metadata, 4, RM_MT_ISOLATE, RM_MT_CMA);
+
+	EXPECT_EQ(RM_MT_CMA, listed_as(pfn));
+	check(_metadata);
+}
+
+/* Isolated meanwhile: not cached, not handed out again. */
+TEST(free_order0_while_isolated)
+{
+	u64 pfn = free_racing(_metadata, 0, RM_MT_CMA, RM_MT_ISOLATE), got;
+
+	EXPECT_EQ(RM_MT_ISOLATE, listed_as(pfn));
+	check(_metadata);
+	/* the same CPU asks again: nothing isolated comes back */
+	got = rm_buddy_alloc(&b, 0, 0, RM_ALLOC_MOVABLE, RM_PK_BUDDY);
+	ASSERT_NE(RM_NO_PFN, got);
+	EXPECT_FALSE(any_isolated(got, 0))
+		TH_LOG("pfn %llx handed out isolated",
+		       (unsigned long long)got);
+	live[nlive] = (struct alloc){ got, 0, 0, RM_ALLOC_MOVABLE, 0 };
+	pinned[nlive++] = false;
+	check(_metadata);
+	set_pageblock(pfn, RM_MT_CMA);
+	check(_metadata);
+}
+
+TEST(free_order4_while_isolated)
+{
+	u64 pfn = free_racing(_metadata, 4, RM_MT_CMA, RM_MT_ISOLATE);
+
+	EXPECT_EQ(RM_MT_ISOLATE, listed_as(pfn));
+	check(_metadata);
+	set_pageblock(pfn, RM_MT_CMA);
+	EXPECT_EQ(RM_MT_CMA, listed_as(pfn));
+	check(_metadata);
+}
+
+/*
+ * Two racers at once, on two threads playing two CPUs: one isolates the
+ * whole region and undoes it, again and again, checking under the zone
+ * lock that no free block sits on a list of the wrong type; the other
+ * allocates and frees movable blocks, which can only come from the region.
+ */
+static volatile int racing;
+static u64 race_bad;
+
+/* Widen the window between rm_buddy_free()'s checks and its lock. */
+static void dawdle(u64 pfn, unsigned int order)
+{
+	volatile unsigned int i;
+
+	for (i = 0; i < 2000; i++)
+		;
+}
+
+static void *isolator(void *arg)
+{
+	struct rm_zone *z = &b.zone[0];
+	unsigned int i, o, mt;
+	unsigned long flags;
+
+	rm_user_cpu = 1;
+	for (i = 0; i < 20000; i++) {
+		mt = i % 2 ? RM_MT_CMA : RM_MT_ISOLATE;
+		rm_spin_lock_irqsave(&z->lock, flags);
+		rm_zone_set_mt(z, CMA_BASE, CMA_BASE + CMA_COUNT, mt);
+		rm_spin_unlock_irqrestore(&z->lock, flags);
+		if (mt == RM_MT_ISOLATE)
+			rm_buddy_drain(&b);
+		/* let frees that read the old type land, then look */
+		dawdle(0, 0);
+		dawdle(0, 0);
+		rm_spin_lock_irqsave(&z->lock, flags);
+		/* the other type's list, in the region, is empty */
+		for (o = 0; o <= z->max_order; o++)
+			race_bad += z->area[o].nr_free[mt == RM_MT_CMA ?
+						      RM_MT_ISOLATE :
+						      RM_MT_CMA];
+		rm_spin_unlock_irqrestore(&z->lock, flags);
+	}
+	racing = 0;
+	return arg;
+}
+
+TEST(free_racing_isolation_two_threads)
+{
+	u64 pfn, held[64] = { 0 };
+	unsigned int i, order, n = 0;
+	pthread_t th;
+
+	setup_cma(_metadata);
+	/* everything but the region held by unmovable blocks */
+	while ((pfn = rm_buddy_alloc(&b, 0, 0, 0, RM_PK_BUDDY)) != RM_NO_PFN)
+		live[nlive++] = (struct alloc){ pfn, 0, 0, 0, 0 };
+	rm_buddy_drain(&b);
+	check(_metadata);
+	racing = 1;
+	race_bad = 0;
+	rm_user_cpu = 0;
+	rm_user_free_hook = dawdle;
+	ASSERT_EQ(0, pthread_create(&th, NULL, isolator, NULL));
+	for (i = 0; racing; i++) {
+		order = i % 3 ? 0 : 4;
+		if (held[i % 64]) {
+			rm_buddy_free(&b, held[i % 64] >> 8, held[i % 64] & 0xff);
+			held[i % 64] = 0;
+		}
+		pfn = rm_buddy_alloc(&b, order, 0, RM_ALLOC_MOVABLE,
+				     RM_PK_BUDDY);
+		if (pfn != RM_NO_PFN) {
+			ASSERT_TRUE(in_region(pfn, 1ULL << order));
+			held[i % 64] = pfn << 8 | order;
+			n++;
+		}
+	}
+	pthread_join(th, NULL);
+	rm_user_free_hook = NULL;
+	TH_LOG("%u blocks allocated and freed while isolating", n);
+	EXPECT_GT(n, 1000);
+	EXPECT_EQ(0, race_bad);
+	for (i = 0; i < 64; i++)
+		if (held[i])
+			rm_buddy_free(&b, held[i] >> 8, held[i] & 0xff);
+	rm_buddy_drain(&b);
 	check(_metadata);
 }
 

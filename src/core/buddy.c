@@ -43,7 +43,11 @@
  * to max_order; at pageblock order and above, blocks of different types
  * merge only when both are unmovable or movable, so CMA and isolated
  * pageblocks stay whole (the kernel's migratetype_is_mergeable()).  The
- * merged block goes on the list of the freed block's pageblock type.
+ * merged block goes on the list of the freed block's pageblock type, read
+ * under the zone lock, as free_one_page() does: CMA isolation changes it
+ * under that lock, so a type read before could be stale.  A free to a
+ * per-CPU cache reads it under the pcp lock and sends an isolated block
+ * to the zone: isolation drains every cache after the change.
  *
  * Per-CPU caches (struct rm_pcp): for orders 0..RM_PCP_MAX_ORDER and the
  * unmovable and movable types.  An empty list is refilled with @batch pages
@@ -581,15 +585,30 @@ static u64 pcp_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 	return pfn;
 }
 
-static void pcp_free(struct rm_zone *z, u64 pfn, unsigned int order,
-		     unsigned int mt)
+/*
+ * Cache a freed block, unless its pageblock is isolated: then return false
+ * and cache nothing.  The type is read under the pcp lock: isolation sets
+ * it under the zone lock and then takes every pcp lock to drain, so either
+ * that drain comes after us and sends the block on, or we see ISOLATE.
+ */
+static bool pcp_free(struct rm_zone *z, u64 pfn, unsigned int order)
 {
 	struct rm_pcp *pcp;
 	unsigned long flags;
+	unsigned int mt;
 
 	rm_local_irq_save(flags);
 	pcp = rm_this_cpu_ptr(z->pcp);
 	rm_spin_lock(&pcp->lock);
+	mt = READ_ONCE(z->blk->pb_mt[rm_block_pb(z->blk, pfn)]);
+	if (mt == RM_MT_ISOLATE) {
+		rm_spin_unlock(&pcp->lock);
+		rm_local_irq_restore(flags);
+		return false;
+	}
+	/* CMA pages wait on the movable list, as in the kernel */
+	if (mt == RM_MT_CMA)
+		mt = RM_MT_MOVABLE;
 	set_block_state(z, pfn, order, RM_PK_PCP, 0);
 	rl_add(pfn_node(z, pfn), &pcp->list[order][mt]);
 	pcp->count += 1U << order;
@@ -600,6 +619,7 @@ static void pcp_free(struct rm_zone *z, u64 pfn, unsigned int order,
 	}
 	rm_spin_unlock(&pcp->lock);
 	rm_local_irq_restore(flags);
+	return true;
 }
 
 static void pcp_drain(struct rm_zone *z, int cpu)
@@ -847,6 +867,15 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	return pfn;
 }
 
+/*
+ * Where a unit test plays another CPU: after rm_buddy_free() has checked
+ * the block and before it takes a lock (selftests/unit/shim).  The module
+ * has none.
+ */
+#ifndef rm_test_free_hook
+#define rm_test_free_hook(pfn, order)	do { } while (0)
+#endif
+
 /* Kinds whose blocks come from rm_buddy_alloc() and go back through here. */
 #define BUDDY_KINDS	(BIT(RM_PK_BUDDY) | BIT(RM_PK_VCOMPOUND) | BIT(RM_PK_XCF))
 
@@ -880,13 +909,12 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 			 !(BUDDY_KINDS & BIT(rm_ps_kind(s)))))
 		return;
 
-	mt = pb_mt(z, pfn);
-	if (order <= RM_PCP_MAX_ORDER && mt != RM_MT_ISOLATE) {
-		/* CMA pages wait on the movable list, as in the kernel */
-		pcp_free(z, pfn, order, mt == RM_MT_CMA ? RM_MT_MOVABLE : mt);
+	rm_test_free_hook(pfn, order);
+	if (order <= RM_PCP_MAX_ORDER && pcp_free(z, pfn, order))
 		return;
-	}
 	rm_spin_lock_irqsave(&z->lock, flags);
+	/* under the lock: isolation may have changed it since (6.12 too) */
+	mt = pb_mt(z, pfn);
 	clear_block_state(z, pfn, order);
 	rm_block_mark_free(blk, pfn, 1ULL << order);
 	free_one(z, pfn, order, mt);

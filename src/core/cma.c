@@ -26,10 +26,14 @@
  *	st: counters
  *
  * Allocation: the bitmap gives candidate positions (the first aligned run
- * of count clear bits at or after the previous failed position); a
- * position fails when a block in it cannot move (pinned, unmovable, no
- * destination) and the next one is tried, at most RM_CMA_MAX_TRIES of
- * them, as cma_alloc() retries with the next bitmap offset.
+ * of count clear bits at or after a starting index, first 0).  A position
+ * fails when a block in it cannot move (pinned, unmovable, no destination)
+ * or a page in it is still not free after the migrations; the walk then
+ * resumes past the block that refused (or the last page still in use):
+ * every position before that holds it too.  So it goes on to the end of
+ * the region, as cma_alloc() does, but skips a pinned block in one step
+ * where cma_alloc() steps by the alignment.  Each try starts strictly past
+ * the one before: at most the region's pages / align tries.
  *
  * Locking: the zone lock for every free-list change (isolation, carve,
  * release), the region lock for the bitmap.  The migration callback runs
@@ -172,11 +176,12 @@ static void set_range_mt(struct rm_cma *c, u64 start, u64 end,
 /*
  * Move every movable block overlapping [start, end) out.  Returns 0 when
  * nothing but free pages and movable blocks was found and each move
- * worked, else the first error.
+ * worked, else the first error, with *@stop set past the block that
+ * refused.
  */
 static int evacuate(struct rm_cma *c, u64 start, u64 end,
 		    int (*migrate)(void *arg, u64 pfn, unsigned int order),
-		    void *arg, u64 *moved)
+		    void *arg, u64 *moved, u64 *stop)
 {
 	struct rm_block *blk = c->z->blk;
 	u64 p = pb_down(start), n;
@@ -197,24 +202,37 @@ static int evacuate(struct rm_cma *c, u64 start, u64 end,
 			p += n;
 			continue;
 		}
-		if (rm_ps_kind(s) != RM_PK_BUDDY || !(s & RM_PS_MOVABLE))
-			return -EBUSY;
-		ret = migrate(arg, p, o);
-		if (ret)
+		ret = -EBUSY;
+		if (rm_ps_kind(s) == RM_PK_BUDDY && (s & RM_PS_MOVABLE))
+			ret = migrate(arg, p, o);
+		if (ret) {
+			*stop = p + n;
 			return ret;
+		}
 		(*moved)++;
 		p += n;
 	}
 	return 0;
 }
 
-/* Are all pages of [start, end) free?  Zone locked. */
-static bool all_free(struct rm_block *blk, u64 start, u64 end)
+/*
+ * Are all pages of [start, end) free?  If not, *@stop is set past the last
+ * one in use.  Zone locked.
+ */
+static bool all_free(struct rm_block *blk, u64 start, u64 end, u64 *stop)
 {
-	u64 i = start - blk->base_pfn;
+	u64 i = start - blk->base_pfn, e = end - blk->base_pfn, used;
 
-	return rm_bitmap_next_set(blk->bitmap, i + (end - start), i) ==
-	       i + (end - start);
+	used = rm_bitmap_next_set(blk->bitmap, e, i);
+	if (used == e)
+		return true;
+	/* the end of each run of used pages, to the last */
+	while (used < e) {
+		i = rm_bitmap_next_zero(blk->bitmap, e, used);
+		used = rm_bitmap_next_set(blk->bitmap, e, i);
+	}
+	*stop = blk->base_pfn + i;
+	return false;
 }
 
 /**
@@ -227,20 +245,26 @@ static bool all_free(struct rm_block *blk, u64 start, u64 end)
  * @arg: passed to @migrate
  * @err: set to the reason when it fails
  *
+ * Every aligned position free of other buffers is tried, in order, up to
+ * the end of the region, except those that hold a block that refused at
+ * an earlier position: the buffer is at the first position whose blocks
+ * all moved.
+ *
  * Context: may sleep if @migrate does; callers serialise allocations of
  * one region.
  * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
  * arguments, -ENOMEM when no position is free of other CMA buffers,
- * -EBUSY when every position tried had a block that would not move.
+ * -EBUSY when every such position had a block that would not move (or
+ * the error @migrate gave at the last position tried).
  */
 u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
 		 void *arg, int *err)
 {
 	struct rm_block *blk = c->z->blk;
-	u64 from = 0, s, pfn, moved = 0;
-	unsigned int tries, pass;
+	u64 from = 0, s, pfn, moved = 0, stop;
 	unsigned long flags;
+	unsigned int pass;
 	int ret = -ENOMEM;
 
 	if (!align)
@@ -253,21 +277,20 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 	c->st.attempts++;
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 
-	for (tries = 0; tries < RM_CMA_MAX_TRIES; tries++) {
-		s = candidate(c, from, count, align);
-		if (s == U64_MAX)
-			break;
+	/* from grows every time round: at most c->count / align tries */
+	while ((s = candidate(c, from, count, align)) != U64_MAX) {
 		pfn = c->base_pfn + s;
+		stop = pfn + 1;
 		set_range_mt(c, pfn, pfn + count, RM_MT_ISOLATE);
 		rm_buddy_drain(c->b);
 		/* blocks freed while we migrate land isolated: go again */
 		for (pass = 0, ret = -EAGAIN; pass < 3 && ret; pass++) {
 			ret = evacuate(c, pfn, pfn + count, migrate, arg,
-				       &moved);
+				       &moved, &stop);
 			if (ret && ret != -EAGAIN)
 				break;
 			rm_spin_lock_irqsave(&c->z->lock, flags);
-			if (all_free(blk, pfn, pfn + count))
+			if (all_free(blk, pfn, pfn + count, &stop))
 				ret = rm_zone_carve(c->z, pfn, count,
 						    RM_PK_CMA);
 			else
@@ -288,7 +311,8 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		c->st.migrate_failures++;
 		c->st.retries++;
 		rm_spin_unlock_irqrestore(&c->lock, flags);
-		from = s + align;
+		/* every position up to stop holds what refused */
+		from = max(s + 1, stop - c->base_pfn);
 	}
 	rm_spin_lock_irqsave(&c->lock, flags);
 	c->st.failures++;

@@ -103,4 +103,16 @@ extern int rm_user_node;
 #define rm_numa_node_id()	(rm_user_node)
 #define rm_node_distance(a, b)	((a) == (b) ? 10 : 20 + abs((a) - (b)))
 
+/*
+ * A test hook: rm_buddy_free() calls rm_user_free_hook, when set, after it
+ * has checked the block and before it takes a lock, so that a test can
+ * change pageblock types there as another CPU would.  The module has no
+ * such call (src/core/buddy.c).
+ */
+extern void (*rm_user_free_hook)(u64 pfn, unsigned int order);
+#define rm_test_free_hook(pfn, order) do {				\
+	if (rm_user_free_hook)						\
+		rm_user_free_hook(pfn, order);				\
+} while (0)
+
 #endif /* _RESMEM_USER_H */

@@ -5,3 +5,4 @@
 unsigned long rm_user_warnings;
 __thread int rm_user_cpu;
 int rm_user_node;
+void (*rm_user_free_hook)(u64 pfn, unsigned int order);
