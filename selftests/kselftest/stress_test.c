@@ -1299,6 +1299,18 @@ static void thread_init(struct thr *t, const char *name)
 	CHECK(t->fd >= 0, "open: %s", strerror(errno));
 }
 
+/* The size of region @id now, or 0. */
+static __u64 region_size(int fd, __u32 id)
+{
+	struct resmem_cma_region_info e[MAX_REGIONS];
+	int n = list_regions(fd, e, MAX_REGIONS), i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].id == id)
+			return e[i].size;
+	return 0;
+}
+
 /* Large buffers from the regions: migrates what the workers lent. */
 static void *takeback(void *arg)
 {
@@ -1327,6 +1339,10 @@ static void *takeback(void *arg)
 		a.count = pages / 4 + below(&t->rs, pages * 5 / 8);
 		a.align = below(&t->rs, 2) ? 0 : 512;
 		ret = ioc(t->fd, RESMEM_IOC_ALLOC, &a);
+		/* a creator thread made a smaller region with this id */
+		if (ret == -EINVAL && e[i].id != t_id &&
+		    region_size(t->fd, e[i].id) < a.count * psz)
+			ret = -ENOENT;
 		if (ret == -EBUSY || ret == -ENOMEM || ret == -ENOENT) {
 			nap_us(below(&t->rs, 5000));
 			continue;
@@ -1388,7 +1404,12 @@ static void *creator(void *arg)
 			a.kind = RESMEM_KIND_CMA;
 			a.node = RESMEM_NODE_ANY;
 			a.region = c.id;
-			a.count = 1 + below(&t->rs, c.size / psz);
+			/*
+			 * at most the smallest region: the other thread may
+			 * have destroyed this one and made a smaller one with
+			 * the same id (ids are reused)
+			 */
+			a.count = 1 + below(&t->rs, 1ULL << info.pb_order);
 			ret = ioc(t->fd, RESMEM_IOC_ALLOC, &a);
 			CHECK(!ret || ret == -ENOENT || ret == -EBUSY ||
 			      ret == -ENOMEM, "ALLOC in new region: %d", ret);
