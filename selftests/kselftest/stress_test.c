@@ -38,6 +38,7 @@
  * stress_test.sh).  Output is TAP.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1530,6 +1531,37 @@ static void settle(void)
 	}
 }
 
+/* debugfs cma/ holds one directory per region in @e, no other. */
+static int debugfs_dirs_match(const struct resmem_cma_region_info *e, int n)
+{
+	DIR *dir = opendir(DBG "cma");
+	struct dirent *d;
+	int found = 0, ok = 1, i;
+
+	if (!dir) {
+		say("# " DBG "cma: %s", strerror(errno));
+		return 0;
+	}
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		for (i = 0; i < n && strcmp(e[i].name, d->d_name); i++)
+			;
+		if (i == n) {
+			say("# debugfs cma/%s: no such region", d->d_name);
+			ok = 0;
+		} else {
+			found++;
+		}
+	}
+	closedir(dir);
+	if (found != n) {
+		say("# debugfs cma/ has %d of the %d regions", found, n);
+		ok = 0;
+	}
+	return ok;
+}
+
 static int tapn;
 
 static void tap(int ok, const char *fmt, ...)
@@ -1590,7 +1622,7 @@ int main(int argc, char **argv)
 	    (unsigned long long)master_seed, argv[0], seconds,
 	    (unsigned long long)ops, nproc);
 	say("TAP version 13");
-	say("1..6");
+	say("1..7");
 	setvbuf(stdout, NULL, _IONBF, 0);
 	psz = getpagesize();
 	snprintf(who, sizeof(who), "parent");
@@ -1732,6 +1764,8 @@ int main(int argc, char **argv)
 		}
 	}
 	tap(regions_ok, "the regions are as before the run, empty");
+	tap(n >= 0 && debugfs_dirs_match(e, n),
+	    "debugfs cma/: one directory per region, no other");
 	close(fd);
 	settle();
 	free1 = free_figure();

@@ -15,10 +15,12 @@ cd "$(dirname "$0")" || exit 1
 KML=/sys/kernel/debug/kmemleak
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 unload
 # forget what was reported before: only the run's leaks count
 [ -w $KML ] && echo clear > $KML
+DUP='debugfs: .* already present'
+dup0=$(dmesg | grep -c "$DUP")
 top=$(hex $((B1 + 0x2000000)))
 params="ranges=$R0,$R1 cma=t:32M@$top"
 # shellcheck disable=SC2086
@@ -35,6 +37,15 @@ echo "# file: stress_test"
 rc=$?
 
 echo "# file: stress_test.sh"
+# resmem must never make a debugfs entry twice (regions made and destroyed)
+dup=$(($(dmesg | grep -c "$DUP") - dup0))
+if [ "$dup" -eq 0 ]; then
+	ok "no debugfs entry made twice"
+else
+	dmesg | grep "$DUP" | sed 's/^\[[^]]*\] //' | sort | uniq -c |
+		sed 's/^/# /' | head -n 20
+	notok "no debugfs entry made twice: $dup times 'already present'"
+fi
 if rmmod resmem; then
 	ok "rmmod resmem after the run"
 else
