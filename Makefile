@@ -134,6 +134,19 @@ run:
 bench:
 	@$(TOP)/selftests/bench/run $(BENCH_ARGS)
 
+# Not part of check: the long concurrent stress run (README.md, Stress), on
+# the debug kernel once selftests/vm/run offers it, else on 6.1.
+# RESMEM_STRESS_SEED=N replays a seed.
+STRESS_OPS	?= 1000000
+STRESS_TIMEOUT	?= 14400
+STRESS_KERNEL	?= $(shell $(TOP)/selftests/vm/run --help 2>&1 | \
+		     grep -q -- '--kernel.*debug' && echo debug || echo 6.1)
+stress:
+	@echo "make stress: kernel $(STRESS_KERNEL), $(STRESS_OPS) ioctls"
+	@$(TOP)/selftests/vm/run --kernel $(STRESS_KERNEL) --no-load \
+		--timeout $(STRESS_TIMEOUT) -- \
+		'RESMEM_STRESS_SEED=$(RESMEM_STRESS_SEED) /resmem/selftests/stress_test.sh --ops $(STRESS_OPS)'
+
 clean:
 	rm -rf $(BUILD) $(TOP)/resmemctl $(TOP)/Module.symvers \
 		$(TOP)/modules.order $(TOP)/resmem.ko $(TOP)/resmem.mod*
@@ -147,9 +160,10 @@ help:
 	@echo "make run         boot the test VM, load resmem, show what it offers"
 	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
 	@echo "make bench       callgrind and VM benchmarks of the buddy and memarea (BENCH_ARGS=--help)"
+	@echo "make stress      the long concurrent stress kselftest (STRESS_OPS=1000000, RESMEM_STRESS_SEED=N)"
 	@echo "make deps        install the Debian packages the tests need"
 	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
-.PHONY: all module vm-artifacts unit deps check run bench clean help
+.PHONY: all module vm-artifacts unit deps check run bench stress clean help

@@ -48,4 +48,8 @@ else
 fi
 rmmod resmem || rc=1
 
+# loads resmem itself (both ranges, region t) and unloads it
+echo "# file: stress_test.sh"
+./stress_test.sh --seconds "${RESMEM_STRESS_SECONDS:-40}" || rc=1
+
 exit $rc
