@@ -120,6 +120,19 @@ vm-artifacts: $(VM_BINS) $(VM_TESTS)
 unit: $(KSFT)/kselftest_harness.h
 	@$(MAKE) -s -C $(TOP)/selftests/unit run TOP=$(TOP)
 
+# selftests/fuzz: libFuzzer over src/core for FUZZ_TIME seconds (600 by
+# default); fuzz-check is make check's 60 s, fuzz-selftest its proof that
+# the fuzzer finds a deliberate bug.
+FUZZ_TIME ?= 600
+fuzz: $(KSFT)/kselftest_harness.h
+	@$(MAKE) -s -C $(TOP)/selftests/fuzz run TOP=$(TOP) FUZZ_TIME=$(FUZZ_TIME)
+
+fuzz-check: $(KSFT)/kselftest_harness.h
+	@$(MAKE) -s -C $(TOP)/selftests/fuzz check TOP=$(TOP)
+
+fuzz-selftest: $(KSFT)/kselftest_harness.h
+	@$(MAKE) -s -C $(TOP)/selftests/fuzz selftest TOP=$(TOP)
+
 deps:
 	@$(TOP)/selftests/deps
 
@@ -159,6 +172,8 @@ help:
 	@echo "                 kselftests in the VM on both test kernels, DKMS"
 	@echo "make run         boot the test VM, load resmem, show what it offers"
 	@echo "make unit        userspace unit tests of src/core (ASan, UBSan)"
+	@echo "make fuzz        libFuzzer over src/core for FUZZ_TIME seconds (600)"
+	@echo "make fuzz-selftest  the fuzzer finds a deliberately injected bug"
 	@echo "make bench       callgrind and VM benchmarks of the buddy and memarea (BENCH_ARGS=--help)"
 	@echo "make stress      the long concurrent stress kselftest (STRESS_OPS=1000000, RESMEM_STRESS_SEED=N)"
 	@echo "make deps        install the Debian packages the tests need"
@@ -166,4 +181,5 @@ help:
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
-.PHONY: all module vm-artifacts unit deps check run bench stress clean help
+.PHONY: all module vm-artifacts unit fuzz fuzz-check fuzz-selftest deps check \
+	run bench stress clean help
