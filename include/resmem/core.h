@@ -558,6 +558,7 @@ struct rm_cma {
 	u64 base_pfn;
 	u64 count;
 	unsigned long *bitmap;
+	unsigned long *heads;
 	rm_spinlock_t lock;
 	struct rm_cma_stats st;
 };

@@ -843,9 +843,6 @@ static void op_bad_free(struct in *in)
 		i = buf_cma >= 0 ? buf_cma : (int)((x >> 2) % NCMA);
 		{
 			struct rm_cma *c = &cmas[i];
-#ifndef RM_FUZZ_EXACT_RELEASE
-			u64 s;
-#endif
 
 			count = (w >> 8) % (c->count + 2);
 			pfn = c->base_pfn + (w & 0xff) * 8 - 64;
@@ -855,19 +852,10 @@ static void op_bad_free(struct in *in)
 				pfn = bf->pfn - (x & 0x40 ? 1 : 0);
 				count = bf->count + 1;
 			}
-#ifndef RM_FUZZ_EXACT_RELEASE
-			s = pfn - c->base_pfn;
 			/*
-			 * The core takes any range of handed-out pages: part
-			 * of a buffer, or two adjacent ones.  Its comment
-			 * promises -EINVAL for anything that is not exactly a
-			 * buffer; -DRM_FUZZ_EXACT_RELEASE holds it to that.
+			 * Only exactly one buffer may be released: part of
+			 * one, or two adjacent ones, are refused.
 			 */
-			if (pfn >= c->base_pfn && count &&
-			    s + count <= c->count &&
-			    rm_bitmap_weight(c->bitmap, s, count) == count)
-				return;
-#else
 			if (buf_cma == i) {
 				unsigned int k;
 
@@ -882,7 +870,6 @@ static void op_bad_free(struct in *in)
 				if (!count)
 					return;
 			}
-#endif
 			EXPECT_REFUSED(ret = rm_cma_release(c, pfn, count));
 			FZ_ASSERT(ret == -EINVAL, "release: %d", ret);
 		}

@@ -212,6 +212,42 @@ TEST(lent_then_taken_back)
 	check(_metadata);
 }
 
+/*
+ * A release is of exactly one buffer: part of one, one and a page more,
+ * two adjacent ones or one that is not there warn and change nothing.
+ */
+TEST(release_only_whole_buffers)
+{
+	u64 a, c, used;
+	unsigned long w0;
+	int err = 0;
+
+	setup_cma(_metadata);
+	a = rm_cma_alloc(&cma, 64, 0, migrate, NULL, &err);
+	ASSERT_NE(RM_NO_PFN, a) TH_LOG("err %d", err);
+	c = rm_cma_alloc(&cma, 64, 0, migrate, NULL, &err);
+	ASSERT_EQ(a + 64, c) TH_LOG("err %d", err);
+	used = cma.st.used;
+	w0 = rm_user_warnings;
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, a, 63));	/* its head */
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, a + 1, 63));	/* its tail */
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, a, 128));	/* both */
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, a + 32, 64));	/* across */
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, c, 65));	/* and more */
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, c + 64, 64));	/* none */
+	EXPECT_EQ(w0 + 6, rm_user_warnings);
+	rm_user_warnings = w0;		/* expected: check() wants none */
+	EXPECT_EQ(used, cma.st.used);
+	check(_metadata);
+	EXPECT_EQ(0, rm_cma_release(&cma, c, 64));
+	EXPECT_EQ(0, rm_cma_release(&cma, a, 64));
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, a, 64));	/* twice */
+	EXPECT_EQ(w0 + 1, rm_user_warnings);
+	rm_user_warnings = w0;
+	EXPECT_EQ(0, cma.st.used);
+	check(_metadata);
+}
+
 TEST(pinned_block_is_skipped)
 {
 	unsigned int i, tag = 1, pin = ~0U;

@@ -22,7 +22,10 @@
  *	bitmap: one bit per page, set when rm_cma_alloc() handed it out;
  *		lent pages are not in it (they belong to the buddy's movable
  *		allocations)
- *	lock: protects bitmap and st
+ *	heads: one bit per page, set at the first page of each buffer, so
+ *		that a release is of exactly one buffer (same allocation as
+ *		bitmap, its second half)
+ *	lock: protects bitmap, heads and st
  *	st: counters
  *
  * Allocation: the bitmap gives candidate positions (the first aligned run
@@ -82,9 +85,10 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 	    !blk || base_pfn + count > blk->base_pfn + blk->nr_pages)
 		return -EINVAL;
 	z = &b->zone[blk - b->rg->block];
-	c->bitmap = rm_zalloc(BITS_TO_LONGS(count) * sizeof(long));
+	c->bitmap = rm_zalloc(2 * BITS_TO_LONGS(count) * sizeof(long));
 	if (!c->bitmap)
 		return -ENOMEM;
+	c->heads = c->bitmap + BITS_TO_LONGS(count);
 	strcpy(c->name, name);
 	c->b = b;
 	c->z = z;
@@ -136,6 +140,7 @@ int rm_cma_destroy(struct rm_cma *c)
 	rm_spin_unlock_irqrestore(&c->z->lock, flags);
 	rm_free(c->bitmap);
 	c->bitmap = NULL;
+	c->heads = NULL;
 	return 0;
 }
 
@@ -303,6 +308,7 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		moved = 0;
 		if (!ret) {
 			rm_bitmap_set(c->bitmap, s, count);
+			rm_bitmap_set(c->heads, s, 1);
 			c->st.successes++;
 			c->st.used += count;
 			rm_spin_unlock_irqrestore(&c->lock, flags);
@@ -342,9 +348,15 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 			 s + count > c->count))
 		return -EINVAL;
 	rm_spin_lock_irqsave(&c->lock, flags);
-	ok = rm_bitmap_weight(c->bitmap, s, count) == count;
+	/* a buffer starts at s, has no other start inside and ends at s+count */
+	ok = rm_bitmap_test(c->heads, s) &&
+	     rm_bitmap_next_set(c->heads, s + count, s + 1) == s + count &&
+	     rm_bitmap_weight(c->bitmap, s, count) == count &&
+	     (s + count == c->count || !rm_bitmap_test(c->bitmap, s + count) ||
+	      rm_bitmap_test(c->heads, s + count));
 	if (ok) {
 		rm_bitmap_clear(c->bitmap, s, count);
+		rm_bitmap_clear(c->heads, s, 1);
 		c->st.used -= count;
 	}
 	rm_spin_unlock_irqrestore(&c->lock, flags);
