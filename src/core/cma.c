@@ -332,37 +332,54 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	return 0;
 }
 
+/* Bitmap words rm_cma_usage() reads per hold of the region lock. */
+#define USAGE_WORDS	64
+
 /**
  * rm_cma_usage - what a region holds now
  * @c: the region
  * @u: filled in: pages handed out, lent to movable allocations, free, and
  *     the longest run of pages not handed out (mm/cma_debug.c's maxchunk)
  *
- * Reads page states without the zone lock: a moving picture.
+ * Pages cached in per-CPU lists are free, not lent.  The region lock is
+ * taken for USAGE_WORDS bitmap words at a time, and page states are read
+ * without the zone lock: a moving picture.
+ *
+ * Context: any context that may take a spinlock.
  */
 void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 {
 	struct rm_block *blk = c->z->blk;
 	unsigned long flags;
-	u64 i, run = 0;
-	u16 s;
+	u64 i, e, end, run = 0;
+	unsigned int kind;
 
 	memset(u, 0, sizeof(*u));
-	rm_spin_lock_irqsave(&c->lock, flags);
-	u->used = c->st.used;
-	for (i = 0; i < c->count; i++) {
-		if (rm_bitmap_test(c->bitmap, i)) {
+	for (i = 0; i < c->count;) {
+		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
+		rm_spin_lock_irqsave(&c->lock, flags);
+		if (!i)
+			u->used = c->st.used;
+		while (i < end) {
+			/* a run of pages not handed out, then handed out ones */
+			e = rm_bitmap_next_set(c->bitmap, end, i);
+			run += e - i;
+			u->maxchunk = max(u->maxchunk, run);
+			if (e == end) {
+				i = end;
+				break;
+			}
 			run = 0;
-			continue;
+			i = rm_bitmap_next_zero(c->bitmap, end, e);
 		}
-		u->maxchunk = max(u->maxchunk, ++run);
+		rm_spin_unlock_irqrestore(&c->lock, flags);
 	}
-	rm_spin_unlock_irqrestore(&c->lock, flags);
 	for (i = 0; i < c->count; i++) {
-		s = READ_ONCE(blk->state[c->base_pfn - blk->base_pfn + i]);
-		if (rm_ps_kind(s) == RM_PK_FREE)
+		kind = rm_ps_kind(READ_ONCE(blk->state[c->base_pfn -
+						       blk->base_pfn + i]));
+		if (kind == RM_PK_FREE || kind == RM_PK_PCP)
 			u->free++;
-		else if (rm_ps_kind(s) != RM_PK_CMA)
+		else if (kind != RM_PK_CMA)
 			u->lent++;
 	}
 }
