@@ -272,6 +272,58 @@ TEST(maxchunk_across_holds)
 	ASSERT_EQ(0, rm_cma_destroy(&big));
 }
 
+/* A region of 15 pageblocks: retyped in pieces, checked after each step */
+TEST(big_region_retyped_in_pieces)
+{
+	struct rm_cma big;
+	unsigned int i, tag = 1;
+	u64 seed = 3, pfn;
+	int err = 0;
+
+	setup(10);
+	memset(pinned, 0, sizeof(pinned));
+	ASSERT_EQ(0, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	oracle_cma = &big;
+	EXPECT_EQ(15, rg.block[0].special_pb);
+	check(_metadata);
+	/* lend it to movable blocks of mixed orders, free some again */
+	while (alloc_movable(seed % 6, tag) != ~0U) {
+		seed = seed * 6364136223846793005ULL + 1;
+		tag++;
+	}
+	for (i = 0; i < nlive; i++) {
+		seed = seed * 6364136223846793005ULL + 1;
+		if ((seed >> 33) & 1)
+			free_live(i--);
+	}
+	check(_metadata);
+	/* a take-back that fails isolates and restores its range */
+	pinned[0] = true;
+	pfn = rm_cma_alloc(&big, 7680, 0, migrate, NULL, &err);
+	EXPECT_EQ(RM_NO_PFN, pfn);
+	check(_metadata);
+	/* back to movable, with lent pages and free blocks mixed */
+	ASSERT_EQ(0, rm_cma_destroy(&big));
+	EXPECT_EQ(0, rg.block[0].special_pb);
+	check(_metadata);
+	/* busy while lent pages remain; free once they are gone */
+	EXPECT_EQ(-EBUSY, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	EXPECT_EQ(0, rg.block[0].special_pb);
+	while (nlive)
+		free_live(nlive - 1);
+	rm_buddy_drain(&b);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	check(_metadata);
+	pfn = rm_cma_alloc(&big, 4096, 0, migrate, NULL, &err);
+	ASSERT_NE(RM_NO_PFN, pfn);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_release(&big, pfn, 4096));
+	ASSERT_EQ(0, rm_cma_destroy(&big));
+	oracle_cma = NULL;
+	check(_metadata);
+}
+
 TEST(pinned_block_is_skipped)
 {
 	unsigned int i, tag = 1, pin = ~0U;
