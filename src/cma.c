@@ -259,7 +259,8 @@ void *resmem_alloc_movable(unsigned int order, int nid,
 	if (!k)
 		return NULL;
 	pfn = rm_buddy_alloc(&resmem.buddy, order, nid,
-			     RM_ALLOC_MOVABLE | RM_ALLOC_ZERO, RM_PK_BUDDY);
+			     RM_ALLOC_MOVABLE | RM_ALLOC_ZERO |
+			     RM_ALLOC_MAY_SLEEP, RM_PK_BUDDY);
 	if (pfn == RM_NO_PFN)
 		goto err_free;
 	kref_init(&k->ref);

@@ -425,7 +425,8 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	struct resmem_alloc *a = arg;
 	const struct resmem_kind *k;
 	struct resmem_ualloc *ua;
-	unsigned int rmflags = RM_ALLOC_ZERO;
+	/* an ioctl may sleep: long zeroing yields (RM_ALLOC_MAY_SLEEP) */
+	unsigned int rmflags = RM_ALLOC_ZERO | RM_ALLOC_MAY_SLEEP;
 	u32 handle;
 	int nid, ret;
 

@@ -87,6 +87,31 @@ static u64 hold_bound(const struct rm_block *b, u64 count)
 	       b->nr_supers + count / BITS_PER_LONG + 2;
 }
 
+/* One request on @b, every summary stale: broken into holds and in one go. */
+static void one_case(struct __test_metadata *_metadata, struct rm_block *b,
+		     unsigned int pat, struct rm_memarea_req *r, u64 *most)
+{
+	s64 nr_free[RM_MAX_ORDER_LIMIT + 1] = { 0 };
+	struct rm_memarea_cost c = { 0 }, c1 = { 0 };
+	u64 broken, whole;
+
+	/* every summary stale: the refresh takes holds too */
+	pattern(b, pat, 1 + pat);
+	broken = zone_search(r, &c);
+	whole = rm_memarea_search(b, hz.max_order, nr_free, r, &c1);
+	ASSERT_EQ(whole, broken)
+		TH_LOG("pattern %u policy %u count %llu align %llu", pat,
+		       r->policy, (unsigned long long)r->count,
+		       (unsigned long long)r->align);
+	ASSERT_EQ(0, c.retries);
+	ASSERT_LE(c.hold_max, hold_bound(b, r->count))
+		TH_LOG("pattern %u policy %u: %llu in one hold", pat,
+		       r->policy, (unsigned long long)c.hold_max);
+	/* 1 GiB, all stale: more than one hold's work */
+	ASSERT_GT(c.holds, 1);
+	*most = max(*most, c.hold_max);
+}
+
 TEST(quiescent_search_finds_what_one_go_finds)
 {
 	static const u64 counts[] = { 1, 5, 777 };
@@ -94,39 +119,27 @@ TEST(quiescent_search_finds_what_one_go_finds)
 					 { 512, 511 }, { 8, 3 } };
 	struct rm_block *b = meta_block(1ULL << 18);	/* 1 GiB */
 	unsigned int pat, pol, ci, ai;
-	u64 broken, whole, most = 0;
+	struct rm_memarea_req r;
+	u64 most = 0;
 
-	for (pat = 0; pat < NPAT; pat++)
-		for (pol = 0; pol <= RM_POLICY_LEAST_FRAG; pol++)
-			for (ci = 0; ci < ARRAY_SIZE(counts); ci++)
+	for (pat = 0; pat < NPAT; pat++) {
+		for (pol = 0; pol <= RM_POLICY_LEAST_FRAG; pol++) {
+			for (ci = 0; ci < ARRAY_SIZE(counts); ci++) {
+				/* 30 M instructions each: one is enough */
+				if (pol == RM_POLICY_LEAST_FRAG &&
+				    pat == RANDOM && ci)
+					continue;
 				for (ai = 0; ai < ARRAY_SIZE(aligns); ai++) {
-		struct rm_memarea_req r = { .count = counts[ci],
-					    .align = aligns[ai][0],
-					    .offset = aligns[ai][1],
-					    .policy = pol };
-		struct rm_memarea_cost c = { 0 }, c1 = { 0 };
-
-		if (!r.align)
-			r.align = 1;	/* rm_memarea_check()'s job */
-		if (pol == RM_POLICY_LEAST_FRAG && pat == RANDOM && ci)
-			continue;	/* 30 M instructions each: one is enough */
-		/* every summary stale: the refresh takes holds too */
-		pattern(b, pat, 1 + pat);
-		broken = zone_search(&r, &c);
-		whole = rm_memarea_search(b, hz.max_order,
-					  (s64[RM_MAX_ORDER_LIMIT + 1]){ 0 },
-					  &r, &c1);
-		ASSERT_EQ(whole, broken)
-			TH_LOG("pattern %u policy %u count %llu align %llu",
-			       pat, pol, (unsigned long long)r.count,
-			       (unsigned long long)r.align);
-		ASSERT_EQ(0, c.retries);
-		ASSERT_LE(c.hold_max, hold_bound(b, r.count))
-			TH_LOG("pattern %u policy %u: %llu in one hold",
-			       pat, pol, (unsigned long long)c.hold_max);
-		/* 1 GiB, all stale: more than one hold's work */
-		ASSERT_GT(c.holds, 1);
-		most = max(most, c.hold_max);
+					r = (struct rm_memarea_req){
+						.count = counts[ci],
+						/* 0 is 1: rm_memarea_check() */
+						.align = aligns[ai][0] ?: 1,
+						.offset = aligns[ai][1],
+						.policy = pol };
+					one_case(_metadata, b, pat, &r, &most);
+				}
+			}
+		}
 	}
 	TH_LOG("most work in one hold: %llu (budget %u)",
 	       (unsigned long long)most, RM_HOLD_WORK);
