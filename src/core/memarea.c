@@ -219,7 +219,7 @@ static void super_summary(struct rm_block *b, u64 s,
 	md->right = carry;
 }
 
-/* Most work refreshing one super chunk does: its chunks' words and summaries. */
+/* Most work one super chunk's refresh does: its chunks' words, summaries. */
 #define SUPER_WORK	(RM_SUPER_CHUNKS * (RM_CHUNK_PAGES / BITS_PER_LONG + 1))
 
 /*
