@@ -112,15 +112,19 @@ static void hold_note(struct hold *h)
  * may have changed then: the caller only goes on from a position it can
  * resume at, and what it finds is checked again before it is carved.
  */
-static void hold_room(struct hold *h, u64 more)
+static void hold_break(struct hold *h)
 {
-	if (!h->z || work(h->cost) - h->mark + more <= RM_HOLD_WORK)
-		return;
 	hold_note(h);
 	rm_spin_unlock_irqrestore(&h->z->lock, *h->flags);
 	rm_spin_lock_irqsave(&h->z->lock, *h->flags);
 	h->cost->holds++;
 	h->mark = work(h->cost);
+}
+
+static inline void hold_room(struct hold *h, u64 more)
+{
+	if (h->z && work(h->cost) - h->mark + more > RM_HOLD_WORK)
+		hold_break(h);
 }
 
 static u64 chunk_end(const struct rm_block *b, u64 c)
