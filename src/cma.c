@@ -381,25 +381,6 @@ bool resmem_cma_contains(u64 pfn)
 /* --- the in-kernel API for drivers --- */
 
 /**
- * resmem_zero_pages - zero @count pages at @addr, rescheduling between
- * @addr: the first page's kernel address
- * @count: pages
- *
- * A region can be gigabytes: one memset of it all would hold the CPU.
- *
- * Context: process context; may sleep.
- */
-void resmem_zero_pages(void *addr, u64 count)
-{
-	u64 i, step = 256;	/* 1 MiB of 4 KiB pages */
-
-	for (i = 0; i < count; i += step) {
-		memset(addr + PFN_PHYS(i), 0, PFN_PHYS(min(step, count - i)));
-		cond_resched();
-	}
-}
-
-/**
  * resmem_cma_alloc - a physically contiguous buffer from a named region
  * @region: the region's name (cma= or RESMEM_IOC_CMA_CREATE)
  * @count: pages, 1 to the region's size
@@ -438,7 +419,7 @@ void *resmem_cma_alloc(const char *region, unsigned long count,
 	if (pfn == RM_NO_PFN)
 		return ERR_PTR(err);
 	addr = resmem_pfn_to_virt(pfn);
-	resmem_zero_pages(addr, count);
+	rm_zero_pages(addr, count, RM_ALLOC_MAY_SLEEP);
 	return addr;
 }
 EXPORT_SYMBOL_GPL(resmem_cma_alloc);

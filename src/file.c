@@ -356,7 +356,7 @@ static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 	if (pfn == RM_NO_PFN)
 		return err;
 	/* a region may be gigabytes: zeroed with breaks to reschedule */
-	resmem_zero_pages(resmem_pfn_to_virt(pfn), a->count);
+	rm_zero_pages(resmem_pfn_to_virt(pfn), a->count, RM_ALLOC_MAY_SLEEP);
 	ua->pfn = pfn;
 	ua->nr_pages = a->count;
 	ua->priv = r;
@@ -610,7 +610,8 @@ int resmem_ioc_alloc(struct file *file, void *arg)
 	struct resmem_alloc *a = arg;
 	const struct resmem_kind *k;
 	struct resmem_ualloc *ua;
-	unsigned int rmflags = RM_ALLOC_ZERO;
+	/* an ioctl may sleep: long zeroing yields (RM_ALLOC_MAY_SLEEP) */
+	unsigned int rmflags = RM_ALLOC_ZERO | RM_ALLOC_MAY_SLEEP;
 	u32 handle;
 	int nid, ret;
 

@@ -301,7 +301,8 @@ struct resmem_movable *resmem_alloc_movable(unsigned int order, int nid,
 	if (!k)
 		return ERR_PTR(-ENOMEM);
 	pfn = rm_buddy_alloc(&resmem.buddy, order, nid,
-			     RM_ALLOC_MOVABLE | RM_ALLOC_ZERO, RM_PK_BUDDY);
+			     RM_ALLOC_MOVABLE | RM_ALLOC_ZERO |
+			     RM_ALLOC_MAY_SLEEP, RM_PK_BUDDY);
 	if (pfn == RM_NO_PFN)
 		goto err_free;
 	kref_init(&k->ref);

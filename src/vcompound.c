@@ -359,7 +359,8 @@ void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
 	bool atomic = flags & RESMEM_VC_ATOMIC;
 	bool forced = !atomic && (flags & RESMEM_VC_FALLBACK ||
 				  READ_ONCE(resmem_vfallback_always));
-	unsigned int rmflags = flags & (RM_ALLOC_STRICT_NODE | RM_ALLOC_ZERO);
+	unsigned int rmflags = (flags & (RM_ALLOC_STRICT_NODE | RM_ALLOC_ZERO)) |
+			       (atomic ? 0 : RM_ALLOC_MAY_SLEEP);
 	bool timed = this_cpu_inc_return(vc_tick) % VC_TIME_ONE_IN == 1;
 	u64 t0 = timed ? local_clock() : 0;
 	unsigned int bucket;

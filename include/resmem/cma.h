@@ -99,7 +99,6 @@ void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count);
 void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
 			 void *arg);
 bool resmem_cma_contains(u64 pfn);
-void resmem_zero_pages(void *addr, u64 count);
 
 struct file;
 int resmem_ioc_pin(struct file *file, void *arg);

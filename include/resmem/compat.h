@@ -24,6 +24,7 @@
 #include <linux/stdarg.h>
 #include <linux/numa.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -54,6 +55,7 @@
 #define rm_zalloc(size)			kvzalloc(size, GFP_KERNEL)
 #define rm_free(p)			kvfree(p)
 #define rm_div64(a, b)			div64_u64(a, b)
+#define rm_cond_resched()		cond_resched()
 #else
 #include "resmem_user.h"
 #endif

@@ -289,6 +289,13 @@ enum rm_migratetype {
 #define RM_ALLOC_MOVABLE	BIT(0)
 #define RM_ALLOC_STRICT_NODE	BIT(1)
 #define RM_ALLOC_ZERO		BIT(2)
+/*
+ * Core only (the glue sets it, never a caller of the API): the caller may
+ * sleep, so long zeroing may cond_resched() between pieces.
+ */
+#define RM_ALLOC_MAY_SLEEP	BIT(3)
+/* Pages rm_zero_pages() clears between two chances to reschedule. */
+#define RM_ZERO_STEP		64
 
 #define RM_NO_PFN		U64_MAX
 
@@ -409,6 +416,7 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order);
 void rm_buddy_drain(struct rm_buddy *b);
 void rm_buddy_stats(struct rm_buddy *b, struct rm_buddy_stats *st);
+void rm_zero_pages(void *addr, u64 nr, unsigned int flags);
 /**
  * struct rm_zone_counts - a zone's free blocks and pageblocks at one instant
  * @nr_free:	free blocks per order and migratetype
@@ -423,6 +431,9 @@ void rm_zone_snapshot(struct rm_zone *z, struct rm_zone_counts *c);
 int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind);
 void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr);
 void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt);
+/* Pageblocks rm_zone_retype() converts per hold of the zone lock. */
+#define RM_SET_MT_PAGEBLOCKS	8
+void rm_zone_retype(struct rm_zone *z, u64 start, u64 end, unsigned int mt);
 
 /* --- memarea.c: contiguous areas of any page count --- */
 
@@ -495,20 +506,42 @@ struct rm_memarea {
 	struct rm_memarea_stats st;
 };
 
+/*
+ * Lock holds of memarea's search (src/core/memarea.c), in work units: a
+ * bitmap word or a summary read is one, a placement score (least
+ * fragmentation) RM_HOLD_SCORE.  A hold of the zone lock lets go once it
+ * has done RM_HOLD_WORK, at the next point the search can resume from; a
+ * search found stale when it is checked starts over, at most
+ * RM_MEMAREA_TRIES times.
+ */
+#define RM_HOLD_WORK		1024
+#define RM_HOLD_SCORE		64
+#define RM_MEMAREA_TRIES	4
+
 /**
- * struct rm_memarea_cost - what one search read
+ * struct rm_memarea_cost - what one search read, and how it held the lock
  * @words:	bitmap words
  * @summaries:	chunk and super chunk summaries
+ * @scores:	placement scores computed (RM_POLICY_LEAST_FRAG)
+ * @holds:	holds of the zone lock (rm_memarea_zone_search() only)
+ * @hold_max:	most work units done in one of them
+ * @retries:	searches started over: what was found was taken meanwhile
  */
 struct rm_memarea_cost {
 	u64 words;
 	u64 summaries;
+	u64 scores;
+	u64 holds;
+	u64 hold_max;
+	u64 retries;
 };
 
 void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b);
 u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 		      const s64 *nr_free, const struct rm_memarea_req *r,
 		      struct rm_memarea_cost *cost);
+u64 rm_memarea_zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
+			   struct rm_memarea_cost *cost, unsigned long *flags);
 int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r);
 u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r);
 void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count);

@@ -248,6 +248,125 @@ TEST(release_only_whole_buffers)
 	check(_metadata);
 }
 
+TEST(lent_excludes_per_cpu_caches)
+{
+	struct rm_cma_usage u;
+	struct rm_buddy_stats st;
+	unsigned int i, tag = 1;
+
+	setup_cma(_metadata);
+	/* movable order-0 blocks until node 0 is full: the region is lent */
+	while (alloc_movable(0, tag) != ~0U)
+		tag++;
+	rm_cma_usage(&cma, &u);
+	EXPECT_EQ(CMA_COUNT, u.lent);
+	EXPECT_EQ(0, u.free);
+	/* free the rest first, then the region's: those stay in the caches */
+	for (i = 0; i < nlive; i++)
+		if (!in_region(live[i].pfn, 1))
+			free_live(i--);
+	rm_buddy_drain(&b);
+	while (nlive)
+		free_live(nlive - 1);
+	rm_buddy_stats(&b, &st);
+	ASSERT_GT(st.pcp_pages, 0);
+	check(_metadata);
+	/* every allocation is freed: nothing is lent, all of it is free */
+	rm_cma_usage(&cma, &u);
+	EXPECT_EQ(0, u.used);
+	EXPECT_EQ(0, u.lent);
+	EXPECT_EQ(CMA_COUNT, u.free);
+	EXPECT_EQ(CMA_COUNT, u.maxchunk);
+	rm_buddy_drain(&b);
+	rm_cma_usage(&cma, &u);
+	EXPECT_EQ(0, u.lent);
+	EXPECT_EQ(CMA_COUNT, u.free);
+}
+
+/* maxchunk against brute force, on a region longer than one hold's words */
+TEST(maxchunk_across_holds)
+{
+	struct rm_cma big;
+	struct rm_cma_usage u;
+	u64 i, run, best, n = 7680, seed = 7;
+	unsigned int round;
+
+	setup(10);
+	ASSERT_EQ(0, rm_cma_init(&big, &b, "big", 0x10000 + 512, n));
+	for (round = 0; round < 200; round++) {
+		/* runs of handed-out bits, written behind the region's back */
+		memset(big.bitmap, 0, BITS_TO_LONGS(n) * sizeof(long));
+		for (i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			if ((seed >> 33) % 1000 < (round % 10) * 100)
+				rm_bitmap_set(big.bitmap, i,
+					      min(1 + (seed >> 50) % 300,
+						  n - i));
+			i += (seed >> 40) % (round % 7 == 0 ? 5000 : 100);
+		}
+		for (i = 0, run = 0, best = 0; i < n; i++) {
+			run = rm_bitmap_test(big.bitmap, i) ? 0 : run + 1;
+			best = max(best, run);
+		}
+		rm_cma_usage(&big, &u);
+		ASSERT_EQ(best, u.maxchunk) TH_LOG("round %u", round);
+	}
+	memset(big.bitmap, 0, BITS_TO_LONGS(n) * sizeof(long));
+	ASSERT_EQ(0, rm_cma_destroy(&big));
+}
+
+/* A region of 15 pageblocks: retyped in pieces, checked after each step */
+TEST(big_region_retyped_in_pieces)
+{
+	struct rm_cma big;
+	unsigned int i, tag = 1;
+	u64 seed = 3, pfn;
+	int err = 0;
+
+	setup(10);
+	memset(pinned, 0, sizeof(pinned));
+	ASSERT_EQ(0, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	oracle_cma = &big;
+	EXPECT_EQ(15, rg.block[0].special_pb);
+	check(_metadata);
+	/* lend it to movable blocks of mixed orders, free some again */
+	while (alloc_movable(seed % 6, tag) != ~0U) {
+		seed = seed * 6364136223846793005ULL + 1;
+		tag++;
+	}
+	for (i = 0; i < nlive; i++) {
+		seed = seed * 6364136223846793005ULL + 1;
+		if ((seed >> 33) & 1)
+			free_live(i--);
+	}
+	check(_metadata);
+	/* a take-back that fails isolates and restores its range */
+	pinned[0] = true;
+	pfn = rm_cma_alloc(&big, 7680, 0, migrate, NULL, &err);
+	EXPECT_EQ(RM_NO_PFN, pfn);
+	check(_metadata);
+	/* back to movable, with lent pages and free blocks mixed */
+	ASSERT_EQ(0, rm_cma_destroy(&big));
+	EXPECT_EQ(0, rg.block[0].special_pb);
+	check(_metadata);
+	/* busy while lent pages remain; free once they are gone */
+	EXPECT_EQ(-EBUSY, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	EXPECT_EQ(0, rg.block[0].special_pb);
+	while (nlive)
+		free_live(nlive - 1);
+	rm_buddy_drain(&b);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_init(&big, &b, "big", 0x10000 + 512, 7680));
+	check(_metadata);
+	pfn = rm_cma_alloc(&big, 4096, 0, migrate, NULL, &err);
+	ASSERT_NE(RM_NO_PFN, pfn);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_release(&big, pfn, 4096));
+	ASSERT_EQ(0, rm_cma_destroy(&big));
+	oracle_cma = NULL;
+	check(_metadata);
+}
+
 TEST(pinned_block_is_skipped)
 {
 	unsigned int i, tag = 1, pin = ~0U;

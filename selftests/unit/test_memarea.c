@@ -321,6 +321,11 @@ TEST(bad_requests)
 	EXPECT_EQ(-EINVAL, rm_memarea_check(&b, &q));
 	q = (struct rm_memarea_req){ .count = 1, .flags = 1 << 9 };
 	EXPECT_EQ(-EINVAL, rm_memarea_check(&b, &q));
+	/* the first bit past RM_ALLOC_MAY_SLEEP, which is allowed */
+	q = (struct rm_memarea_req){ .count = 1, .flags = 1 << 4 };
+	EXPECT_EQ(-EINVAL, rm_memarea_check(&b, &q));
+	q = (struct rm_memarea_req){ .count = 1, .flags = RM_ALLOC_MAY_SLEEP };
+	EXPECT_EQ(0, rm_memarea_check(&b, &q));
 	q = (struct rm_memarea_req){ .count = U64_MAX };
 	EXPECT_EQ(-EINVAL, rm_memarea_check(&b, &q));
 	/* freeing what is not an area warns and changes nothing */

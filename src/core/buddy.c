@@ -415,11 +415,16 @@ static void free_span(struct rm_zone *z, u64 pfn, u64 end, int mt)
  * out of the range is split at its edge, each side on its own type's list.
  * Allocated pages keep their state: frees of them later land on @mt's
  * lists.  This is the kernel's set_pageblock_migratetype() plus
- * move_freepages_block().
+ * move_freepages_block().  Pages not in a free list are skipped a bitmap
+ * word at a time; the work grows with the range and with the free blocks
+ * in it, so callers with large ranges use rm_zone_retype().
+ *
+ * Context: the zone lock held.
  */
 void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
 {
-	u64 p, h, bend, blk_end = z->blk->base_pfn + z->blk->nr_pages;
+	u64 base = z->blk->base_pfn, blk_end = base + z->blk->nr_pages;
+	u64 p, h, bend;
 	unsigned int o;
 	u16 s;
 
@@ -434,10 +439,25 @@ void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
 	h = free_head_of(z, start);
 	if (h != RM_NO_PFN)
 		p = h;
-	while (p < end && p < blk_end) {
+	end = min(end, blk_end);
+	while (p < end) {
 		s = *pstate(z, p);
 		if (!(s & RM_PS_HEAD) || rm_ps_kind(s) != RM_PK_FREE) {
-			p++;
+			/*
+			 * Not in a free list: the next free page heads a
+			 * free block, a word of the bitmap at a time.  A
+			 * free page that heads nothing was merged into the
+			 * block before it: skip that block.
+			 */
+			if (rm_bitmap_test(z->blk->bitmap, p - base)) {
+				p = base + rm_bitmap_next_zero(z->blk->bitmap,
+							       end - base,
+							       p - base);
+				continue;
+			}
+			h = free_head_of(z, p);
+			p = h == RM_NO_PFN ? p + 1 :
+			    h + (1ULL << (*pstate(z, h) & RM_PS_ORDER));
 			continue;
 		}
 		o = s & RM_PS_ORDER;
@@ -445,6 +465,35 @@ void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
 		del_free(z, p, o, rm_ps_mt(s));
 		free_span(z, p, bend, -1);
 		p = bend;
+	}
+}
+
+/**
+ * rm_zone_retype - rm_zone_set_mt() a few pageblocks per hold of the lock
+ * @z: the zone, not locked
+ * @start: first pfn, pageblock aligned, in the zone
+ * @end: pfn after the last, pageblock aligned or the zone's end
+ * @mt: the new migratetype
+ *
+ * Takes the zone lock for RM_SET_MT_PAGEBLOCKS pageblocks at a time (4096
+ * pages: at most 2048 free blocks and 64 bitmap words per hold).  Between
+ * two holds the range is partly of the old type, partly of @mt, and the
+ * buddy goes on allocating and freeing in both parts.
+ *
+ * Context: any context that may take a spinlock.
+ */
+void rm_zone_retype(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
+{
+	unsigned long flags;
+	u64 next;
+
+	while (start < end) {
+		next = min((start & ~(RM_PAGEBLOCK_NR - 1)) +
+			   RM_SET_MT_PAGEBLOCKS * RM_PAGEBLOCK_NR, end);
+		rm_spin_lock_irqsave(&z->lock, flags);
+		rm_zone_set_mt(z, start, next, mt);
+		rm_spin_unlock_irqrestore(&z->lock, flags);
+		start = next;
 	}
 }
 
@@ -823,10 +872,12 @@ static u64 try_zones(struct rm_buddy *b, unsigned int order, int nid,
  * @b: the allocator
  * @order: at most @b->max_order
  * @nid: preferred node; NUMA_NO_NODE for the current CPU's node
- * @flags: RM_ALLOC_MOVABLE, RM_ALLOC_STRICT_NODE (only @nid), RM_ALLOC_ZERO
+ * @flags: RM_ALLOC_MOVABLE, RM_ALLOC_STRICT_NODE (only @nid), RM_ALLOC_ZERO,
+ *	   RM_ALLOC_MAY_SLEEP (zeroing may reschedule: rm_zero_pages())
  * @kind: the enum rm_page_kind the pages are marked with
  *
- * Context: any context that may take a spinlock.
+ * Context: any context that may take a spinlock; may sleep only with
+ * RM_ALLOC_MAY_SLEEP.
  * Return: the first pfn, or RM_NO_PFN when no zone allowed has a free block
  * of @order even after every per-CPU cache was drained.
  */
@@ -862,8 +913,8 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	set_block_state(z, pfn, order, kind,
 			flags & RM_ALLOC_MOVABLE ? RM_PS_MOVABLE : 0);
 	if (flags & RM_ALLOC_ZERO)
-		memset(rm_block_pfn_to_virt(z->blk, pfn), 0,
-		       PAGE_SIZE << order);
+		rm_zero_pages(rm_block_pfn_to_virt(z->blk, pfn), 1ULL << order,
+			      flags);
 	return pfn;
 }
 
@@ -875,6 +926,33 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 #ifndef rm_test_free_hook
 #define rm_test_free_hook(pfn, order)	do { } while (0)
 #endif
+
+/**
+ * rm_zero_pages - zero pages, giving the CPU away between pieces if allowed
+ * @addr: kernel address of the first page
+ * @nr: pages
+ * @flags: with RM_ALLOC_MAY_SLEEP, cond_resched() after every RM_ZERO_STEP
+ *	   pages (256 KiB); without it, one memset()
+ *
+ * The core is called from atomic contexts too (api.h): only the glue,
+ * which knows its caller may sleep, sets RM_ALLOC_MAY_SLEEP.
+ *
+ * Context: any; may sleep only with RM_ALLOC_MAY_SLEEP.
+ */
+void rm_zero_pages(void *addr, u64 nr, unsigned int flags)
+{
+	u64 step = flags & RM_ALLOC_MAY_SLEEP ? RM_ZERO_STEP : nr, n;
+	char *p = addr;
+
+	while (nr) {
+		n = min(nr, step);
+		memset(p, 0, n << PAGE_SHIFT);
+		p += n << PAGE_SHIFT;
+		nr -= n;
+		if (nr)
+			rm_cond_resched();
+	}
+}
 
 /* Kinds whose blocks come from rm_buddy_alloc() and go back through here. */
 #define BUDDY_KINDS	(BIT(RM_PK_BUDDY) | BIT(RM_PK_VCOMPOUND) | BIT(RM_PK_XCF))

@@ -39,12 +39,21 @@
  * the one before: at most the region's pages / align tries.
  *
  * Locking: the zone lock for every free-list change (isolation, carve,
- * release), the region lock for the bitmap.  The migration callback runs
+ * release), the region lock for the bitmap.  Neither is held for work that
+ * grows with the region: pageblocks change type RM_SET_MT_PAGEBLOCKS at a
+ * time (rm_zone_retype()), and walks over the bitmap (rm_cma_usage(),
+ * rm_cma_destroy()) take the region lock USAGE_WORDS words at a time.  So
+ * rm_cma_init() checks and converts a few pageblocks per hold: a page
+ * allocated meanwhile in the part not yet converted stays with its owner,
+ * as any allocated page does in rm_zone_set_mt().  The migration callback runs
  * with no resmem lock held, so it may sleep.  Callers serialise
  * rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the glue):
  * two allocations must not isolate the same pageblocks.
  */
 #include <resmem/core.h>
+
+/* Bitmap words read per hold of the region lock by a walk over it all. */
+#define USAGE_WORDS	64
 
 static u64 pb_down(u64 pfn)
 {
@@ -76,7 +85,7 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 	struct rm_block *blk = rm_region_find(b->rg, base_pfn);
 	unsigned long flags;
 	struct rm_zone *z;
-	u64 p, idx;
+	u64 p, q, end, idx;
 	int ret = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -97,16 +106,22 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 	rm_spin_lock_init(&c->lock);
 
 	rm_buddy_drain(b);
-	rm_spin_lock_irqsave(&z->lock, flags);
-	idx = base_pfn - blk->base_pfn;
-	if (rm_bitmap_next_set(blk->bitmap, idx + count, idx) < idx + count)
-		ret = -EBUSY;
-	for (p = base_pfn; !ret && p < base_pfn + count; p += RM_PAGEBLOCK_NR)
-		if (blk->pb_mt[rm_block_pb(blk, p)] >= RM_MT_CMA)
+	/* checked, then converted, a few pageblocks per hold of the lock */
+	for (p = base_pfn; !ret && p < base_pfn + count; p = end) {
+		end = min(p + RM_SET_MT_PAGEBLOCKS * RM_PAGEBLOCK_NR,
+			  base_pfn + count);
+		idx = p - blk->base_pfn;
+		rm_spin_lock_irqsave(&z->lock, flags);
+		if (rm_bitmap_next_set(blk->bitmap, idx + (end - p), idx) <
+		    idx + (end - p))
 			ret = -EBUSY;
+		for (q = p; !ret && q < end; q += RM_PAGEBLOCK_NR)
+			if (blk->pb_mt[rm_block_pb(blk, q)] >= RM_MT_CMA)
+				ret = -EBUSY;
+		rm_spin_unlock_irqrestore(&z->lock, flags);
+	}
 	if (!ret)
-		rm_zone_set_mt(z, base_pfn, base_pfn + count, RM_MT_CMA);
-	rm_spin_unlock_irqrestore(&z->lock, flags);
+		rm_zone_retype(z, base_pfn, base_pfn + count, RM_MT_CMA);
 	if (ret) {
 		rm_free(c->bitmap);
 		c->bitmap = NULL;
@@ -126,18 +141,24 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 int rm_cma_destroy(struct rm_cma *c)
 {
 	unsigned long flags;
-	bool busy;
+	bool busy = false;
+	u64 i, end;
 
-	rm_spin_lock_irqsave(&c->lock, flags);
-	busy = rm_bitmap_next_set(c->bitmap, c->count, 0) < c->count;
-	rm_spin_unlock_irqrestore(&c->lock, flags);
+	/*
+	 * USAGE_WORDS at a time: with allocations serialised by the caller,
+	 * bits can only be cleared meanwhile.
+	 */
+	for (i = 0; !busy && i < c->count; i = end) {
+		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
+		rm_spin_lock_irqsave(&c->lock, flags);
+		busy = rm_bitmap_next_set(c->bitmap, end, i) < end;
+		rm_spin_unlock_irqrestore(&c->lock, flags);
+	}
 	if (busy)
 		return -EBUSY;
 	rm_buddy_drain(c->b);
-	rm_spin_lock_irqsave(&c->z->lock, flags);
-	rm_zone_set_mt(c->z, c->base_pfn, c->base_pfn + c->count,
+	rm_zone_retype(c->z, c->base_pfn, c->base_pfn + c->count,
 		       RM_MT_MOVABLE);
-	rm_spin_unlock_irqrestore(&c->z->lock, flags);
 	rm_free(c->bitmap);
 	c->bitmap = NULL;
 	c->heads = NULL;
@@ -170,12 +191,9 @@ static u64 candidate(struct rm_cma *c, u64 from, u64 count, u64 align)
 static void set_range_mt(struct rm_cma *c, u64 start, u64 end,
 			 unsigned int mt)
 {
-	unsigned long flags;
 	u64 blk_end = c->z->blk->base_pfn + c->z->blk->nr_pages;
 
-	rm_spin_lock_irqsave(&c->z->lock, flags);
-	rm_zone_set_mt(c->z, pb_down(start), min(pb_up(end), blk_end), mt);
-	rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	rm_zone_retype(c->z, pb_down(start), min(pb_up(end), blk_end), mt);
 }
 
 /*
@@ -374,31 +392,45 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
  * @u: filled in: pages handed out, lent to movable allocations, free, and
  *     the longest run of pages not handed out (mm/cma_debug.c's maxchunk)
  *
- * Reads page states without the zone lock: a moving picture.
+ * Pages cached in per-CPU lists are free, not lent.  The region lock is
+ * taken for USAGE_WORDS bitmap words at a time, and page states are read
+ * without the zone lock: a moving picture.
+ *
+ * Context: any context that may take a spinlock.
  */
 void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 {
 	struct rm_block *blk = c->z->blk;
 	unsigned long flags;
-	u64 i, run = 0;
-	u16 s;
+	u64 i, e, end, run = 0;
+	unsigned int kind;
 
 	memset(u, 0, sizeof(*u));
-	rm_spin_lock_irqsave(&c->lock, flags);
-	u->used = c->st.used;
-	for (i = 0; i < c->count; i++) {
-		if (rm_bitmap_test(c->bitmap, i)) {
+	for (i = 0; i < c->count;) {
+		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
+		rm_spin_lock_irqsave(&c->lock, flags);
+		if (!i)
+			u->used = c->st.used;
+		while (i < end) {
+			/* a run of pages not handed out, then handed out ones */
+			e = rm_bitmap_next_set(c->bitmap, end, i);
+			run += e - i;
+			u->maxchunk = max(u->maxchunk, run);
+			if (e == end) {
+				i = end;
+				break;
+			}
 			run = 0;
-			continue;
+			i = rm_bitmap_next_zero(c->bitmap, end, e);
 		}
-		u->maxchunk = max(u->maxchunk, ++run);
+		rm_spin_unlock_irqrestore(&c->lock, flags);
 	}
-	rm_spin_unlock_irqrestore(&c->lock, flags);
 	for (i = 0; i < c->count; i++) {
-		s = READ_ONCE(blk->state[c->base_pfn - blk->base_pfn + i]);
-		if (rm_ps_kind(s) == RM_PK_FREE)
+		kind = rm_ps_kind(READ_ONCE(blk->state[c->base_pfn -
+						       blk->base_pfn + i]));
+		if (kind == RM_PK_FREE || kind == RM_PK_PCP)
 			u->free++;
-		else if (rm_ps_kind(s) != RM_PK_CMA)
+		else if (kind != RM_PK_CMA)
 			u->lent++;
 	}
 }

@@ -22,7 +22,8 @@
  * start (left), at its end (right) and its longest (contig), as the
  * kernel's percpu allocator keeps per block.  The buddy only sets a dirty
  * bit when it changes the bitmap (one store); dirty summaries are
- * recomputed here before a search, under the zone lock.  A search walks the
+ * recomputed here before a search, under the zone lock, one super chunk
+ * per step (see Locking).  A search walks the
  * super chunks and skips any whose contig is shorter than the request and
  * whose right part is empty, then the chunks likewise, and reads bitmap
  * words only where a long enough run may start.  An empty or mostly full
@@ -52,8 +53,24 @@
  * has such pageblocks: rm_block.special_pb).
  *
  * Locking: a search and its carve run under the zone lock, interrupts off,
- * like any buddy allocation of the zone; the statistics have their own
- * lock.  memarea pages never enter the per-CPU lists.
+ * like any buddy allocation of the zone, but no hold does more than
+ * RM_HOLD_WORK work units (a bitmap word or a summary read is one, a
+ * least-fragmentation score RM_HOLD_SCORE): past that, the search lets go
+ * of the lock and takes it again (rm_memarea_zone_search()), between two
+ * super chunks of the refresh or at the head of the walk, where it can go
+ * on from the position it had.  Meanwhile the buddy may change anything:
+ * summaries go stale behind the walk (a stale summary can only hide a run
+ * or report a wrong one; the walk still moves forward every step), so what
+ * the search found is checked against the bitmap under the lock before it
+ * is carved.  Taken meanwhile: the search starts over, at most
+ * RM_MEMAREA_TRIES times, then the zone counts as having no fit.  So the
+ * promise above holds at a quiescent point: a fitting area is found
+ * whenever one exists and nothing changes during the search; with
+ * concurrent churn, what is found fits and is free, first fit is the
+ * lowest fit the walk saw, best fit the shortest.  Carving and zeroing
+ * cost what the area is long; zeroing yields the CPU when the caller may
+ * sleep (RM_ALLOC_MAY_SLEEP).  The statistics have their own lock.
+ * memarea pages never enter the per-CPU lists.
  */
 #include <resmem/core.h>
 
@@ -65,6 +82,49 @@ static void count_words(struct rm_memarea_cost *c, u64 start, u64 end)
 	if (end > start)
 		c->words += (end - 1) / BITS_PER_LONG - start / BITS_PER_LONG +
 			    1;
+}
+
+/* Work done so far: what a hold of the zone lock is bounded by. */
+static u64 work(const struct rm_memarea_cost *c)
+{
+	return c->words + c->summaries + c->scores * RM_HOLD_SCORE;
+}
+
+/*
+ * A search's hold of its zone's lock, or none (@z NULL: the caller keeps
+ * the block from changing).  @mark is work() when the hold began.
+ */
+struct hold {
+	struct rm_zone *z;
+	unsigned long *flags;
+	struct rm_memarea_cost *cost;
+	u64 mark;
+};
+
+static void hold_note(struct hold *h)
+{
+	h->cost->hold_max = max(h->cost->hold_max, work(h->cost) - h->mark);
+}
+
+/*
+ * Make room for @more work in this hold: past RM_HOLD_WORK, let go of the
+ * zone lock (interrupts on again) and take it again.  Anything read before
+ * may have changed then: the caller only goes on from a position it can
+ * resume at, and what it finds is checked again before it is carved.
+ */
+static void hold_break(struct hold *h)
+{
+	hold_note(h);
+	rm_spin_unlock_irqrestore(&h->z->lock, *h->flags);
+	rm_spin_lock_irqsave(&h->z->lock, *h->flags);
+	h->cost->holds++;
+	h->mark = work(h->cost);
+}
+
+static inline void hold_room(struct hold *h, u64 more)
+{
+	if (h->z && work(h->cost) - h->mark + more > RM_HOLD_WORK)
+		hold_break(h);
 }
 
 static u64 chunk_end(const struct rm_block *b, u64 c)
@@ -163,25 +223,37 @@ static void super_summary(struct rm_block *b, u64 s,
 	md->right = carry;
 }
 
-/* Recompute every stale summary of @b. */
-static void refresh(struct rm_block *b, struct rm_memarea_cost *cost)
+/* Most work one super chunk's refresh does: its chunks' words, summaries. */
+#define SUPER_WORK	(RM_SUPER_CHUNKS * (RM_CHUNK_PAGES / BITS_PER_LONG + 1))
+
+/*
+ * Recompute every stale summary of @b, one super chunk (its stale chunks,
+ * then itself) at a time, each within one hold.  A super chunk's dirty bit
+ * is cleared before its chunks are read, so a write during a later lock
+ * break marks it stale again.  One pass: what goes stale behind it waits
+ * for the next search.
+ */
+static void refresh(struct rm_block *b, struct rm_memarea_cost *cost,
+		    struct hold *h)
 {
-	u64 s, c, last;
+	u64 s, c, first, last;
 
 	for (s = rm_bitmap_next_set(b->super_dirty, b->nr_supers, 0);
 	     s < b->nr_supers;
 	     s = rm_bitmap_next_set(b->super_dirty, b->nr_supers, s + 1)) {
-		last = min((s + 1) << RM_SUPER_SHIFT, b->nr_chunks);
-		for (c = rm_bitmap_next_set(b->chunk_dirty, last,
-					    s << RM_SUPER_SHIFT);
+		hold_room(h, SUPER_WORK);
+		if (!rm_bitmap_test(b->super_dirty, s))
+			continue;	/* refreshed during the break */
+		rm_bitmap_clear(b->super_dirty, s, 1);
+		first = s << RM_SUPER_SHIFT;
+		last = min(first + RM_SUPER_CHUNKS, b->nr_chunks);
+		for (c = rm_bitmap_next_set(b->chunk_dirty, last, first);
 		     c < last;
 		     c = rm_bitmap_next_set(b->chunk_dirty, last, c + 1))
 			chunk_summary(b, c, cost);
-		rm_bitmap_clear(b->chunk_dirty, s << RM_SUPER_SHIFT,
-				last - (s << RM_SUPER_SHIFT));
+		rm_bitmap_clear(b->chunk_dirty, first, last - first);
 		super_summary(b, s, cost);
 	}
-	rm_bitmap_clear(b->super_dirty, 0, b->nr_supers);
 }
 
 /*
@@ -251,12 +323,15 @@ static enum skip skip(u64 contig, u64 right, u64 min, u64 end, u64 n,
  * first fit, which needs no more than count + align - 1 pages to fit.
  */
 static bool next_run(const struct rm_block *b, u64 pos, u64 min, u64 cap,
-		     u64 *a, u64 *e, struct rm_memarea_cost *cost)
+		     u64 *a, u64 *e, struct rm_memarea_cost *cost,
+		     struct hold *h)
 {
 	u64 n = b->nr_pages, end, z;
 
 	while (pos < n) {
 		enum skip sk = SCAN;
+
+		hold_room(h, 1);
 
 		if (!(pos & (SUPER_PAGES - 1))) {
 			const struct rm_super_md *md =
@@ -293,7 +368,11 @@ start:
 			*a = pos;
 			return true;
 		}
-		pos = *e;
+		/*
+		 * A free page starts a run of at least one, unless a lock
+		 * break left a summary stale: go on all the same.
+		 */
+		pos = max(*e, pos + 1);
 	}
 	return false;
 }
@@ -316,10 +395,17 @@ static bool fit(const struct rm_block *b, u64 a, u64 e,
 static void decompose(u64 base, u64 a, u64 e, unsigned int max_order,
 		      s64 *nr, int sign)
 {
+	u64 p = base + a, end = base + e, top = 1ULL << max_order, k;
 	unsigned int o;
-	u64 p = base + a, end = base + e;
 
 	while (p < end) {
+		if (!(p & (top - 1)) && end - p >= top) {
+			/* the blocks of max_order in the middle, counted */
+			k = (end - p) >> max_order;
+			nr[max_order] += sign * (s64)k;
+			p += k << max_order;
+			continue;
+		}
 		o = min_t(unsigned int, max_order, ilog2(end - p));
 		if (p)
 			o = min_t(unsigned int, o, __builtin_ctzll(p));
@@ -343,9 +429,12 @@ static u64 unusable_sum(const s64 *nr, unsigned int max_order)
 
 /* Unusable index sum after placing the area at @p in free run [a, e). */
 static u64 frag_score(const struct rm_block *b, unsigned int max_order,
-		      const s64 *nr_free, u64 a, u64 e, u64 p, u64 count)
+		      const s64 *nr_free, u64 a, u64 e, u64 p, u64 count,
+		      struct rm_memarea_cost *cost)
 {
 	s64 nr[RM_MAX_ORDER_LIMIT + 1];
+
+	cost->scores++;
 
 	memcpy(nr, nr_free, sizeof(nr));
 	decompose(b->base_pfn, a, e, max_order, nr, -1);
@@ -393,25 +482,10 @@ static void ordinary_part(const struct rm_block *b, u64 *a, u64 *e, u64 min,
 	*a = *e;
 }
 
-/**
- * rm_memarea_search - where in a block an area would go
- * @b: the block; its zone locked, or otherwise unchanging
- * @max_order: the zone's max_order (for RM_POLICY_LEAST_FRAG)
- * @nr_free: the zone's free blocks per order, RM_MAX_ORDER_LIMIT + 1 of
- *	     them (read for RM_POLICY_LEAST_FRAG only; may be NULL otherwise)
- * @r: the request, checked
- * @cost: bitmap words and summaries read are added here
- *
- * Refreshes stale summaries, then searches per @r->policy.  Changes
- * nothing else: rm_memarea_alloc() carves what this finds; benchmarks and
- * tests call it alone.
- *
- * Return: the block-relative index of the first page, or U64_MAX when no
- * fitting area exists.
- */
-u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
-		      const s64 *nr_free, const struct rm_memarea_req *r,
-		      struct rm_memarea_cost *cost)
+/* rm_memarea_search(), with lock breaks when @h names a zone. */
+static u64 search(struct rm_block *b, unsigned int max_order,
+		  const s64 *nr_free, const struct rm_memarea_req *r,
+		  struct rm_memarea_cost *cost, struct hold *h)
 {
 	u64 pos = 0, a, e, lo, hi, best = U64_MAX, best_key = U64_MAX, key;
 	u64 cap = U64_MAX;
@@ -419,8 +493,8 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 	/* first fit stops at the first run long enough for any alignment */
 	if (r->policy == RM_POLICY_FIRST_FIT && !b->special_pb)
 		cap = r->count + r->align - 1;
-	refresh(b, cost);
-	while (next_run(b, pos, r->count, cap, &a, &e, cost)) {
+	refresh(b, cost, h);
+	while (next_run(b, pos, r->count, cap, &a, &e, cost, h)) {
 		pos = e;
 		if (b->special_pb)
 			ordinary_part(b, &a, &e, r->count, &pos);
@@ -439,13 +513,13 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 			break;
 		default:
 			key = frag_score(b, max_order, nr_free, a, e, lo,
-					 r->count);
+					 r->count, cost);
 			if (key < best_key) {
 				best_key = key;
 				best = lo;
 			}
 			key = frag_score(b, max_order, nr_free, a, e, hi,
-					 r->count);
+					 r->count, cost);
 			if (key < best_key) {
 				best_key = key;
 				best = hi;
@@ -455,18 +529,92 @@ u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
 	return best;
 }
 
-/* rm_memarea_search() in a locked zone. */
-static u64 zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
+/**
+ * rm_memarea_search - where in a block an area would go
+ * @b: the block; its zone locked, or otherwise unchanging
+ * @max_order: the zone's max_order (for RM_POLICY_LEAST_FRAG)
+ * @nr_free: the zone's free blocks per order, RM_MAX_ORDER_LIMIT + 1 of
+ *	     them (read for RM_POLICY_LEAST_FRAG only; may be NULL otherwise)
+ * @r: the request, checked
+ * @cost: bitmap words, summaries and scores read are added here
+ *
+ * Refreshes stale summaries, then searches per @r->policy, all in one go:
+ * the lock, if any, is never let go of.  Changes nothing else:
+ * rm_memarea_zone_search() is the locked path, with lock breaks;
+ * benchmarks and tests call this one alone.
+ *
+ * Context: any; takes no lock.
+ * Return: the block-relative index of the first page, or U64_MAX when no
+ * fitting area exists.
+ */
+u64 rm_memarea_search(struct rm_block *b, unsigned int max_order,
+		      const s64 *nr_free, const struct rm_memarea_req *r,
+		      struct rm_memarea_cost *cost)
+{
+	struct hold h = { .cost = cost };
+
+	return search(b, max_order, nr_free, r, cost, &h);
+}
+
+/* Are pages [idx, idx + count) of @b free, in ordinary pageblocks? */
+static bool still_fits(struct rm_block *b, u64 idx, u64 count,
 		       struct rm_memarea_cost *cost)
 {
-	s64 nr_free[RM_MAX_ORDER_LIMIT + 1] = { 0 };
-	unsigned int o, mt;
+	u64 p;
 
-	if (r->policy == RM_POLICY_LEAST_FRAG)
-		for (o = 0; o <= z->max_order; o++)
-			for (mt = 0; mt < RM_MT_TYPES; mt++)
-				nr_free[o] += z->area[o].nr_free[mt];
-	return rm_memarea_search(z->blk, z->max_order, nr_free, r, cost);
+	count_words(cost, idx, idx + count);
+	if (rm_bitmap_next_set(b->bitmap, idx + count, idx) < idx + count)
+		return false;
+	if (b->special_pb)
+		for (p = idx; p < idx + count; p = next_pb(b, p))
+			if (special(b, p))
+				return false;
+	return true;
+}
+
+/**
+ * rm_memarea_zone_search - where in a zone an area can be carved now
+ * @z: the zone, locked with rm_spin_lock_irqsave(&z->lock, *@flags)
+ * @r: the request, checked
+ * @cost: what the search read, its lock holds and the most work (see
+ *	  RM_HOLD_WORK) in one of them are added here
+ * @flags: the saved interrupt state of the zone lock
+ *
+ * rm_memarea_search() over the zone's block, letting go of the zone lock
+ * whenever a hold has done RM_HOLD_WORK work and taking it again.  What it
+ * finds is checked again at the end, under the lock: if a page of it was
+ * taken meanwhile, the search starts over, at most RM_MEMAREA_TRIES times.
+ * So with the zone quiescent it finds what rm_memarea_search() finds; with
+ * concurrent churn it finds an area that fits and is free, or gives up.
+ *
+ * Context: the zone lock held, as above; it is held again on return.
+ * Return: the block-relative index of the first page of a free area in
+ * ordinary pageblocks that fits @r, or U64_MAX when none was found.
+ */
+u64 rm_memarea_zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
+			   struct rm_memarea_cost *cost, unsigned long *flags)
+{
+	struct hold h = { .z = z, .flags = flags, .cost = cost };
+	s64 nr_free[RM_MAX_ORDER_LIMIT + 1];
+	unsigned int o, mt, tries;
+	u64 idx = U64_MAX;
+
+	cost->holds++;
+	h.mark = work(cost);
+	for (tries = 0; tries < RM_MEMAREA_TRIES; tries++) {
+		memset(nr_free, 0, sizeof(nr_free));
+		if (r->policy == RM_POLICY_LEAST_FRAG)
+			for (o = 0; o <= z->max_order; o++)
+				for (mt = 0; mt < RM_MT_TYPES; mt++)
+					nr_free[o] += z->area[o].nr_free[mt];
+		idx = search(z->blk, z->max_order, nr_free, r, cost, &h);
+		if (idx == U64_MAX || still_fits(z->blk, idx, r->count, cost))
+			break;
+		idx = U64_MAX;
+		cost->retries++;
+	}
+	hold_note(&h);
+	return idx;
 }
 
 static unsigned int hist_bucket(u64 v)
@@ -493,7 +641,8 @@ void rm_memarea_hist_add(u64 *h, u64 v)
  */
 void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b)
 {
-	struct rm_memarea_cost cost = { 0, 0 };
+	struct rm_memarea_cost cost = { 0 };
+	struct hold h = { .cost = &cost };
 	unsigned int i;
 
 	memset(ma, 0, sizeof(*ma));
@@ -504,7 +653,7 @@ void rm_memarea_init(struct rm_memarea *ma, struct rm_buddy *b)
 	 * allocates, rather than in the first search under a zone lock.
 	 */
 	for (i = 0; i < b->nr_zones; i++)
-		refresh(b->zone[i].blk, &cost);
+		refresh(b->zone[i].blk, &cost, &h);
 }
 
 /**
@@ -532,7 +681,7 @@ int rm_memarea_check(struct rm_buddy *b, struct rm_memarea_req *r)
 		return -EINVAL;
 	if (r->policy > RM_POLICY_LEAST_FRAG ||
 	    r->flags & ~(RM_ALLOC_MOVABLE | RM_ALLOC_STRICT_NODE |
-			 RM_ALLOC_ZERO))
+			 RM_ALLOC_ZERO | RM_ALLOC_MAY_SLEEP))
 		return -EINVAL;
 	return 0;
 }
@@ -563,7 +712,7 @@ static u64 try_zones(struct rm_memarea *ma, const struct rm_memarea_req *r,
 
 		rm_spin_lock_irqsave(&z->lock, flags);
 		*free_total += z->free_pages;
-		idx = zone_search(z, r, cost);
+		idx = rm_memarea_zone_search(z, r, cost, &flags);
 		if (idx != U64_MAX &&
 		    rm_zone_carve(z, z->blk->base_pfn + idx, r->count,
 				  RM_PK_MEMAREA))
@@ -586,7 +735,7 @@ static u64 try_zones(struct rm_memarea *ma, const struct rm_memarea_req *r,
  */
 u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r)
 {
-	struct rm_memarea_cost cost = { 0, 0 };
+	struct rm_memarea_cost cost = { 0 };
 	int nid = r->nid == NUMA_NO_NODE ? rm_numa_node_id() : r->nid;
 	unsigned long flags;
 	u64 pfn, free_total;
@@ -597,8 +746,9 @@ u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r)
 		pfn = try_zones(ma, r, nid, &cost, &free_total);
 	}
 	if (pfn != RM_NO_PFN && (r->flags & RM_ALLOC_ZERO))
-		memset(rm_block_pfn_to_virt(rm_region_find(ma->b->rg, pfn),
-					    pfn), 0, r->count << PAGE_SHIFT);
+		rm_zero_pages(rm_block_pfn_to_virt(rm_region_find(ma->b->rg,
+								  pfn), pfn),
+			      r->count, r->flags);
 
 	rm_spin_lock_irqsave(&ma->lock, flags);
 	ma->st.requests++;

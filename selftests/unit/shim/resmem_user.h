@@ -81,11 +81,40 @@ extern unsigned long rm_user_warnings;
 #include <stdlib.h>
 
 typedef pthread_spinlock_t rm_spinlock_t;
+
+/*
+ * Lock holds: from a thread's first lock to its last unlock (the kernel
+ * build has interrupts off all that time).  rm_user_hold_hook, when set,
+ * is called right after the outermost lock is taken (true) and right after
+ * it is dropped (false): the lock benchmark (selftests/bench/lockbench.c)
+ * counts instructions between the two, tests play other CPUs in the gap.
+ */
+extern __thread int rm_user_hold_depth;
+extern void (*rm_user_hold_hook)(bool begin);
+
+static inline void rm_user_lock(rm_spinlock_t *l)
+{
+	pthread_spin_lock(l);
+	if (!rm_user_hold_depth++ && rm_user_hold_hook)
+		rm_user_hold_hook(true);
+}
+
+static inline void rm_user_unlock(rm_spinlock_t *l)
+{
+	pthread_spin_unlock(l);
+	if (!--rm_user_hold_depth && rm_user_hold_hook)
+		rm_user_hold_hook(false);
+}
+
 #define rm_spin_lock_init(l)	pthread_spin_init(l, PTHREAD_PROCESS_PRIVATE)
-#define rm_spin_lock_irqsave(l, f) do { (f) = 0; pthread_spin_lock(l); } while (0)
-#define rm_spin_unlock_irqrestore(l, f) do { (void)(f); pthread_spin_unlock(l); } while (0)
-#define rm_spin_lock(l)		pthread_spin_lock(l)
-#define rm_spin_unlock(l)	pthread_spin_unlock(l)
+#define rm_spin_lock_irqsave(l, f) do { (f) = 0; rm_user_lock(l); } while (0)
+#define rm_spin_unlock_irqrestore(l, f) do { (void)(f); rm_user_unlock(l); } while (0)
+#define rm_spin_lock(l)		rm_user_lock(l)
+#define rm_spin_unlock(l)	rm_user_unlock(l)
+
+/* cond_resched(): counted, so tests can see where the core would yield. */
+extern unsigned long rm_user_resched;
+#define rm_cond_resched()	((void)rm_user_resched++)
 #define rm_local_irq_save(f)	((f) = 0)
 #define rm_local_irq_restore(f)	((void)(f))
 
