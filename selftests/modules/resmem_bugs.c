@@ -8,8 +8,9 @@
  *			(lockdep: "possible circular locking dependency")
  *	bug=uaf		reads a kmalloc()ed object after kfree()
  *			(KASAN: "use-after-free")
- *	bug=sleep	sleeps under a spinlock ("BUG: sleeping function
- *			called from invalid context")
+ *	bug=sleep	takes a mutex under a spinlock: it need not really
+ *			sleep for DEBUG_ATOMIC_SLEEP to see that it may
+ *			("BUG: sleeping function called from invalid context")
  *	bug=leak	loses the only pointer to a kmalloc()ed object
  *			(kmemleak, after the scan init.sh runs at the end)
  *	bug=vmwarn	a DEBUG_VM check that fails (VM_WARN_ON)
@@ -19,7 +20,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/mmdebug.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -63,7 +63,8 @@ static noinline void bug_uaf(void)
 static void bug_sleep(void)
 {
 	spin_lock(&bug_lock);
-	msleep(1);
+	mutex_lock(&bug_a);
+	mutex_unlock(&bug_a);
 	spin_unlock(&bug_lock);
 }
 
