@@ -88,6 +88,8 @@ typedef pthread_spinlock_t rm_spinlock_t;
  * is called right after the outermost lock is taken (true) and right after
  * it is dropped (false): the lock benchmark (selftests/bench/lockbench.c)
  * counts instructions between the two, tests play other CPUs in the gap.
+ * RM_USER_NO_HOOKS (the instruction-count benchmarks of the allocators,
+ * ubench and mabench) leaves these hooks out, as the module has none.
  */
 extern __thread int rm_user_hold_depth;
 extern void (*rm_user_hold_hook)(bool begin);
@@ -95,15 +97,19 @@ extern void (*rm_user_hold_hook)(bool begin);
 static inline void rm_user_lock(rm_spinlock_t *l)
 {
 	pthread_spin_lock(l);
+#ifndef RM_USER_NO_HOOKS
 	if (!rm_user_hold_depth++ && rm_user_hold_hook)
 		rm_user_hold_hook(true);
+#endif
 }
 
 static inline void rm_user_unlock(rm_spinlock_t *l)
 {
 	pthread_spin_unlock(l);
+#ifndef RM_USER_NO_HOOKS
 	if (!--rm_user_hold_depth && rm_user_hold_hook)
 		rm_user_hold_hook(false);
+#endif
 }
 
 #define rm_spin_lock_init(l)	pthread_spin_init(l, PTHREAD_PROCESS_PRIVATE)
@@ -139,9 +145,11 @@ extern int rm_user_node;
  * such call (src/core/buddy.c).
  */
 extern void (*rm_user_free_hook)(u64 pfn, unsigned int order);
+#ifndef RM_USER_NO_HOOKS
 #define rm_test_free_hook(pfn, order) do {				\
 	if (rm_user_free_hook)						\
 		rm_user_free_hook(pfn, order);				\
 } while (0)
+#endif
 
 #endif /* _RESMEM_USER_H */
