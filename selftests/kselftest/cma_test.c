@@ -549,7 +549,8 @@ TEST_F(cma, pin_flags)
  * node it is on, which is still the region's (never crossed), or the
  * buffer fails at that position because the block could not move.
  */
-TEST_F(cma, strict_node_taken_back_keeps_node)
+/* fills the memory word by word: minutes on the debug kernel under TCG */
+TEST_F_TIMEOUT(cma, strict_node_taken_back_keeps_node, 300)
 {
 	__u64 count = self->r.size / getpagesize() * 7 / 8;
 	struct resmem_alloc a, buf;
