@@ -43,10 +43,15 @@ if [ ! -w /proc/self/fail-nth ] || [ ! -d $FI/failslab ] ||
 	exit $?
 fi
 
-# GFP_KERNEL allocations (resmem's) may fail; no report per injection
+# GFP_KERNEL allocations (resmem's) may fail; no report per injection; a
+# task with make-it-fail fails every point (resmem_faulttest uses it)
 KNOBS="failslab/ignore-gfp-wait=N fail_page_alloc/ignore-gfp-wait=N
 fail_page_alloc/ignore-gfp-highmem=N fail_page_alloc/min-order=0
 failslab/verbose=0 fail_page_alloc/verbose=0"
+for a in failslab fail_page_alloc; do
+	KNOBS="$KNOBS $a/task-filter=Y $a/probability=100 $a/interval=1"
+	KNOBS="$KNOBS $a/times=-1 $a/space=0"
+done
 saved=""
 for k in $KNOBS; do
 	saved="$saved ${k%%=*}=$(cat "$FI/${k%%=*}")"
@@ -173,7 +178,7 @@ if $LOAD "$KO" $PARAMS; then
 		rmmod resmem_faulttest
 		lines=$(dmesg | tail -n +$((mark + 1)) | grep 'resmem_faulttest: ')
 		printf '%s\n' "$lines" | sed 's/^\[[^]]*\] /# /'
-		if printf '%s\n' "$lines" | grep -q 'resmem_alloc_movable: .* failed the call'; then
+		if printf '%s\n' "$lines" | grep -q 'resmem_alloc_movable, .* failed the call'; then
 			ok "resmem_faulttest: resmem_alloc_movable under fail-nth"
 		else
 			notok "resmem_faulttest: resmem_alloc_movable under fail-nth"

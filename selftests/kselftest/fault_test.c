@@ -20,8 +20,8 @@
  * The snapshot is every free list and every count of what exists:
  * debugfs buddyinfo, pagetypeinfo and fragmap (every page's state), the
  * free and per-CPU page counts, memarea's pages, vcompound's mappings,
- * every CMA region's used, lent, maxchunk, bitmap and buffers, the net
- * allocations of each allocator (successes minus frees), GET_INFO and
+ * every CMA region's used, lent, maxchunk, bitmap and buffers, memarea's
+ * and vcompound's net allocations (successes minus frees), GET_INFO and
  * CMA_LIST.  Event counters (requests, failures, latency histograms) count
  * failed calls too and are left out.  A CMA allocation that takes memory
  * back and then fails leaves the blocks it already moved where they are,
@@ -53,6 +53,7 @@
 #include "resmem_test.h"
 
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define MAKE_IT_FAIL	"/proc/thread-self/make-it-fail"
 #define FI_SLAB		"/sys/kernel/debug/failslab/"
 #define FI_PAGE		"/sys/kernel/debug/fail_page_alloc/"
 #define VFALLBACK	DBG "vcompound/vfallback_always"
@@ -74,6 +75,17 @@ static const struct knob {
 	/* no "FAULT_INJECTION: forcing a failure" lines */
 	{ FI_SLAB "verbose", "0" },
 	{ FI_PAGE "verbose", "0" },
+	/* a task with make-it-fail set fails every point once fail-nth is 0 */
+	{ FI_SLAB "task-filter", "Y" },
+	{ FI_PAGE "task-filter", "Y" },
+	{ FI_SLAB "probability", "100" },
+	{ FI_PAGE "probability", "100" },
+	{ FI_SLAB "interval", "1" },
+	{ FI_PAGE "interval", "1" },
+	{ FI_SLAB "times", "-1" },
+	{ FI_PAGE "times", "-1" },
+	{ FI_SLAB "space", "0" },
+	{ FI_PAGE "space", "0" },
 };
 
 static char saved[sizeof(knobs) / sizeof(knobs[0])][32];
@@ -132,17 +144,21 @@ static void knobs_restore(void)
 }
 
 /*
- * fail-nth through one open file, so that arming and disarming allocate
- * nothing (an open would be a fault-injection point itself).
+ * fail-nth and make-it-fail through files opened once, so that arming and
+ * disarming allocate nothing (an open is a fault-injection point itself).
+ * Armed with @on, the n-th point fails and so does every one after it
+ * (make-it-fail, with the task filter and probability 100): retries and
+ * fallbacks inside the call fail too.
  */
-static int nth_fd = -1;
+static int nth_fd = -1, mif_fd = -1;
 
-static void arm(unsigned int n)
+static void arm(unsigned int n, bool on)
 {
 	char s[16];
 	int len = snprintf(s, sizeof(s), "%u", n);
 
-	if (pwrite(nth_fd, s, len, 0) != len)
+	if (pwrite(nth_fd, s, len, 0) != len ||
+	    (on && pwrite(mif_fd, "1", 1, 0) != 1))
 		abort();
 }
 
@@ -151,9 +167,9 @@ static bool disarm(void)
 {
 	char s[16] = "";
 
-	if (pread(nth_fd, s, sizeof(s) - 1, 0) <= 0)
-		abort();
-	if (pwrite(nth_fd, "0", 1, 0) != 1)
+	if (pwrite(mif_fd, "0", 1, 0) != 1 ||
+	    pread(nth_fd, s, sizeof(s) - 1, 0) <= 0 ||
+	    pwrite(nth_fd, "0", 1, 0) != 1)
 		abort();
 	return atoi(s) == 0;
 }
@@ -219,9 +235,6 @@ static void snap(int fd, char *buf, bool totals)
 			 stat_in(DBG "stats", "pcp_pages"));
 	}
 	add_line(buf, &off, "free+pcp %lld\n", free_pages());
-	add_line(buf, &off, "buddy net %lld\n",
-		 stat_in(DBG "stats", "allocations") -
-		 stat_in(DBG "stats", "frees"));
 	add_line(buf, &off, "memarea pages %lld\n",
 		 stat_in(DBG "memarea/stats", "pages"));
 	add_line(buf, &off, "memarea net %lld\n",
@@ -313,6 +326,7 @@ struct op {
 	const char *name;
 	bool totals;	/* compare the totals only (a take-back) */
 	bool fallible;	/* it allocates: some n must fail it */
+	bool nth_only;	/* touches memory: failing every point would loop */
 	void (*prep)(struct ctx *c);
 	int (*run)(struct ctx *c);
 	int (*check)(struct ctx *c);
@@ -799,11 +813,15 @@ static void finish(struct ctx *c, const struct op *op)
 		op->unprep(c);
 }
 
-/* Drive @op with the n-th fault point failing, for every n it has. */
-static void drive(struct __test_metadata *_metadata, struct ctx *c,
-		  const struct op *op)
+/*
+ * Drive @op with the n-th fault point failing, for every n it has; with
+ * @on, every point from the n-th on.
+ */
+static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
+		       const struct op *op, bool on)
 {
 	unsigned int n, failed = 0, bad = 0;
+	const char *mode = on ? "from the n-th on" : "the n-th";
 	bool consumed;
 	int ret, ret2;
 
@@ -822,7 +840,7 @@ static void drive(struct __test_metadata *_metadata, struct ctx *c,
 		if (op->prep)
 			op->prep(c);
 		snap(c->fd, s1, op->totals);
-		arm(n);
+		arm(n, on);
 		ret = op->run(c);
 		consumed = disarm();
 
@@ -873,8 +891,16 @@ static void drive(struct __test_metadata *_metadata, struct ctx *c,
 		EXPECT_LT(0, failed) TH_LOG("%s: no fault failed it: does fault injection reach GFP_KERNEL allocations?",
 					    op->name);
 	EXPECT_GE(MAX_N, n) TH_LOG("%s: still failing at n=%u", op->name, n);
-	ksft_print_msg("%s: %u fault points, %u of them failed the call\n",
-		       op->name, n - 1, failed);
+	ksft_print_msg("%s, %s failing: %u fault points, %u of them failed the call\n",
+		       op->name, mode, n - 1, failed);
+}
+
+static void drive(struct __test_metadata *_metadata, struct ctx *c,
+		  const struct op *op)
+{
+	drive_mode(_metadata, c, op, false);
+	if (!op->nth_only)
+		drive_mode(_metadata, c, op, true);
 }
 
 static const char *why_not;
@@ -911,6 +937,8 @@ FIXTURE_SETUP(fault)
 	self->skipped = false;
 	nth_fd = open(FAIL_NTH, O_RDWR);
 	ASSERT_LE(0, nth_fd);
+	mif_fd = open(MAKE_IT_FAIL, O_RDWR);
+	ASSERT_LE(0, mif_fd);
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
@@ -924,6 +952,8 @@ FIXTURE_TEARDOWN(fault)
 		EXPECT_EQ(0, destroy(self->c.fd, self->c.region));
 	if (nth_fd >= 0)
 		close(nth_fd);
+	if (mif_fd >= 0)
+		close(mif_fd);
 	knobs_restore();
 	if (self->c.fd >= 0)
 		close(self->c.fd);
@@ -931,14 +961,14 @@ FIXTURE_TEARDOWN(fault)
 
 #define OP(...) (&(const struct op){ __VA_ARGS__ })
 
-TEST_F(fault, open)
+TEST_F_TIMEOUT(fault, open, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("open", .fallible = true, .run = run_open,
 				      .undo = undo_close));
 }
 
-TEST_F(fault, close_frees_everything)
+TEST_F_TIMEOUT(fault, close_frees_everything, 1200)
 {
 	SKIPPED(self);
 	ASSERT_EQ(0, create(self->c.fd, "ft", &self->c.region));
@@ -946,7 +976,7 @@ TEST_F(fault, close_frees_everything)
 				      .run = run_close));
 }
 
-TEST_F(fault, alloc_buddy)
+TEST_F_TIMEOUT(fault, alloc_buddy, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("alloc buddy order 0", .fallible = true, .run = run_buddy0,
@@ -956,7 +986,7 @@ TEST_F(fault, alloc_buddy)
 				      .check = check_alloc, .undo = undo_free));
 }
 
-TEST_F(fault, alloc_memarea)
+TEST_F_TIMEOUT(fault, alloc_memarea, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("alloc memarea align 0", .fallible = true,
@@ -970,7 +1000,7 @@ TEST_F(fault, alloc_memarea)
 				      .check = check_alloc, .undo = undo_free));
 }
 
-TEST_F(fault, alloc_vcompound)
+TEST_F_TIMEOUT(fault, alloc_vcompound, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("alloc vcompound contiguous", .fallible = true,
@@ -988,7 +1018,7 @@ TEST_F(fault, alloc_vcompound)
 				      .unprep = unprep_vfallback));
 }
 
-TEST_F(fault, alloc_cma)
+TEST_F_TIMEOUT(fault, alloc_cma, 1200)
 {
 	SKIPPED(self);
 	ASSERT_EQ(0, create(self->c.fd, "ft", &self->c.region));
@@ -996,7 +1026,7 @@ TEST_F(fault, alloc_cma)
 				      .check = check_alloc, .undo = undo_free));
 }
 
-TEST_F(fault, alloc_cma_takes_back)
+TEST_F_TIMEOUT(fault, alloc_cma_takes_back, 1200)
 {
 	SKIPPED(self);
 	struct resmem_cma_create cc = {
@@ -1025,7 +1055,7 @@ TEST_F(fault, alloc_cma_takes_back)
 	free_lent(&self->c);
 }
 
-TEST_F(fault, free_query_pin_unpin)
+TEST_F_TIMEOUT(fault, free_query_pin_unpin, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("free", .prep = prep_buddy,
@@ -1041,7 +1071,7 @@ TEST_F(fault, free_query_pin_unpin)
 				      .unprep = unprep_pinned));
 }
 
-TEST_F(fault, pieces_kfill_info_list)
+TEST_F_TIMEOUT(fault, pieces_kfill_info_list, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("pieces of a fallback", .fallible = true,
@@ -1057,7 +1087,7 @@ TEST_F(fault, pieces_kfill_info_list)
 	drive(_metadata, &self->c, OP("cma_list", .fallible = true, .run = run_list));
 }
 
-TEST_F(fault, cma_create_destroy)
+TEST_F_TIMEOUT(fault, cma_create_destroy, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("cma_create", .fallible = true, .run = run_create,
@@ -1067,17 +1097,17 @@ TEST_F(fault, cma_create_destroy)
 				      .unprep = undo_destroy));
 }
 
-TEST_F(fault, mmap_fault_fork)
+TEST_F_TIMEOUT(fault, mmap_fault_fork, 1200)
 {
 	SKIPPED(self);
 	drive(_metadata, &self->c, OP("mmap", .fallible = true, .prep = prep_filled,
 				      .run = run_mmap, .check = check_mapped,
 				      .undo = undo_munmap,
 				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("first fault", .prep = prep_mapped,
+	drive(_metadata, &self->c, OP("first fault", .nth_only = true, .prep = prep_mapped,
 				      .run = run_touch, .check = check_mapped,
 				      .unprep = unprep_mapped));
-	drive(_metadata, &self->c, OP("fork while mapped", .fallible = true,
+	drive(_metadata, &self->c, OP("fork while mapped", .fallible = true, .nth_only = true,
 				      .prep = prep_touched,
 				      .run = run_fork, .check = check_fork,
 				      .unprep = unprep_mapped));

@@ -7,9 +7,12 @@
  *
  * The module sets its own task's fail_nth (what /proc/thread-self/fail-nth
  * writes) around one call, for n = 1, 2, ... until the fault is no longer
- * consumed, so that the n-th fault-injection point of that call fails
- * (failslab and fail_page_alloc must not ignore GFP_KERNEL allocations:
- * fault_load_test.sh sets them up).  After each call:
+ * consumed, so that the n-th fault-injection point of that call fails;
+ * then again with make_it_fail set too, so that every point from the n-th
+ * on fails (an allocation that retries, as xa_store() does, fails only
+ * so).  failslab and fail_page_alloc must not ignore GFP_KERNEL
+ * allocations and must fail every point of a make_it_fail task:
+ * fault_load_test.sh sets them up.  After each call:
  *
  *  - resmem_alloc_movable(): NULL or a block; after NULL the next call
  *    succeeds.
@@ -102,10 +105,15 @@ static bool pattern_ok(const struct blk *b)
 	return true;
 }
 
-/* Armed: the n-th fault-injection point of this task fails. */
-static void arm(unsigned int n)
+/*
+ * Armed: the n-th fault-injection point of this task fails and, with @on,
+ * every one after it (make_it_fail, with the task filter at probability
+ * 100): a retry inside the call fails too.
+ */
+static void arm(unsigned int n, bool on)
 {
 #ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = on;
 	WRITE_ONCE(current->fail_nth, n);
 #endif
 }
@@ -114,13 +122,20 @@ static void arm(unsigned int n)
 static bool disarm(void)
 {
 #ifdef CONFIG_FAULT_INJECTION
-	unsigned int left = READ_ONCE(current->fail_nth);
+	unsigned int left;
 
+	current->make_it_fail = 0;
+	left = READ_ONCE(current->fail_nth);
 	WRITE_ONCE(current->fail_nth, 0);
 	return !left;
 #else
 	return false;
 #endif
+}
+
+static const char *mode(bool on)
+{
+	return on ? "from the n-th on" : "the n-th";
 }
 
 static void fail(const char *what, unsigned int n, long v)
@@ -200,7 +215,7 @@ static void check_buffer(void *buf, unsigned int n)
 		fail("the buffer is not zeroed", n, 0);
 }
 
-static void drive_alloc_movable(void)
+static void drive_alloc_movable(bool on)
 {
 	unsigned int n, failed = 0;
 	struct blk tmp = { 0 };
@@ -208,7 +223,7 @@ static void drive_alloc_movable(void)
 	void *p;
 
 	for (n = 1; n <= MAX_N && !fails; n++) {
-		arm(n);
+		arm(n, on);
 		p = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops, &tmp);
 		consumed = disarm();
 		if (!p) {
@@ -231,11 +246,11 @@ static void drive_alloc_movable(void)
 	if (!failed)
 		fail("resmem_alloc_movable never failed: does fault injection reach GFP_KERNEL (failslab/ignore-gfp-wait N)?",
 		     n, 0);
-	pr_info("resmem_alloc_movable: %u fault points, %u failed the call\n",
-		n - 1, failed);
+	pr_info("resmem_alloc_movable, %s failing: %u fault points, %u failed the call\n",
+		mode(on), n - 1, failed);
 }
 
-static void drive_takeback(void)
+static void drive_takeback(bool on)
 {
 	unsigned int n, failed = 0, moved = 0, kept;
 	bool consumed;
@@ -248,7 +263,7 @@ static void drive_takeback(void)
 			break;
 		}
 		migrations = 0;
-		arm(n);
+		arm(n, on);
 		buf = resmem_cma_alloc(region, count, 0);
 		consumed = disarm();
 		moved += migrations;
@@ -276,8 +291,8 @@ static void drive_takeback(void)
 	}
 	if (!moved)
 		fail("nothing was migrated", n, 0);
-	pr_info("resmem_cma_alloc taking back %lu pages: %u fault points, %u failed the call, %u blocks migrated\n",
-		count, n - 1, failed, moved);
+	pr_info("resmem_cma_alloc taking back %lu pages, %s failing: %u fault points, %u failed the call, %u blocks migrated\n",
+		count, mode(on), n - 1, failed, moved);
 }
 
 static int __init faulttest_init(void)
@@ -307,8 +322,10 @@ static int __init faulttest_init(void)
 	base_pfn = resmem_virt_to_pfn(buf);
 	resmem_cma_release(buf, region_pages);
 
-	drive_alloc_movable();
-	drive_takeback();
+	drive_alloc_movable(false);
+	drive_alloc_movable(true);
+	drive_takeback(false);
+	drive_takeback(true);
 
 	for (i = 0; i < MAX_BLOCKS; i++) {
 		lost += blks[i].lost;
