@@ -14,16 +14,16 @@
  * allocations and must fail every point of a make_it_fail task:
  * fault_load_test.sh sets them up.  After each call:
  *
- *  - resmem_alloc_movable(): NULL or a block; after NULL the next call
- *    succeeds.
+ *  - resmem_alloc_movable(): an ERR_PTR or a block; after an error the
+ *    next call succeeds.
  *  - resmem_cma_alloc() of count pages from region= (default "ft", of
  *    region_pages pages) while every page of the region holds a lent
  *    movable block with a pattern and all other memory is free, so each
  *    block in the way is migrated to where the reverse map has no entry
  *    near it (its xarray must allocate: a fault-injection point inside
- *    the move): every block must still be one resmem knows at the address
- *    the client was last given (resmem_pin() succeeds there: a client
- *    left on pages resmem freed is the kmov_move use-after-free), with its
+ *    the move): every block must be where the migrate callback last put
+ *    the client (resmem_pin() returns that address: a client left on
+ *    pages resmem freed is the kmov_move() use-after-free), with its
  *    pattern; the buffer is zeroed and inside the region; after a failure
  *    (-ENOMEM or -EBUSY) the next call succeeds.
  *
@@ -57,9 +57,10 @@ module_param(count, ulong, 0444);
 MODULE_PARM_DESC(count, "pages per buffer");
 
 struct blk {
-	u64 *addr;
+	struct resmem_movable *m;
+	u64 *addr;	/* where the migrate callback last put it */
 	u64 tag;
-	bool lost;	/* resmem does not know it: never freed */
+	bool lost;	/* resmem has it elsewhere: not checked again */
 };
 
 static struct blk *blks;
@@ -78,7 +79,10 @@ static int migrate(void *priv, void *old_addr, void *new_addr)
 	return 0;
 }
 
-static const struct resmem_movable_ops ops = { .migrate = migrate };
+static const struct resmem_movable_ops ops = {
+	.owner = THIS_MODULE,
+	.migrate = migrate,
+};
 
 static bool in_region(const void *addr)
 {
@@ -146,16 +150,29 @@ static void fail(const char *what, unsigned int n, long v)
 
 static void free_block(struct blk *b)
 {
-	if (b->addr && !b->lost)
-		resmem_free_movable(b->addr, ORDER);
+	if (b->m)
+		resmem_free_movable(b->m);
+	b->m = NULL;
 	b->addr = NULL;
+}
+
+static bool new_block(struct blk *b)
+{
+	struct resmem_movable *m = resmem_alloc_movable(ORDER, NUMA_NO_NODE,
+							&ops, b);
+
+	if (IS_ERR(m))
+		return false;
+	b->m = m;
+	b->addr = resmem_movable_addr(m);
+	b->tag = next_tag++ * 0x100000001b3ULL;
+	return true;
 }
 
 /* Every block of the region lent, all other memory free. */
 static unsigned int refill(void)
 {
 	unsigned int i, kept = 0;
-	void *p;
 
 	for (i = 0; i < MAX_BLOCKS; i++)
 		if (blks[i].addr && !blks[i].lost && !in_region(blks[i].addr))
@@ -163,12 +180,9 @@ static unsigned int refill(void)
 	for (i = 0; i < MAX_BLOCKS; i++) {
 		if (blks[i].addr)
 			continue;
-		p = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops, &blks[i]);
-		if (!p)
+		if (!new_block(&blks[i]))
 			break;
-		blks[i].addr = p;
-		blks[i].tag = next_tag++ * 0x100000001b3ULL;
-		if (in_region(p))
+		if (in_region(blks[i].addr))
 			fill_pattern(&blks[i]);
 	}
 	for (i = 0; i < MAX_BLOCKS; i++) {
@@ -183,21 +197,25 @@ static unsigned int refill(void)
 static void check_blocks(unsigned int n)
 {
 	unsigned int i;
-	int ret;
+	void *p;
 
 	for (i = 0; i < MAX_BLOCKS; i++) {
 		struct blk *b = &blks[i];
 
-		if (!b->addr || b->lost)
+		if (!b->m || b->lost)
 			continue;
-		ret = resmem_pin(b->addr);
-		if (ret) {
-			b->lost = true;
-			fail("a client was moved to pages resmem does not know (resmem_pin at its address)",
-			     n, ret);
+		p = resmem_pin(b->m);
+		if (IS_ERR(p)) {
+			fail("resmem_pin", n, PTR_ERR(p));
 			continue;
 		}
-		resmem_unpin(b->addr);
+		resmem_unpin(b->m);
+		if (p != b->addr) {
+			b->lost = true;
+			fail("the client was left on pages resmem no longer has the block on (resmem_pin gives another address; pfn of the client's)",
+			     n, resmem_virt_to_pfn(b->addr));
+			continue;
+		}
 		if (!pattern_ok(b))
 			fail("a block's data changed", n, i);
 	}
@@ -219,27 +237,24 @@ static void drive_alloc_movable(bool on)
 {
 	unsigned int n, failed = 0;
 	struct blk tmp = { 0 };
-	bool consumed;
-	void *p;
+	bool consumed, got;
 
 	for (n = 1; n <= MAX_N && !fails; n++) {
 		arm(n, on);
-		p = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops, &tmp);
+		got = new_block(&tmp);
 		consumed = disarm();
-		if (!p) {
+		if (!got) {
 			failed++;
 			if (!consumed)
 				fail("resmem_alloc_movable failed without a fault",
 				     n, 0);
-			p = resmem_alloc_movable(ORDER, NUMA_NO_NODE, &ops,
-						 &tmp);
-			if (!p) {
+			if (!new_block(&tmp)) {
 				fail("resmem_alloc_movable: the next call fails",
 				     n, 0);
 				break;
 			}
 		}
-		resmem_free_movable(p, ORDER);
+		free_block(&tmp);
 		if (!consumed)
 			break;
 	}
@@ -332,8 +347,7 @@ static int __init faulttest_init(void)
 		free_block(&blks[i]);
 	}
 	if (lost)
-		pr_err("%u blocks resmem lost track of are left allocated\n",
-		       lost);
+		pr_err("%u blocks were not where their client was\n", lost);
 	kfree(blks);
 	return fails ? -EIO : 0;
 }
