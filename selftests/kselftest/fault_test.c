@@ -88,7 +88,7 @@ static const struct knob {
 	{ FI_PAGE "space", "0" },
 };
 
-static char saved[sizeof(knobs) / sizeof(knobs[0])][32];
+static char saved[ARRAY_SIZE(knobs)][32];
 
 static int write_file(const char *file, const char *s)
 {
@@ -125,8 +125,9 @@ static const char *knobs_set(void)
 	if (access(FAIL_NTH, W_OK))
 		return "no " FAIL_NTH " (kernel without CONFIG_FAULT_INJECTION)";
 	if (access(FI_SLAB, F_OK) || access(FI_PAGE, F_OK))
-		return "no failslab or fail_page_alloc in debugfs (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)";
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		return "no failslab or fail_page_alloc in debugfs (CONFIG_FAILSLAB, "
+		       "CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)";
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		if (read_file(knobs[i].file, saved[i], sizeof(saved[i])) < 0 ||
 		    write_file(knobs[i].file, knobs[i].value))
 			return "cannot set the fault-injection knobs";
@@ -138,7 +139,7 @@ static void knobs_restore(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
 		if (saved[i][0])
 			write_file(knobs[i].file, saved[i]);
 }
@@ -255,7 +256,7 @@ static void snap(int fd, char *buf, bool totals)
 	while (dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		for (i = 0; i < sizeof(cma_files) / sizeof(cma_files[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(cma_files); i++) {
 			if (totals && i)
 				break;
 			snprintf(path, sizeof(path), DBG "cma/%s/%s",
@@ -304,7 +305,10 @@ static void show_diff(const char *a, const char *b)
 
 /* --- operations --- */
 
+struct op;
+
 struct ctx {
+	const struct op *op;	/* the operation being driven */
 	int fd;			/* the test's open device */
 	int fd2;		/* open, close */
 	__u32 region;		/* a CMA region the test made */
@@ -327,6 +331,7 @@ struct op {
 	bool totals;	/* compare the totals only (a take-back) */
 	bool fallible;	/* it allocates: some n must fail it */
 	bool nth_only;	/* touches memory: failing every point would loop */
+	struct resmem_alloc args;	/* for run_alloc() */
 	void (*prep)(struct ctx *c);
 	int (*run)(struct ctx *c);
 	int (*check)(struct ctx *c);
@@ -383,22 +388,12 @@ static void unprep_held(struct ctx *c)
 	do_free(c->fd, c->held.handle);
 }
 
-#define ALLOC_OP(fn, kind, flags, order, count, align, offset)		\
-static int fn(struct ctx *c)						\
-{									\
-	return alloc(c->fd, &c->a, kind, flags, order, count, align,	\
-		     offset);						\
+/* RESMEM_IOC_ALLOC with the operation's arguments */
+static int run_alloc(struct ctx *c)
+{
+	c->a = c->op->args;
+	return ioc(c->fd, RESMEM_IOC_ALLOC, &c->a);
 }
-
-ALLOC_OP(run_buddy0, RESMEM_KIND_BUDDY, 0, 0, 0, 0, 0)
-ALLOC_OP(run_buddy3_movable, RESMEM_KIND_BUDDY, RESMEM_ALLOC_MOVABLE, 3,
-	 0, 0, 0)
-ALLOC_OP(run_memarea_align0, RESMEM_KIND_MEMAREA, 0, 0, 5, 0, 0)
-ALLOC_OP(run_memarea_align1, RESMEM_KIND_MEMAREA, 0, 0, 7, 1, 0)
-ALLOC_OP(run_memarea_align512, RESMEM_KIND_MEMAREA, 0, 0, 3, 512, 1)
-ALLOC_OP(run_vc_contig, RESMEM_KIND_VCOMPOUND, 0, 2, 0, 0, 0)
-ALLOC_OP(run_vc_fallback4, RESMEM_KIND_VCOMPOUND, 0, 4, 0, 0, 0)
-ALLOC_OP(run_vc_fallback10, RESMEM_KIND_VCOMPOUND, 0, 10, 0, 0, 0)
 
 /* What an allocation of each kind must be when it succeeded. */
 static int check_alloc(struct ctx *c)
@@ -825,6 +820,7 @@ static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
 	bool consumed;
 	int ret, ret2;
 
+	c->op = op;
 	for (n = 1; n <= MAX_N; n++) {
 		/* warm up: the caches hold what the operation uses */
 		if (op->prep)
@@ -888,8 +884,9 @@ static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
 	}
 	EXPECT_EQ(0, bad);
 	if (op->fallible)
-		EXPECT_LT(0, failed) TH_LOG("%s: no fault failed it: does fault injection reach GFP_KERNEL allocations?",
-					    op->name);
+		EXPECT_LT(0, failed)
+			TH_LOG("%s: no fault failed it (is GFP_KERNEL ignored?)",
+			       op->name);
 	EXPECT_GE(MAX_N, n) TH_LOG("%s: still failing at n=%u", op->name, n);
 	ksft_print_msg("%s, %s failing: %u fault points, %u of them failed the call\n",
 		       op->name, mode, n - 1, failed);
@@ -918,8 +915,7 @@ FIXTURE(fault) {
 	bool skipped;
 };
 
-/* The 6.1 harness runs the test after its setup SKIPped. */
-#define SKIPPED(self) do { if ((self)->skipped) return; } while (0)
+/* The 6.1 harness runs a test whose setup SKIPped: each test returns. */
 
 FIXTURE_SETUP(fault)
 {
@@ -959,76 +955,147 @@ FIXTURE_TEARDOWN(fault)
 		close(self->c.fd);
 }
 
-#define OP(...) (&(const struct op){ __VA_ARGS__ })
+/* The operations, in the order of the tests below. */
+#define ALLOC(name, ...)						\
+	{ name, .fallible = true, .run = run_alloc,			\
+	  .check = check_alloc, .undo = undo_free,			\
+	  .args = { .node = RESMEM_NODE_ANY, __VA_ARGS__ } }
+
+static const struct op op_open = {
+	"open", .fallible = true, .run = run_open, .undo = undo_close,
+};
+
+static const struct op op_close = {
+	"close", .prep = prep_close, .run = run_close,
+};
+
+static const struct op op_alloc[] = {
+	ALLOC("alloc buddy order 0", .kind = RESMEM_KIND_BUDDY),
+	ALLOC("alloc buddy order 3 movable", .kind = RESMEM_KIND_BUDDY,
+	      .flags = RESMEM_ALLOC_MOVABLE, .order = 3),
+	ALLOC("alloc memarea align 0", .kind = RESMEM_KIND_MEMAREA,
+	      .count = 5),
+	ALLOC("alloc memarea align 1", .kind = RESMEM_KIND_MEMAREA,
+	      .count = 7, .align = 1),
+	ALLOC("alloc memarea align 512 offset 1",
+	      .kind = RESMEM_KIND_MEMAREA, .count = 3, .align = 512,
+	      .offset = 1),
+	ALLOC("alloc vcompound contiguous", .kind = RESMEM_KIND_VCOMPOUND,
+	      .order = 2),
+};
+
+/* vfallback_always: prep sets it, unprep clears it */
+static const struct op op_fallback[] = {
+	{ "alloc vcompound fallback order 4", .fallible = true,
+	  .prep = prep_vfallback, .run = run_alloc, .check = check_alloc,
+	  .undo = undo_free, .unprep = unprep_vfallback,
+	  .args = { .kind = RESMEM_KIND_VCOMPOUND, .order = 4,
+		    .node = RESMEM_NODE_ANY } },
+	{ "alloc vcompound fallback order 10", .fallible = true,
+	  .prep = prep_vfallback, .run = run_alloc, .check = check_alloc,
+	  .undo = undo_free, .unprep = unprep_vfallback,
+	  .args = { .kind = RESMEM_KIND_VCOMPOUND, .order = 10,
+		    .node = RESMEM_NODE_ANY } },
+};
+
+static const struct op op_cma = {
+	"alloc cma", .fallible = true, .run = run_cma_buf,
+	.check = check_alloc, .undo = undo_free,
+};
+
+static const struct op op_takeback = {
+	"alloc cma taking back lent memory", .fallible = true, .totals = true,
+	.prep = prep_lent, .run = run_takeback, .check = check_lent,
+	.undo = undo_free,
+};
+
+static const struct op op_handle[] = {
+	{ "free", .prep = prep_buddy, .run = run_free },
+	{ "query", .prep = prep_buddy, .run = run_query,
+	  .unprep = unprep_held },
+	{ "pin", .prep = prep_movable, .run = run_pin, .undo = undo_pin,
+	  .unprep = unprep_held },
+	{ "unpin", .prep = prep_pinned, .run = run_unpin, .undo = undo_unpin,
+	  .unprep = unprep_pinned },
+	{ "pieces of a fallback", .fallible = true, .prep = prep_fallback,
+	  .run = run_pieces, .unprep = unprep_held },
+	{ "kfill", .prep = prep_fallback, .run = run_kfill,
+	  .unprep = unprep_held },
+	{ "get_info with blocks", .run = run_info },
+};
+
+static const struct op op_list = {
+	"cma_list", .fallible = true, .run = run_list,
+};
+
+static const struct op op_create = {
+	"cma_create", .fallible = true, .run = run_create,
+	.undo = undo_destroy,
+};
+
+static const struct op op_destroy = {
+	"cma_destroy", .prep = prep_created, .run = run_destroy,
+	.unprep = undo_destroy,
+};
+
+static const struct op op_map[] = {
+	{ "mmap", .fallible = true, .prep = prep_filled, .run = run_mmap,
+	  .check = check_mapped, .undo = undo_munmap, .unprep = unprep_held },
+	{ "first fault", .nth_only = true, .prep = prep_mapped,
+	  .run = run_touch, .check = check_mapped, .unprep = unprep_mapped },
+	{ "fork while mapped", .fallible = true, .nth_only = true,
+	  .prep = prep_touched, .run = run_fork, .check = check_fork,
+	  .unprep = unprep_mapped },
+};
+
+static void drive_all(struct __test_metadata *_metadata, struct ctx *c,
+		      const struct op *ops, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		drive(_metadata, c, &ops[i]);
+}
 
 TEST_F_TIMEOUT(fault, open, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("open", .fallible = true, .run = run_open,
-				      .undo = undo_close));
+	if (self->skipped)
+		return;
+	drive(_metadata, &self->c, &op_open);
 }
 
 TEST_F_TIMEOUT(fault, close_frees_everything, 1200)
 {
-	SKIPPED(self);
+	if (self->skipped)
+		return;
 	ASSERT_EQ(0, create(self->c.fd, "ft", &self->c.region));
-	drive(_metadata, &self->c, OP("close", .prep = prep_close,
-				      .run = run_close));
+	drive(_metadata, &self->c, &op_close);
 }
 
-TEST_F_TIMEOUT(fault, alloc_buddy, 1200)
+TEST_F_TIMEOUT(fault, alloc_buddy_memarea_vcompound, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("alloc buddy order 0", .fallible = true, .run = run_buddy0,
-				      .check = check_alloc, .undo = undo_free));
-	drive(_metadata, &self->c, OP("alloc buddy order 3 movable", .fallible = true,
-				      .run = run_buddy3_movable,
-				      .check = check_alloc, .undo = undo_free));
+	if (self->skipped)
+		return;
+	drive_all(_metadata, &self->c, op_alloc, ARRAY_SIZE(op_alloc));
 }
 
-TEST_F_TIMEOUT(fault, alloc_memarea, 1200)
+TEST_F_TIMEOUT(fault, alloc_vcompound_fallback, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("alloc memarea align 0", .fallible = true,
-				      .run = run_memarea_align0,
-				      .check = check_alloc, .undo = undo_free));
-	drive(_metadata, &self->c, OP("alloc memarea align 1", .fallible = true,
-				      .run = run_memarea_align1,
-				      .check = check_alloc, .undo = undo_free));
-	drive(_metadata, &self->c, OP("alloc memarea align 512 offset 1", .fallible = true,
-				      .run = run_memarea_align512,
-				      .check = check_alloc, .undo = undo_free));
-}
-
-TEST_F_TIMEOUT(fault, alloc_vcompound, 1200)
-{
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("alloc vcompound contiguous", .fallible = true,
-				      .run = run_vc_contig,
-				      .check = check_alloc, .undo = undo_free));
-	drive(_metadata, &self->c, OP("alloc vcompound fallback order 4", .fallible = true,
-				      .prep = prep_vfallback,
-				      .run = run_vc_fallback4,
-				      .check = check_alloc, .undo = undo_free,
-				      .unprep = unprep_vfallback));
-	drive(_metadata, &self->c, OP("alloc vcompound fallback order 10", .fallible = true,
-				      .prep = prep_vfallback,
-				      .run = run_vc_fallback10,
-				      .check = check_alloc, .undo = undo_free,
-				      .unprep = unprep_vfallback));
+	if (self->skipped)
+		return;
+	drive_all(_metadata, &self->c, op_fallback, ARRAY_SIZE(op_fallback));
 }
 
 TEST_F_TIMEOUT(fault, alloc_cma, 1200)
 {
-	SKIPPED(self);
+	if (self->skipped)
+		return;
 	ASSERT_EQ(0, create(self->c.fd, "ft", &self->c.region));
-	drive(_metadata, &self->c, OP("alloc cma", .fallible = true, .run = run_cma_buf,
-				      .check = check_alloc, .undo = undo_free));
+	drive(_metadata, &self->c, &op_cma);
 }
 
 TEST_F_TIMEOUT(fault, alloc_cma_takes_back, 1200)
 {
-	SKIPPED(self);
 	struct resmem_cma_create cc = {
 		.name = "ft", .size = REGION_PAGES * (__u64)getpagesize(),
 		.node = 1,
@@ -1036,6 +1103,8 @@ TEST_F_TIMEOUT(fault, alloc_cma_takes_back, 1200)
 	struct resmem_cma_region_info e[16];
 	int i, nr;
 
+	if (self->skipped)
+		return;
 	if (ioc(self->c.fd, RESMEM_IOC_CMA_CREATE, &cc)) {
 		cc.node = 0;
 		ASSERT_EQ(0, ioc(self->c.fd, RESMEM_IOC_CMA_CREATE, &cc));
@@ -1048,69 +1117,38 @@ TEST_F_TIMEOUT(fault, alloc_cma_takes_back, 1200)
 	ASSERT_EQ(cc.id, self->c.r.id);
 	prep_lent(&self->c);
 	ASSERT_LT(0, self->c.nlent) TH_LOG("nothing lent in the region");
-	drive(_metadata, &self->c, OP("alloc cma taking back lent memory", .fallible = true,
-				      .totals = true, .prep = prep_lent,
-				      .run = run_takeback, .check = check_lent,
-				      .undo = undo_free));
+	drive(_metadata, &self->c, &op_takeback);
 	free_lent(&self->c);
 }
 
-TEST_F_TIMEOUT(fault, free_query_pin_unpin, 1200)
+TEST_F_TIMEOUT(fault, handle_ioctls, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("free", .prep = prep_buddy,
-				      .run = run_free));
-	drive(_metadata, &self->c, OP("query", .prep = prep_buddy,
-				      .run = run_query,
-				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("pin", .prep = prep_movable,
-				      .run = run_pin, .undo = undo_pin,
-				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("unpin", .prep = prep_pinned,
-				      .run = run_unpin, .undo = undo_unpin,
-				      .unprep = unprep_pinned));
-}
-
-TEST_F_TIMEOUT(fault, pieces_kfill_info_list, 1200)
-{
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("pieces of a fallback", .fallible = true,
-				      .prep = prep_fallback,
-				      .run = run_pieces,
-				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("kfill", .prep = prep_fallback,
-				      .run = run_kfill,
-				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("get_info with blocks",
-				      .run = run_info));
+	if (self->skipped)
+		return;
+	drive_all(_metadata, &self->c, op_handle, ARRAY_SIZE(op_handle));
 	ASSERT_EQ(0, create(self->c.fd, "ft", &self->c.region));
-	drive(_metadata, &self->c, OP("cma_list", .fallible = true, .run = run_list));
+	drive(_metadata, &self->c, &op_list);
 }
 
-TEST_F_TIMEOUT(fault, cma_create_destroy, 1200)
+TEST_F_TIMEOUT(fault, cma_create, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("cma_create", .fallible = true, .run = run_create,
-				      .undo = undo_destroy));
-	drive(_metadata, &self->c, OP("cma_destroy", .prep = prep_created,
-				      .run = run_destroy,
-				      .unprep = undo_destroy));
+	if (self->skipped)
+		return;
+	drive(_metadata, &self->c, &op_create);
+}
+
+TEST_F_TIMEOUT(fault, cma_destroy, 1200)
+{
+	if (self->skipped)
+		return;
+	drive(_metadata, &self->c, &op_destroy);
 }
 
 TEST_F_TIMEOUT(fault, mmap_fault_fork, 1200)
 {
-	SKIPPED(self);
-	drive(_metadata, &self->c, OP("mmap", .fallible = true, .prep = prep_filled,
-				      .run = run_mmap, .check = check_mapped,
-				      .undo = undo_munmap,
-				      .unprep = unprep_held));
-	drive(_metadata, &self->c, OP("first fault", .nth_only = true, .prep = prep_mapped,
-				      .run = run_touch, .check = check_mapped,
-				      .unprep = unprep_mapped));
-	drive(_metadata, &self->c, OP("fork while mapped", .fallible = true, .nth_only = true,
-				      .prep = prep_touched,
-				      .run = run_fork, .check = check_fork,
-				      .unprep = unprep_mapped));
+	if (self->skipped)
+		return;
+	drive_all(_metadata, &self->c, op_map, ARRAY_SIZE(op_map));
 }
 
 TEST_HARNESS_MAIN

@@ -212,7 +212,7 @@ static void check_blocks(unsigned int n)
 		resmem_unpin(b->m);
 		if (p != b->addr) {
 			b->lost = true;
-			fail("the client was left on pages resmem no longer has the block on (resmem_pin gives another address; pfn of the client's)",
+			fail("resmem has the block elsewhere than its client (pfn of the client's)",
 			     n, resmem_virt_to_pfn(b->addr));
 			continue;
 		}
@@ -259,7 +259,7 @@ static void drive_alloc_movable(bool on)
 			break;
 	}
 	if (!failed)
-		fail("resmem_alloc_movable never failed: does fault injection reach GFP_KERNEL (failslab/ignore-gfp-wait N)?",
+		fail("resmem_alloc_movable never failed: failslab/ignore-gfp-wait not N?",
 		     n, 0);
 	pr_info("resmem_alloc_movable, %s failing: %u fault points, %u failed the call\n",
 		mode(on), n - 1, failed);
