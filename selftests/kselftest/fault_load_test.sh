@@ -62,8 +62,9 @@ done
 state() {
 	cat /proc/iomem
 	grep '^resmem' /proc/modules | cut -d' ' -f1
-	ls /dev | grep resmem
-	ls $FI | grep resmem
+	for f in /dev/resmem* $FI/resmem; do
+		[ -e "$f" ] && echo "$f"
+	done
 }
 
 # faultload's line: rc=ERRNO consumed=0|1 left=L
@@ -83,26 +84,26 @@ start=$((refused - 4 - MARGIN))
 [ $start -ge 1 ] || start=1
 diag "a load passes $total fault points, one refused by resmem's parser $refused; from n=$start"
 
-n=$start failed=0 bad=0
-while [ $n -le $((total + MARGIN)) ]; do
+k=$start failed=0 bad=0
+while [ $k -le $((total + MARGIN)) ]; do
 	# shellcheck disable=SC2086
-	out=$($FL load $n "$KO" $PARAMS)
+	out=$($FL load $k "$KO" $PARAMS)
 	rc=$(field rc "$out")
 	consumed=$(field consumed "$out")
 	if [ "$rc" = 0 ]; then
 		if ! resmemctl info > /dev/null; then
-			diag "n=$n: loaded, but resmemctl info fails"
+			diag "n=$k: loaded, but resmemctl info fails"
 			bad=$((bad + 1))
 		fi
 		unload
 		if [ "$(state)" != "$base" ]; then
-			diag "n=$n: loaded and unloaded, the state changed"
+			diag "n=$k: loaded and unloaded, the state changed"
 			bad=$((bad + 1))
 		fi
 	else
 		failed=$((failed + 1))
 		if [ "$(state)" != "$base" ]; then
-			diag "n=$n: the load failed ($rc) and changed the state:"
+			diag "n=$k: the load failed ($rc) and changed the state:"
 			printf '%s\n' "$base" > /tmp/fl.base
 			state > /tmp/fl.now
 			diff /tmp/fl.base /tmp/fl.now | sed 's/^/#   /'
@@ -110,20 +111,20 @@ while [ $n -le $((total + MARGIN)) ]; do
 			unload
 		fi
 		if [ "$consumed" != 1 ]; then
-			diag "n=$n: the load failed ($rc) without a fault"
+			diag "n=$k: the load failed ($rc) without a fault"
 			bad=$((bad + 1))
 		fi
 		# shellcheck disable=SC2086
 		if ! $LOAD "$KO" $PARAMS; then
-			diag "n=$n: the next load fails"
+			diag "n=$k: the next load fails"
 			bad=$((bad + 1))
 		fi
 		unload
 	fi
 	[ "$consumed" = 1 ] || break
-	n=$((n + 1))
+	k=$((k + 1))
 done
-diag "load: n=$start..$n, $failed loads failed"
+diag "load: n=$start..$k, $failed loads failed"
 if [ $bad -eq 0 ] && [ $failed -gt 0 ] && [ "$consumed" = 0 ]; then
 	ok "a load fails cleanly at every fault point of resmem_init"
 else
@@ -131,30 +132,30 @@ else
 fi
 
 # --- unload -----------------------------------------------------------------
-n=1 bad=0
+k=1 bad=0
 while :; do
 	# shellcheck disable=SC2086
 	if ! $LOAD "$KO" $PARAMS; then
-		diag "n=$n: cannot load"
+		diag "n=$k: cannot load"
 		bad=$((bad + 1))
 		break
 	fi
-	out=$($FL unload $n resmem)
+	out=$($FL unload $k resmem)
 	rc=$(field rc "$out")
 	consumed=$(field consumed "$out")
 	if [ "$rc" != 0 ]; then
-		diag "n=$n: the unload failed ($rc)"
+		diag "n=$k: the unload failed ($rc)"
 		bad=$((bad + 1))
 		unload
 	fi
 	if [ "$(state)" != "$base" ]; then
-		diag "n=$n: unloaded, the state changed"
+		diag "n=$k: unloaded, the state changed"
 		bad=$((bad + 1))
 	fi
 	[ "$consumed" = 1 ] || break
-	n=$((n + 1))
+	k=$((k + 1))
 done
-diag "unload: $((n - 1)) fault points"
+diag "unload: $((k - 1)) fault points"
 if [ $bad -eq 0 ]; then
 	ok "an unload succeeds at every fault point"
 else
