@@ -213,9 +213,11 @@ static void *vc_map(const struct rm_vc_piece *p, u32 nr, unsigned int order,
 	u32 j;
 
 	if (cls)
-		pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+		pages = kvmalloc_array(n, sizeof(*pages),
+				       GFP_KERNEL | __GFP_NOWARN);
 	else
-		pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
+		pfns = kvmalloc_array(n, sizeof(*pfns),
+				      GFP_KERNEL | __GFP_NOWARN);
 	if (!pages && !pfns)
 		return NULL;
 	for (j = 0; j < nr; j++) {
