@@ -28,6 +28,8 @@ echo "# file: vcompound_test"
 ./vcompound_test || rc=1
 echo "# file: resmemctl_test.sh"
 ./resmemctl_test.sh || rc=1
+echo "# file: fault_test"
+./fault_test || rc=1
 rmmod resmem || rc=1
 
 echo "# file: cma_load_test.sh"
@@ -51,5 +53,8 @@ rmmod resmem || rc=1
 # loads resmem itself (both ranges, region t) and unloads it
 echo "# file: stress_test.sh"
 ./stress_test.sh --seconds "${RESMEM_STRESS_SECONDS:-40}" || rc=1
+
+echo "# file: fault_load_test.sh"
+./fault_load_test.sh || rc=1
 
 exit $rc
