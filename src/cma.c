@@ -121,6 +121,7 @@ static int place(struct rm_cma *c, const char *name, u64 count, int nid)
 	int want = nid == NUMA_NO_NODE ? numa_node_id() : nid;
 	unsigned int pass, i;
 	u64 lo, pfn;
+	int ret;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < rg->nr_blocks; i++) {
@@ -136,9 +137,11 @@ static int place(struct rm_cma *c, const char *name, u64 count, int nid)
 			for (; pfn >= lo + count; pfn -= RM_PAGEBLOCK_NR) {
 				if (!place_ok(blk, pfn - count, count))
 					continue;
-				if (!rm_cma_init(c, &resmem.buddy, name,
-						 pfn - count, count))
-					return 0;
+				ret = rm_cma_init(c, &resmem.buddy, name,
+						  pfn - count, count);
+				/* -EBUSY: taken since place_ok() looked */
+				if (ret != -EBUSY)
+					return ret;
 			}
 		}
 		if (nid != NUMA_NO_NODE)

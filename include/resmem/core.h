@@ -592,6 +592,7 @@ struct rm_cma {
 	u64 count;
 	unsigned long *bitmap;
 	unsigned long *heads;
+	u8 *was_mt;
 	rm_spinlock_t lock;
 	struct rm_cma_stats st;
 };

@@ -283,6 +283,37 @@ TEST(lent_excludes_per_cpu_caches)
 	EXPECT_EQ(CMA_COUNT, u.free);
 }
 
+/* Destroying a region gives each pageblock back the type it had. */
+TEST(destroy_restores_pageblock_types)
+{
+	struct rm_cma r;
+	struct rm_block *blk;
+	u64 base = 0x10000 + 512, n = 8 * RM_PAGEBLOCK_NR, p;
+	unsigned int before[8], i;
+
+	setup(10);
+	blk = rm_region_find(&rg, base);
+	ASSERT_NE(NULL, blk);
+	/* a mix, as stealing leaves it */
+	for (i = 0; i < 8; i++) {
+		p = base + i * RM_PAGEBLOCK_NR;
+		rm_zone_set_mt(&b.zone[blk - rg.block], p, p + RM_PAGEBLOCK_NR,
+			       i % 3 ? RM_MT_MOVABLE : RM_MT_UNMOVABLE);
+		before[i] = blk->pb_mt[rm_block_pb(blk, p)];
+	}
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_init(&r, &b, "mix", base, n));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(RM_MT_CMA,
+			  blk->pb_mt[rm_block_pb(blk, base + i * RM_PAGEBLOCK_NR)]);
+	ASSERT_EQ(0, rm_cma_destroy(&r));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(before[i],
+			  blk->pb_mt[rm_block_pb(blk, base + i * RM_PAGEBLOCK_NR)])
+			TH_LOG("pageblock %u", i);
+	check(_metadata);
+}
+
 /* maxchunk against brute force, on a region longer than one hold's words */
 TEST(maxchunk_across_holds)
 {

@@ -24,7 +24,10 @@
  *		allocations)
  *	heads: one bit per page, set at the first page of each buffer, so
  *		that a release is of exactly one buffer (same allocation as
- *		bitmap, its second half)
+ *		bitmap, after it)
+ *	was_mt: each pageblock's migratetype before the region was made, so
+ *		that destroying it leaves the memory as it found it (same
+ *		allocation, after heads)
  *	lock: protects bitmap, heads and st
  *	st: counters
  *
@@ -94,10 +97,12 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 	    !blk || base_pfn + count > blk->base_pfn + blk->nr_pages)
 		return -EINVAL;
 	z = &b->zone[blk - b->rg->block];
-	c->bitmap = rm_zalloc(2 * BITS_TO_LONGS(count) * sizeof(long));
+	c->bitmap = rm_zalloc(2 * BITS_TO_LONGS(count) * sizeof(long) +
+			      count / RM_PAGEBLOCK_NR);
 	if (!c->bitmap)
 		return -ENOMEM;
 	c->heads = c->bitmap + BITS_TO_LONGS(count);
+	c->was_mt = (u8 *)(c->heads + BITS_TO_LONGS(count));
 	strcpy(c->name, name);
 	c->b = b;
 	c->z = z;
@@ -115,9 +120,12 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 		if (rm_bitmap_next_set(blk->bitmap, idx + (end - p), idx) <
 		    idx + (end - p))
 			ret = -EBUSY;
-		for (q = p; !ret && q < end; q += RM_PAGEBLOCK_NR)
+		for (q = p; !ret && q < end; q += RM_PAGEBLOCK_NR) {
+			c->was_mt[(q - base_pfn) / RM_PAGEBLOCK_NR] =
+				blk->pb_mt[rm_block_pb(blk, q)];
 			if (blk->pb_mt[rm_block_pb(blk, q)] >= RM_MT_CMA)
 				ret = -EBUSY;
+		}
 		rm_spin_unlock_irqrestore(&z->lock, flags);
 	}
 	if (!ret)
@@ -133,8 +141,8 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
  * rm_cma_destroy - give a region's pageblocks back to ordinary use
  * @c: the region
  *
- * Pages lent to movable allocations stay with them, as ordinary movable
- * memory.
+ * Pages lent to movable allocations stay with them; each pageblock gets
+ * back the migratetype it had before rm_cma_init().
  *
  * Return: 0, or -EBUSY while the region has allocations.
  */
@@ -157,11 +165,15 @@ int rm_cma_destroy(struct rm_cma *c)
 	if (busy)
 		return -EBUSY;
 	rm_buddy_drain(c->b);
-	rm_zone_retype(c->z, c->base_pfn, c->base_pfn + c->count,
-		       RM_MT_MOVABLE);
+	/* each pageblock gets back the type it had: one lock hold each */
+	for (i = 0; i < c->count; i += RM_PAGEBLOCK_NR)
+		rm_zone_retype(c->z, c->base_pfn + i,
+			       c->base_pfn + i + RM_PAGEBLOCK_NR,
+			       c->was_mt[i / RM_PAGEBLOCK_NR]);
 	rm_free(c->bitmap);
 	c->bitmap = NULL;
 	c->heads = NULL;
+	c->was_mt = NULL;
 	return 0;
 }
 
