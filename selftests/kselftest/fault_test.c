@@ -984,15 +984,23 @@ static const struct op op_alloc[] = {
 	      .order = 2),
 };
 
-/* vfallback_always: prep sets it, unprep clears it */
+/*
+ * vfallback_always: prep sets it, unprep clears it.  The n-th point only:
+ * with every point from the n-th on failing, the kernel's own vmalloc
+ * (6.1 mm/vmalloc.c, adjust_va_to_fit_type() in __alloc_vmap_area())
+ * WARNs when the GFP_NOWAIT split of a free area fails after its preload
+ * failed too, a warning of the kernel's about itself, not of resmem.
+ */
 static const struct op op_fallback[] = {
 	{ "alloc vcompound fallback order 4", .fallible = true,
+	  .nth_only = true,
 	  .prep = prep_vfallback, .run = run_alloc, .check = check_alloc,
 	  .undo = undo_free, .unprep = unprep_vfallback,
 	  .args = { .kind = RESMEM_KIND_VCOMPOUND, .order = 4,
 		    .node = RESMEM_NODE_ANY } },
 	{ "alloc vcompound fallback order 10", .fallible = true,
-	  .prep = prep_vfallback, .run = run_alloc, .check = check_alloc,
+	  .nth_only = true, .prep = prep_vfallback, .run = run_alloc,
+	  .check = check_alloc,
 	  .undo = undo_free, .unprep = unprep_vfallback,
 	  .args = { .kind = RESMEM_KIND_VCOMPOUND, .order = 10,
 		    .node = RESMEM_NODE_ANY } },
