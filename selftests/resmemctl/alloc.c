@@ -170,7 +170,8 @@ static const char *alloc_hint(struct ctl *ctl, const struct resmem_alloc *a,
 		    !(info.features & RESMEM_FEAT_VCOMPOUND))
 			return "this resmem module has no vcompound allocator";
 		if (a->kind == RESMEM_KIND_VCOMPOUND)
-			return "the order is above the vcompound limit (max_order + RESMEM_VC_EXTRA_ORDERS, at most the memory)";
+			return "the order is above the vcompound limit "
+			       "(max_order + RESMEM_VC_EXTRA_ORDERS, at most the memory)";
 		if (a->kind == RESMEM_KIND_BUDDY && a->order > info.max_order) {
 			snprintf(buf, len, "order %u is above max_order %u",
 				 a->order, info.max_order);

@@ -412,7 +412,8 @@ static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
 	if (ma) {
 		fputc('\n', f);
 		kv_text(f, dir, "memarea/stats", ma, nma);
-		fprintf(f, "  (histograms: counts of 0, then of [2^(i-1), 2^i) for i = 1, 2, ...)\n");
+		fprintf(f, "  (histograms: counts of 0, then of "
+			"[2^(i-1), 2^i) for i = 1, 2, ...)\n");
 	}
 }
 

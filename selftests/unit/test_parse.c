@@ -68,8 +68,8 @@ TEST(malformed)
 		err[0] = 0;
 		nr = 77;
 		EXPECT_EQ(bad[i].ret, rm_parse_ranges(bad[i].text, r,
-						       RM_MAX_RANGES, &nr, err,
-						       sizeof(err)))
+						      RM_MAX_RANGES, &nr, err,
+						      sizeof(err)))
 			TH_LOG("'%s'", bad[i].text);
 		EXPECT_EQ(0, nr);
 		EXPECT_NE(NULL, strstr(err, bad[i].msg))
