@@ -588,7 +588,8 @@ static void op_memarea_alloc(struct in *in)
 	if (r.count > 16 && !(o16 & 0x2000))
 		r.flags &= ~RM_ALLOC_ZERO;	/* large ones rarely */
 	if (c16 & 0x8000 && (a & 0xc0) != 0xc0)
-		r.flags |= BIT(3 + (o16 >> 14));	/* unknown flag */
+		/* BIT(3) is RM_ALLOC_MAY_SLEEP (valid), the rest unknown */
+		r.flags |= BIT(3 + (o16 >> 14));
 	r.nid = node_of(f >> 6);
 	want = r.nid == NUMA_NO_NODE ? rm_user_node : r.nid;
 	for (zi = 0; zi < NBLK; zi++)
@@ -600,7 +601,7 @@ static void op_memarea_alloc(struct in *in)
 		bad = !r.count || r.count > most || al & (al - 1) ||
 		      r.offset >= al || r.policy > RM_POLICY_LEAST_FRAG ||
 		      r.flags & ~(RM_ALLOC_MOVABLE | RM_ALLOC_STRICT_NODE |
-				  RM_ALLOC_ZERO);
+				  RM_ALLOC_ZERO | RM_ALLOC_MAY_SLEEP);
 	}
 	if (rm_memarea_check(&b, &r)) {
 		FZ_ASSERT(bad, "count %llu align %llu offset %llu policy %u "
