@@ -165,66 +165,6 @@ DEFINE_SCRATCH_ATTRIBUTE(unusable_index);
 #define FRAGMAP_CHARS	8192
 #define FRAGMAP_LINE	64
 
-static char page_class(const struct rm_block *b, u64 idx)
-{
-	u16 s = READ_ONCE(b->state[idx]);
-
-	switch (rm_ps_kind(s)) {
-	case RM_PK_FREE:
-		switch (b->pb_mt[rm_block_pb(b, b->base_pfn + idx)]) {
-		case RM_MT_ISOLATE:
-			return 'I';
-		case RM_MT_CMA:
-			return ',';
-		default:
-			return '.';
-		}
-	case RM_PK_META:
-		return 'M';
-	case RM_PK_PCP:
-		return 'p';
-	case RM_PK_BUDDY:
-		if (!(s & RM_PS_MOVABLE))
-			return 'U';
-		/* lent: a movable allocation in a CMA region's pageblock */
-		return b->pb_mt[rm_block_pb(b, b->base_pfn + idx)] == RM_MT_CMA ?
-		       'l' : 'm';
-	case RM_PK_MEMAREA:
-		return 'A';
-	case RM_PK_CMA:
-		return 'C';
-	case RM_PK_VCOMPOUND:
-		return 'V';
-	case RM_PK_XCF:
-		return 'X';
-	}
-	return '?';
-}
-
-static bool class_is_free(char c)
-{
-	return c == '.' || c == ',' || c == 'I';
-}
-
-/* One char for pages [idx, idx + n) of @b. */
-static char group_class(const struct rm_block *b, u64 idx, u64 n)
-{
-	char first = page_class(b, idx), c;
-	u64 i, free = 0;
-	bool mixed = false;
-
-	for (i = 0; i < n; i++) {
-		c = i ? page_class(b, idx + i) : first;
-		mixed |= c != first;
-		free += class_is_free(c);
-	}
-	if (!mixed)
-		return first;
-	if (!free)
-		return '#';
-	return '0' + clamp_t(u64, free * 10 / n, 1, 9);
-}
-
 static int fragmap_show(struct seq_file *m, void *v)
 {
 	const struct rm_region *rg = &resmem.region;
@@ -255,7 +195,7 @@ static int fragmap_show(struct seq_file *m, void *v)
 			if (!col)
 				seq_printf(m, "0x%016llx ",
 					   PFN_PHYS(b->base_pfn + idx));
-			seq_putc(m, group_class(b, idx, n));
+			seq_putc(m, rm_group_class(b, idx, n));
 		}
 		seq_putc(m, '\n');
 		cond_resched();

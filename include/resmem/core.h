@@ -109,7 +109,9 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
  *	bits 12-13	migratetype of the free list a FREE or PCP head is on
  *
  * Every page of a block carries its kind, so a map of the range needs no
- * other structure; only the head carries the order.
+ * other structure; only the head carries the order.  rm_ps_make() encodes
+ * and the rm_ps_*() accessors below decode it; nothing else looks at the
+ * bits (as zsmalloc keeps obj_to_location()/location_to_obj()).
  */
 #define RM_PS_ORDER		0x003f
 #define RM_PS_HEAD		0x0040
@@ -146,6 +148,36 @@ static inline unsigned int rm_ps_kind(u16 s)
 static inline unsigned int rm_ps_mt(u16 s)
 {
 	return (s & RM_PS_MT) >> RM_PS_MT_SHIFT;
+}
+
+/* the first page of a free or allocated block */
+static inline bool rm_ps_is_head(u16 s)
+{
+	return s & RM_PS_HEAD;
+}
+
+/* the order of the block @s heads; 0 for a page that heads none */
+static inline unsigned int rm_ps_order(u16 s)
+{
+	return rm_ps_is_head(s) ? s & RM_PS_ORDER : 0;
+}
+
+/* the first page of a block in the buddy's free lists */
+static inline bool rm_ps_is_free_head(u16 s)
+{
+	return rm_ps_is_head(s) && rm_ps_kind(s) == RM_PK_FREE;
+}
+
+/* a page of a movable allocation */
+static inline bool rm_ps_is_movable(u16 s)
+{
+	return s & RM_PS_MOVABLE;
+}
+
+/* @s with its migratetype bits cleared (a free head compared by shape) */
+static inline u16 rm_ps_without_mt(u16 s)
+{
+	return s & ~RM_PS_MT;
 }
 
 /*
@@ -613,6 +645,8 @@ struct rm_cma_usage {
 
 int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 		u64 base_pfn, u64 count);
+int rm_cma_place(struct rm_cma *c, struct rm_buddy *b, const char *name,
+		 u64 count, int nid, int near);
 int rm_cma_destroy(struct rm_cma *c);
 u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
@@ -649,6 +683,9 @@ int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,
 		     unsigned int order);
 int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		      unsigned int order);
+char rm_page_class(const struct rm_block *b, u64 idx);
+bool rm_class_is_free(char c);
+char rm_group_class(const struct rm_block *b, u64 idx, u64 n);
 
 /* --- vcompound.c: 2^order pages from pieces (see the design comment) --- */
 

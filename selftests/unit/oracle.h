@@ -323,7 +323,7 @@ static void check(struct __test_metadata *_metadata)
 			ASSERT_EQ(seen[zi][p] != S_FREE,
 				  rm_bitmap_test(blk->bitmap, p));
 			if (seen[zi][p] == S_FREE &&
-			    !(blk->state[p] & RM_PS_HEAD))
+			    !rm_ps_is_head(blk->state[p]))
 				ASSERT_EQ(0, blk->state[p]);
 		}
 	}

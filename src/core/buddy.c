@@ -216,7 +216,7 @@ static void free_one(struct rm_zone *z, u64 pfn, unsigned int order,
 			break;
 		bs = *pstate(z, buddy);
 		want = rm_ps_make(RM_PK_FREE, order, 0, true);
-		if ((bs & ~RM_PS_MT) != want)
+		if (rm_ps_without_mt(bs) != want)
 			break;
 		if (order >= RM_PAGEBLOCK_ORDER) {
 			unsigned int bmt = pb_mt(z, buddy);
@@ -277,9 +277,9 @@ static u64 pageblock_free_pages(struct rm_zone *z, u64 pfn)
 	pageblock_span(z, pfn, &p, &end);
 	while (p < end) {
 		s = *pstate(z, p);
-		if ((s & RM_PS_HEAD) && rm_ps_kind(s) == RM_PK_FREE) {
-			n += 1ULL << (s & RM_PS_ORDER);
-			p += 1ULL << (s & RM_PS_ORDER);
+		if (rm_ps_is_free_head(s)) {
+			n += 1ULL << rm_ps_order(s);
+			p += 1ULL << rm_ps_order(s);
 		} else {
 			p++;
 		}
@@ -298,11 +298,11 @@ static void claim_pageblock(struct rm_zone *z, u64 pfn, unsigned int mt)
 	set_pb_mt(z, pfn, mt);
 	while (p < end) {
 		s = *pstate(z, p);
-		if (!(s & RM_PS_HEAD) || rm_ps_kind(s) != RM_PK_FREE) {
+		if (!rm_ps_is_free_head(s)) {
 			p++;
 			continue;
 		}
-		o = s & RM_PS_ORDER;
+		o = rm_ps_order(s);
 		if (rm_ps_mt(s) != mt) {
 			del_free(z, p, o, rm_ps_mt(s));
 			add_free(z, p, o, mt);
@@ -377,8 +377,8 @@ static u64 free_head_of(struct rm_zone *z, u64 pfn)
 		if (h < z->blk->base_pfn)
 			break;
 		s = *pstate(z, h);
-		if ((s & RM_PS_HEAD) && rm_ps_kind(s) == RM_PK_FREE &&
-		    h + (1ULL << (s & RM_PS_ORDER)) > pfn)
+		if (rm_ps_is_free_head(s) &&
+		    h + (1ULL << rm_ps_order(s)) > pfn)
 			return h;
 	}
 	return RM_NO_PFN;
@@ -442,7 +442,7 @@ void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
 	end = min(end, blk_end);
 	while (p < end) {
 		s = *pstate(z, p);
-		if (!(s & RM_PS_HEAD) || rm_ps_kind(s) != RM_PK_FREE) {
+		if (!rm_ps_is_free_head(s)) {
 			/*
 			 * Not in a free list: the next free page heads a
 			 * free block, a word of the bitmap at a time.  A
@@ -457,10 +457,10 @@ void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt)
 			}
 			h = free_head_of(z, p);
 			p = h == RM_NO_PFN ? p + 1 :
-			    h + (1ULL << (*pstate(z, h) & RM_PS_ORDER));
+			    h + (1ULL << rm_ps_order(*pstate(z, h)));
 			continue;
 		}
-		o = s & RM_PS_ORDER;
+		o = rm_ps_order(s);
 		bend = p + (1ULL << o);
 		del_free(z, p, o, rm_ps_mt(s));
 		free_span(z, p, bend, -1);
@@ -520,15 +520,15 @@ int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind)
 	if (WARN_ON_ONCE(h == RM_NO_PFN))
 		return -EINVAL;
 	/* check it all before changing anything */
-	for (p = h; p < end; p += 1ULL << (s & RM_PS_ORDER)) {
+	for (p = h; p < end; p += 1ULL << rm_ps_order(s)) {
 		s = *pstate(z, p);
-		if (WARN_ON_ONCE(!(s & RM_PS_HEAD) ||
+		if (WARN_ON_ONCE(!rm_ps_is_head(s) ||
 				 rm_ps_kind(s) != RM_PK_FREE))
 			return -EINVAL;
 	}
 	for (p = h; p < end; p = bend) {
 		s = *pstate(z, p);
-		o = s & RM_PS_ORDER;
+		o = rm_ps_order(s);
 		mt = rm_ps_mt(s);
 		bend = p + (1ULL << o);
 		del_free(z, p, o, mt);
@@ -983,7 +983,7 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 		return;
 	z = &b->zone[blk - b->rg->block];
 	s = *pstate(z, pfn);
-	if (WARN_ON_ONCE(!(s & RM_PS_HEAD) || (s & RM_PS_ORDER) != order ||
+	if (WARN_ON_ONCE(!rm_ps_is_head(s) || rm_ps_order(s) != order ||
 			 !(BUDDY_KINDS & BIT(rm_ps_kind(s)))))
 		return;
 

@@ -10,6 +10,13 @@
  *	blocks_suitable	= sum over k >= o of nr_free[k] * 2^(k - o)
  *
  * Both indexes are in thousandths, printed as index/1000 "." index%1000.
+ *
+ * The fragmentation map (debugfs fragmap, resmemctl fragment) draws one
+ * character per page or group of pages: rm_page_class() decodes a page's
+ * state word and its pageblock's migratetype into the letter of the map's
+ * legend, rm_group_class() summarises a group.  Both read the state with
+ * READ_ONCE() and no lock: a map is a snapshot that may tear, as
+ * /proc/pagetypeinfo may.
  */
 #include <resmem/core.h>
 
@@ -78,4 +85,86 @@ int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		return 1000;
 	return (int)rm_div64((fi.free_pages - (fi.blocks_suitable << order)) *
 			     1000, fi.free_pages);
+}
+
+/**
+ * rm_page_class - the fragmentation map's letter for one page
+ * @b: the block
+ * @idx: the page's index in @b
+ *
+ * '.' free, ',' free in a CMA pageblock, 'I' free in an isolated one,
+ * 'M' metadata, 'p' per-CPU cached, 'U' unmovable, 'm' movable, 'l' lent
+ * (movable in a CMA pageblock), 'A' memarea, 'C' CMA buffer,
+ * 'V' vcompound, 'X' xcf, '?' a state no allocator writes.
+ *
+ * Context: any; reads without a lock.
+ * Return: the letter.
+ */
+char rm_page_class(const struct rm_block *b, u64 idx)
+{
+	u16 s = READ_ONCE(b->state[idx]);
+	unsigned int mt = b->pb_mt[rm_block_pb(b, b->base_pfn + idx)];
+
+	switch (rm_ps_kind(s)) {
+	case RM_PK_FREE:
+		return mt == RM_MT_ISOLATE ? 'I' : mt == RM_MT_CMA ? ',' : '.';
+	case RM_PK_META:
+		return 'M';
+	case RM_PK_PCP:
+		return 'p';
+	case RM_PK_BUDDY:
+		if (!rm_ps_is_movable(s))
+			return 'U';
+		return mt == RM_MT_CMA ? 'l' : 'm';
+	case RM_PK_MEMAREA:
+		return 'A';
+	case RM_PK_CMA:
+		return 'C';
+	case RM_PK_VCOMPOUND:
+		return 'V';
+	case RM_PK_XCF:
+		return 'X';
+	}
+	return '?';
+}
+
+/**
+ * rm_class_is_free - whether a map letter stands for a free page
+ * @c: a letter of rm_page_class()
+ *
+ * Context: any.
+ * Return: true for '.', ',' and 'I'.
+ */
+bool rm_class_is_free(char c)
+{
+	return c == '.' || c == ',' || c == 'I';
+}
+
+/**
+ * rm_group_class - the fragmentation map's character for a group of pages
+ * @b: the block
+ * @idx: index in @b of the group's first page
+ * @n: pages in the group, at least 1, all inside @b
+ *
+ * Context: any; reads without a lock.
+ * Return: the pages' common letter when they all have one, else '#' when
+ * none is free, else '1' to '9': the tenths of the group that are free,
+ * rounded down but at least 1 and at most 9.
+ */
+char rm_group_class(const struct rm_block *b, u64 idx, u64 n)
+{
+	char first = rm_page_class(b, idx), c;
+	u64 i, free = 0;
+	bool mixed = false;
+
+	for (i = 0; i < n; i++) {
+		c = i ? rm_page_class(b, idx + i) : first;
+		mixed |= c != first;
+		free += rm_class_is_free(c);
+	}
+	if (!mixed)
+		return first;
+	if (!free)
+		return '#';
+	return '0' + clamp_t(u64, rm_div64(free * 10, n), 1, 9);
 }

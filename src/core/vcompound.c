@@ -270,6 +270,6 @@ bool rm_vc_owns(struct rm_buddy *b, u64 pfn, unsigned int order)
 	if (!blk || order > b->max_order)
 		return false;
 	s = blk->state[pfn - blk->base_pfn];
-	return (s & RM_PS_HEAD) && (s & RM_PS_ORDER) == order &&
+	return rm_ps_is_head(s) && rm_ps_order(s) == order &&
 	       rm_ps_kind(s) == RM_PK_VCOMPOUND;
 }
