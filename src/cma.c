@@ -97,59 +97,6 @@ static struct resmem_cma *find_name(const char *name)
 	return NULL;
 }
 
-/* Are the pages of [pfn, pfn + count) free and in no region?  A hint. */
-static bool place_ok(struct rm_block *blk, u64 pfn, u64 count)
-{
-	u64 i = pfn - blk->base_pfn, p;
-
-	if (rm_bitmap_next_set(blk->bitmap, i + count, i) < i + count)
-		return false;
-	for (p = pfn; p < pfn + count; p += RM_PAGEBLOCK_NR)
-		if (READ_ONCE(blk->pb_mt[rm_block_pb(blk, p)]) >= RM_MT_CMA)
-			return false;
-	return true;
-}
-
-/*
- * Place a region of @count pages: the highest free pageblock-aligned run
- * in a block of @nid (any node, the local one first, when NUMA_NO_NODE),
- * so the low memory the buddy hands out first stays ordinary.
- */
-static int place(struct rm_cma *c, const char *name, u64 count, int nid)
-{
-	struct rm_region *rg = &resmem.region;
-	int want = nid == NUMA_NO_NODE ? numa_node_id() : nid;
-	unsigned int pass, i;
-	u64 lo, pfn;
-	int ret;
-
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < rg->nr_blocks; i++) {
-			struct rm_block *blk = &rg->block[i];
-			bool local = blk->nid == want;
-
-			if (pass ? local : !local)
-				continue;
-			lo = (blk->base_pfn + RM_PAGEBLOCK_NR - 1) &
-			     ~(u64)(RM_PAGEBLOCK_NR - 1);
-			pfn = (blk->base_pfn + blk->nr_pages) &
-			      ~(u64)(RM_PAGEBLOCK_NR - 1);
-			for (; pfn >= lo + count; pfn -= RM_PAGEBLOCK_NR) {
-				if (!place_ok(blk, pfn - count, count))
-					continue;
-				ret = rm_cma_init(c, &resmem.buddy, name,
-						  pfn - count, count);
-				/* -EBUSY: taken since place_ok() looked */
-				if (ret != -EBUSY)
-					return ret;
-			}
-		}
-		if (nid != NUMA_NO_NODE)
-			break;
-	}
-	return -ENOMEM;
-}
-
 /**
  * resmem_cma_create - make a CMA region
  * @name: its name, unique, 1 to RM_CMA_NAME_LEN - 1 characters
@@ -201,7 +148,8 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 		goto out;
 	memset(r, 0, sizeof(*r));
 	if (base == RM_CMA_AUTO)
-		ret = place(&r->c, name, PHYS_PFN(size), nid);
+		ret = rm_cma_place(&r->c, &resmem.buddy, name, PHYS_PFN(size),
+				   nid, numa_node_id());
 	else
 		ret = rm_cma_init(&r->c, &resmem.buddy, name, PHYS_PFN(base),
 				  PHYS_PFN(size));

@@ -948,4 +948,108 @@ TEST(free_racing_isolation_two_threads)
 	check(_metadata);
 }
 
+/*
+ * rm_cma_place() against brute force: the highest pageblock-aligned run
+ * of free pages outside every region, in the blocks of the wanted node
+ * (the near one first for NUMA_NO_NODE), with allocations and a region
+ * strewn over the blocks.  Per-CPU caches are drained first: the search
+ * judges a cached page busy (its bitmap bit is set), a hint that
+ * rm_cma_init() would have corrected.
+ */
+static u64 place_oracle(u64 count, int nid, int near)
+{
+	int want = nid == NUMA_NO_NODE ? near : nid;
+	unsigned int pass, i;
+	u64 end, p, q;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < rg.nr_blocks; i++) {
+			struct rm_block *blk = &rg.block[i];
+
+			bool local = blk->nid == want;
+
+			if (local == !!pass)
+				continue;
+			end = (blk->base_pfn + blk->nr_pages) &
+			      ~(u64)(RM_PAGEBLOCK_NR - 1);
+			/* p = end - count is aligned: p >= base suffices */
+			for (; end >= blk->base_pfn + count;
+			     end -= RM_PAGEBLOCK_NR) {
+				p = end - count;
+				for (q = p; q < end; q++) {
+					u16 st = blk->state[q - blk->base_pfn];
+
+					if (rm_ps_kind(st) != RM_PK_FREE ||
+					    blk->pb_mt[rm_block_pb(blk, q)] >=
+					    RM_MT_CMA)
+						break;
+				}
+				if (q == end)
+					return p;
+			}
+		}
+		if (nid != NUMA_NO_NODE)
+			break;
+	}
+	return RM_NO_PFN;
+}
+
+TEST(place_against_brute_force)
+{
+	static const int nids[][2] = {
+		{ NUMA_NO_NODE, 0 }, { NUMA_NO_NODE, 1 }, { 0, 1 }, { 1, 0 },
+	};
+	unsigned int round, k, j, n;
+	struct rm_cma other, r;
+	bool have_other;
+
+	srand(11);
+	for (round = 0; round < 60; round++) {
+		setup(10);
+		n = rand() % 40;
+		for (j = 0; j < n; j++) {
+			unsigned int o = rand() % 8;
+			unsigned int fl = rand() % 2 ? RM_ALLOC_MOVABLE : 0;
+			int node = rand() % 2;
+			u64 pfn = rm_buddy_alloc(&b, o, node, fl, RM_PK_BUDDY);
+
+			if (pfn != RM_NO_PFN)
+				live[nlive++] = (struct alloc){ pfn, o, node,
+								fl };
+		}
+		rm_buddy_drain(&b);
+		have_other = rand() % 2 &&
+			     !rm_cma_place(&other, &b, "other",
+					   RM_PAGEBLOCK_NR * (1 + rand() % 4),
+					   rand() % 2, 0);
+		rm_buddy_drain(&b);
+		for (k = 0; k < ARRAY_SIZE(nids); k++) {
+			u64 count = RM_PAGEBLOCK_NR * (1 + rand() % 10);
+			u64 want = place_oracle(count, nids[k][0], nids[k][1]);
+			int ret = rm_cma_place(&r, &b, "r", count, nids[k][0],
+					       nids[k][1]);
+
+			ASSERT_EQ(want == RM_NO_PFN ? -ENOMEM : 0, ret)
+				TH_LOG("round %u: %llu pages, node %d near %d",
+				       round, (unsigned long long)count,
+				       nids[k][0], nids[k][1]);
+			if (ret)
+				continue;
+			EXPECT_EQ(want, r.base_pfn);
+			EXPECT_EQ(count, r.count);
+			check(_metadata);
+			ASSERT_EQ(0, rm_cma_destroy(&r));
+			rm_buddy_drain(&b);
+		}
+		if (have_other)
+			ASSERT_EQ(0, rm_cma_destroy(&other));
+		check(_metadata);
+	}
+	EXPECT_EQ(-EINVAL, rm_cma_place(&r, &b, "r", 0, NUMA_NO_NODE, 0));
+	EXPECT_EQ(-EINVAL, rm_cma_place(&r, &b, "r", RM_PAGEBLOCK_NR + 1,
+					NUMA_NO_NODE, 0));
+	EXPECT_EQ(-ENOMEM, rm_cma_place(&r, &b, "r", 1ULL << 40,
+					NUMA_NO_NODE, 0));
+}
+
 TEST_HARNESS_MAIN

@@ -68,6 +68,75 @@ static u64 pb_up(u64 pfn)
 	return (pfn + RM_PAGEBLOCK_NR - 1) & ~(RM_PAGEBLOCK_NR - 1);
 }
 
+/* Are the pages of [pfn, pfn + count) free and in no region?  A hint. */
+static bool place_ok(struct rm_block *blk, u64 pfn, u64 count)
+{
+	u64 i = pfn - blk->base_pfn, p;
+
+	if (rm_bitmap_next_set(blk->bitmap, i + count, i) < i + count)
+		return false;
+	for (p = pfn; p < pfn + count; p += RM_PAGEBLOCK_NR)
+		if (READ_ONCE(blk->pb_mt[rm_block_pb(blk, p)]) >= RM_MT_CMA)
+			return false;
+	return true;
+}
+
+/**
+ * rm_cma_place - make a region of @count pages wherever it fits
+ * @c: the region to set up
+ * @b: the buddy allocator
+ * @name: its name, as for rm_cma_init()
+ * @count: pages, a multiple of a pageblock
+ * @nid: the node that must hold it, or NUMA_NO_NODE for any
+ * @near: with NUMA_NO_NODE, the node tried first (the caller's)
+ *
+ * The highest free pageblock-aligned run of @count pages in a block of
+ * @nid (of @near first, then of the other nodes, for NUMA_NO_NODE), so the
+ * low memory the buddy hands out first stays ordinary.  A run is judged
+ * free from the bitmap and the pageblock types without the zone lock (a
+ * hint); rm_cma_init() checks it under the lock, and a run taken meanwhile
+ * (-EBUSY) only sends the search on to the next one.
+ *
+ * Context: may sleep (rm_cma_init() allocates the region's bitmaps).
+ * Return: 0; -ENOMEM when no block of the node(s) has such a run, or the
+ * bitmaps cannot be allocated; -EINVAL as rm_cma_init().
+ */
+int rm_cma_place(struct rm_cma *c, struct rm_buddy *b, const char *name,
+		 u64 count, int nid, int near)
+{
+	struct rm_region *rg = b->rg;
+	int want = nid == NUMA_NO_NODE ? near : nid;
+	unsigned int pass, i;
+	u64 lo, pfn;
+	int ret;
+
+	if (!count || count & (RM_PAGEBLOCK_NR - 1))
+		return -EINVAL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < rg->nr_blocks; i++) {
+			struct rm_block *blk = &rg->block[i];
+			bool local = blk->nid == want;
+
+			if (pass ? local : !local)
+				continue;
+			lo = pb_up(blk->base_pfn);
+			pfn = pb_down(blk->base_pfn + blk->nr_pages);
+			for (; pfn >= lo + count; pfn -= RM_PAGEBLOCK_NR) {
+				if (!place_ok(blk, pfn - count, count))
+					continue;
+				ret = rm_cma_init(c, b, name, pfn - count,
+						  count);
+				/* -EBUSY: taken since place_ok() looked */
+				if (ret != -EBUSY)
+					return ret;
+			}
+		}
+		if (nid != NUMA_NO_NODE)
+			break;
+	}
+	return -ENOMEM;
+}
+
 /**
  * rm_cma_init - make [@base_pfn, @base_pfn + @count) a CMA region
  * @c: the region to set up
@@ -226,11 +295,11 @@ static int evacuate(struct rm_cma *c, u64 start, u64 end,
 
 	while (p < end) {
 		s = READ_ONCE(blk->state[p - blk->base_pfn]);
-		if (!(s & RM_PS_HEAD)) {
+		if (!rm_ps_is_head(s)) {
 			p++;
 			continue;
 		}
-		o = s & RM_PS_ORDER;
+		o = rm_ps_order(s);
 		n = rm_ps_kind(s) == RM_PK_MEMAREA ||
 		    rm_ps_kind(s) == RM_PK_CMA ? 1 : 1ULL << o;
 		if (p + n <= start || rm_ps_kind(s) == RM_PK_FREE) {
@@ -238,7 +307,7 @@ static int evacuate(struct rm_cma *c, u64 start, u64 end,
 			continue;
 		}
 		ret = -EBUSY;
-		if (rm_ps_kind(s) == RM_PK_BUDDY && (s & RM_PS_MOVABLE))
+		if (rm_ps_kind(s) == RM_PK_BUDDY && rm_ps_is_movable(s))
 			ret = migrate(arg, p, o);
 		if (ret) {
 			*stop = p + n;
