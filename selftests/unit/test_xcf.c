@@ -353,6 +353,7 @@ TEST(classes)
 	setup_pools();
 	p = pools[0];
 	ASSERT_LE(p->nr_classes, XCF_MAX_CLASSES);
+	ASSERT_EQ(192, p->nr_classes);	/* as the design comment says */
 	ASSERT_EQ(XCF_MAX_SIZE, p->cls[p->nr_classes - 1].size);
 	for (k = 0; k < p->nr_classes; k++) {
 		struct xcf_class *c = &p->cls[k];
