@@ -19,7 +19,7 @@
  *			descriptor per vpage, pages present only where
  *			objects are (partial free)
  *	xcf (run)	src/core/xcf.c itself, as built, storing every
- *			object from one CPU: xcf_total_pages()
+ *			object from one CPU: rm_xcf_total_pages()
  *
  * Every object is stored at once, with no frees: the figures are what the
  * class scheme costs, not fragmentation.
@@ -87,8 +87,8 @@ static u32 build(const struct scheme *s)
 			pages = zs_pages(slot);
 			objs = pages * PAGE_SIZE / slot;
 		} else {
-			xcf_geometry(slot, s->max_pages, XCF_MAX_OBJS, &pages,
-				     &objs);
+			rm_xcf_geometry(slot, s->max_pages, RM_XCF_MAX_OBJS, &pages,
+					&objs);
 		}
 		if (n && cls[n - 1].pages == pages && cls[n - 1].objs == objs)
 			continue;
@@ -106,7 +106,7 @@ static u32 need(const struct scheme *s, u32 len)
 {
 	if (s->zsmalloc)
 		return len + ZS_HANDLE;
-	return len + XCF_HDR_SIZE > PAGE_SIZE ? PAGE_SIZE : len + XCF_HDR_SIZE;
+	return len + RM_XCF_HDR_SIZE > PAGE_SIZE ? PAGE_SIZE : len + RM_XCF_HDR_SIZE;
 }
 
 /* Pages scheme @s needs for @nr objects of sizes @len. */
@@ -151,8 +151,8 @@ static double cost(const struct scheme *s, const u16 *len, u64 nr,
 static u64 run_xcf(const u16 *len, u64 nr, u64 *data)
 {
 	u64 nr_pages = nr + 2048, i;
-	struct xcf_pool_stats ps;
-	struct xcf_pool *pool;
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_pool *pool;
 	struct rm_region rg;
 	struct rm_buddy b;
 	unsigned long h;
@@ -165,19 +165,19 @@ static u64 run_xcf(const u16 *len, u64 nr, u64 *data)
 	rg.block[0].vaddr = mem;
 	if (rm_region_enable(&rg) || rm_buddy_init(&b, &rg, 10))
 		exit(1);
-	pool = xcf_create(&b, 0);
+	pool = rm_xcf_create(&b, 0);
 	if (!pool)
 		exit(1);
 	for (i = 0; i < nr; i++) {
-		if (xcf_malloc(pool, len[i], 0, 0, &h)) {
-			fprintf(stderr, "xcf_malloc failed at %llu\n",
+		if (rm_xcf_malloc(pool, len[i], 0, 0, &h)) {
+			fprintf(stderr, "rm_xcf_malloc failed at %llu\n",
 				(unsigned long long)i);
 			exit(1);
 		}
 	}
-	xcf_stats(pool, &ps, NULL);
+	rm_xcf_stats(pool, &ps, NULL);
 	*data = ps.data_pages;
-	xcf_destroy(pool);
+	rm_xcf_destroy(pool);
 	rm_buddy_destroy(&b);
 	free(mem);
 	return ps.pages;
@@ -248,8 +248,8 @@ int main(int argc, char **argv)
 		       (unsigned long long)data, 100.0 * pages / nr);
 	}
 	pages = run_xcf(len, nr, &data);
-	printf("xcf (run, step %u, %u pages)\t-\t%llu\t%.2f\n", XCF_CLASS_STEP,
-	       XCF_VPAGE_MAX, (unsigned long long)data, 100.0 * pages / nr);
+	printf("xcf (run, step %u, %u pages)\t-\t%llu\t%.2f\n", RM_XCF_CLASS_STEP,
+	       RM_XCF_VPAGE_MAX, (unsigned long long)data, 100.0 * pages / nr);
 	free(len);
 	return 0;
 }

@@ -7,7 +7,7 @@
  * conserved (buddy free pages plus every pool's pages is what the buddy had
  * free before), live objects per class and handles as the model says, and
  * no warning but the expected ones.  After every compaction and drain, and
- * every 64 operations: every object's bytes (through xcf_map()), its pieces
+ * every 64 operations: every object's bytes (through rm_xcf_map()), its pieces
  * (lengths, offsets, contiguity), every mapped object still where it was
  * mapped, and the vpage pages exactly those the live objects touch.  At the
  * end the pools are destroyed and the buddy must be as before.
@@ -28,16 +28,16 @@ struct obj {
 	u32 seed;
 	int pool;
 	bool mapped;
-	struct xcf_loc loc;	/* where it was mapped */
+	struct rm_xcf_loc loc;	/* where it was mapped */
 };
 
-static struct xcf_pool *pools[NPOOL];
+static struct rm_xcf_pool *pools[NPOOL];
 static struct obj objs[MAXOBJ];
 static unsigned int nobj;
 static unsigned long stale[256];	/* freed handles, of pool 0 */
 static unsigned int nstale;
 static u64 free0;			/* buddy free pages with no pool */
-static struct xcf_class_stats cs[XCF_MAX_CLASSES];
+static struct rm_xcf_class_stats cs[RM_XCF_MAX_CLASSES];
 
 static u8 byte_of(u32 seed, u32 i)
 {
@@ -64,19 +64,19 @@ static u64 pools_pages(void)
 
 	for (i = 0; i < NPOOL; i++)
 		if (pools[i])
-			n += xcf_total_pages(pools[i]);
+			n += rm_xcf_total_pages(pools[i]);
 	return n;
 }
 
 /* Byte @i of a mapped object. */
-static u8 *loc_byte(const struct xcf_loc *l, u32 i)
+static u8 *loc_byte(const struct rm_xcf_loc *l, u32 i)
 {
 	if (i < l->seg[0].len)
 		return (u8 *)l->seg[0].addr + i;
 	return (u8 *)l->seg[1].addr + (i - l->seg[0].len);
 }
 
-static void loc_write(const struct xcf_loc *l, const struct obj *o)
+static void loc_write(const struct rm_xcf_loc *l, const struct obj *o)
 {
 	u32 i;
 
@@ -84,7 +84,7 @@ static void loc_write(const struct xcf_loc *l, const struct obj *o)
 		*loc_byte(l, i) = byte_of(o->seed, i);
 }
 
-static bool loc_intact(const struct xcf_loc *l, const struct obj *o)
+static bool loc_intact(const struct rm_xcf_loc *l, const struct obj *o)
 {
 	u32 i;
 
@@ -95,7 +95,7 @@ static bool loc_intact(const struct xcf_loc *l, const struct obj *o)
 }
 
 /* The class of @size by brute force: the smallest whose size holds it. */
-static int class_by_size(struct xcf_pool *p, u32 size)
+static int class_by_size(struct rm_xcf_pool *p, u32 size)
 {
 	u32 k;
 
@@ -106,8 +106,8 @@ static int class_by_size(struct xcf_pool *p, u32 size)
 }
 
 /* The pieces of a mapping are as the class's geometry says. */
-static void check_loc(struct __test_metadata *_metadata, struct xcf_pool *p,
-		      const struct obj *o, const struct xcf_loc *l)
+static void check_loc(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
+		      const struct obj *o, const struct rm_xcf_loc *l)
 {
 	int k = class_by_size(p, o->size);
 	struct rm_block *b0, *b1;
@@ -139,14 +139,14 @@ static void check_loc(struct __test_metadata *_metadata, struct xcf_pool *p,
 }
 
 /* Hoard's bound on every CPU heap, written out from the design comment. */
-static void check_hoard(struct __test_metadata *_metadata, struct xcf_pool *p)
+static void check_hoard(struct __test_metadata *_metadata, struct rm_xcf_pool *p)
 {
 	unsigned int k;
 	int cpu;
 
 	for (k = 0; k < p->nr_classes; k++) {
 		rm_for_each_cpu(cpu) {
-			struct xcf_heap *h = &p->pcpu[cpu].heap[k];
+			struct rm_xcf_heap *h = &p->pcpu[cpu].heap[k];
 			u64 idle = h->capacity - h->used;
 
 			ASSERT_LE(h->used, h->capacity);
@@ -164,8 +164,8 @@ static unsigned long warnings_expected;
 /* The cheap checks, after every operation. */
 static void check_light(struct __test_metadata *_metadata)
 {
-	static u64 per_class[NPOOL][XCF_MAX_CLASSES];
-	struct xcf_pool_stats ps;
+	static u64 per_class[NPOOL][RM_XCF_MAX_CLASSES];
+	struct rm_xcf_pool_stats ps;
 	unsigned int i, k;
 	int pi;
 
@@ -176,12 +176,12 @@ static void check_light(struct __test_metadata *_metadata)
 		per_class[objs[i].pool][class_by_size(pools[objs[i].pool],
 						      objs[i].size)]++;
 	for (pi = 0; pi < NPOOL; pi++) {
-		struct xcf_pool *p = pools[pi];
+		struct rm_xcf_pool *p = pools[pi];
 		u64 handles = 0;
 
 		check_hoard(_metadata, p);
-		xcf_stats(p, &ps, cs);
-		ASSERT_EQ(ps.pages, xcf_total_pages(p));
+		rm_xcf_stats(p, &ps, cs);
+		ASSERT_EQ(ps.pages, rm_xcf_total_pages(p));
 		ASSERT_EQ(ps.pages, ps.data_pages + ps.meta_pages);
 		for (k = 0; k < p->nr_classes; k++) {
 			ASSERT_EQ(per_class[pi][k], cs[k].used)
@@ -218,21 +218,21 @@ static void check_full(struct __test_metadata *_metadata)
 {
 	static u64 pfns[NPOOL][2 * MAXOBJ];
 	unsigned int n[NPOOL] = { 0 }, i, j, distinct;
-	struct xcf_pool_stats ps;
-	struct xcf_loc l;
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_loc l;
 	int pi;
 
 	check_light(_metadata);
 	for (i = 0; i < nobj; i++) {
 		struct obj *o = &objs[i];
-		struct xcf_pool *p = pools[o->pool];
+		struct rm_xcf_pool *p = pools[o->pool];
 
 		if (o->mapped) {
 			/* not moved: its bytes are where they were mapped */
-			ASSERT_EQ(-EBUSY, xcf_map(p, o->h, XCF_MAP_RO, &l));
+			ASSERT_EQ(-EBUSY, rm_xcf_map(p, o->h, RM_XCF_MAP_RO, &l));
 			l = o->loc;
 		} else {
-			ASSERT_EQ(0, xcf_map(p, o->h, XCF_MAP_RO, &l));
+			ASSERT_EQ(0, rm_xcf_map(p, o->h, RM_XCF_MAP_RO, &l));
 		}
 		check_loc(_metadata, p, o, &l);
 		ASSERT_TRUE(loc_intact(&l, o))
@@ -242,9 +242,9 @@ static void check_full(struct __test_metadata *_metadata)
 		for (j = 0; j < l.nr; j++)
 			pfns[o->pool][n[o->pool]++] = l.seg[j].pfn;
 		if (!o->mapped) {
-			struct xcf_loc u;
+			struct rm_xcf_loc u;
 
-			ASSERT_EQ(0, xcf_unmap(p, o->h, &u));
+			ASSERT_EQ(0, rm_xcf_unmap(p, o->h, &u));
 			ASSERT_EQ(0, memcmp(&u, &l, sizeof(u)));
 		}
 	}
@@ -252,7 +252,7 @@ static void check_full(struct __test_metadata *_metadata)
 		qsort(pfns[pi], n[pi], sizeof(u64), cmp_u64);
 		for (i = 0, distinct = 0; i < n[pi]; i++)
 			distinct += !i || pfns[pi][i] != pfns[pi][i - 1];
-		xcf_stats(pools[pi], &ps, NULL);
+		rm_xcf_stats(pools[pi], &ps, NULL);
 		ASSERT_EQ(distinct, ps.data_pages) TH_LOG("pool %d", pi);
 	}
 }
@@ -265,7 +265,7 @@ static void setup_pools(void)
 	rm_buddy_drain(&b);
 	free0 = buddy_free();
 	for (i = 0; i < NPOOL; i++)
-		pools[i] = xcf_create(&b, i ? NUMA_NO_NODE : 0);
+		pools[i] = rm_xcf_create(&b, i ? NUMA_NO_NODE : 0);
 	nobj = 0;
 	nstale = 0;
 	warnings_expected = 0;
@@ -277,7 +277,7 @@ static void teardown_pools(struct __test_metadata *_metadata)
 	int i;
 
 	for (i = 0; i < NPOOL; i++) {
-		xcf_destroy(pools[i]);
+		rm_xcf_destroy(pools[i]);
 		pools[i] = NULL;
 	}
 	rm_buddy_drain(&b);
@@ -292,13 +292,13 @@ static int do_malloc(struct __test_metadata *_metadata, int pi, u32 size,
 		     unsigned int flags, unsigned int cpu)
 {
 	struct obj *o = &objs[nobj];
-	struct xcf_loc l;
+	struct rm_xcf_loc l;
 	u32 i;
 	int ret;
 
 	if (nobj == MAXOBJ)
 		return -ENOSPC;
-	ret = xcf_malloc(pools[pi], size, flags, cpu, &o->h);
+	ret = rm_xcf_malloc(pools[pi], size, flags, cpu, &o->h);
 	if (ret)
 		return ret;
 	EXPECT_NE(0, o->h);
@@ -306,13 +306,13 @@ static int do_malloc(struct __test_metadata *_metadata, int pi, u32 size,
 	o->seed = random();
 	o->pool = pi;
 	o->mapped = false;
-	EXPECT_EQ(0, xcf_map(pools[pi], o->h, XCF_MAP_WO, &l));
-	if (flags & XCF_ZERO)
+	EXPECT_EQ(0, rm_xcf_map(pools[pi], o->h, RM_XCF_MAP_WO, &l));
+	if (flags & RM_XCF_ZERO)
 		for (i = 0; i < size; i++)
 			EXPECT_EQ(0, *loc_byte(&l, i));
 	loc_write(&l, o);
-	EXPECT_EQ(0, xcf_unmap(pools[pi], o->h, &l));
-	EXPECT_EQ(XCF_MAP_WO, l.mode);
+	EXPECT_EQ(0, rm_xcf_unmap(pools[pi], o->h, &l));
+	EXPECT_EQ(RM_XCF_MAP_WO, l.mode);
 	nobj++;
 	return 0;
 }
@@ -321,12 +321,12 @@ static void do_free(unsigned int i)
 {
 	if (objs[i].pool == 0 && nstale < ARRAY_SIZE(stale))
 		stale[nstale++] = objs[i].h;
-	xcf_free(pools[objs[i].pool], objs[i].h);
+	rm_xcf_free(pools[objs[i].pool], objs[i].h);
 	objs[i] = objs[--nobj];
 }
 
 /* A size: near a class boundary, 1, PAGE_SIZE, or any. */
-static u32 random_size(struct xcf_pool *p)
+static u32 random_size(struct rm_xcf_pool *p)
 {
 	unsigned int r = random() % 100;
 	u32 k = random() % p->nr_classes;
@@ -334,42 +334,42 @@ static u32 random_size(struct xcf_pool *p)
 	if (r < 30)
 		return p->cls[k].size;
 	if (r < 50)
-		return min_t(u32, p->cls[k].size + 1, XCF_MAX_SIZE);
+		return min_t(u32, p->cls[k].size + 1, RM_XCF_MAX_SIZE);
 	if (r < 53)
 		return 1;
 	if (r < 56)
-		return XCF_MAX_SIZE;
+		return RM_XCF_MAX_SIZE;
 	if (r < 80)
 		return 1000 + random() % 3000;	/* compressed pages, mostly */
-	return 1 + random() % XCF_MAX_SIZE;
+	return 1 + random() % RM_XCF_MAX_SIZE;
 }
 
 TEST(classes)
 {
-	struct xcf_pool *p;
+	struct rm_xcf_pool *p;
 	u32 k, s, pages, objs, i;
 	unsigned long h;
 
 	setup_pools();
 	p = pools[0];
-	ASSERT_LE(p->nr_classes, XCF_MAX_CLASSES);
+	ASSERT_LE(p->nr_classes, RM_XCF_MAX_CLASSES);
 	ASSERT_EQ(192, p->nr_classes);	/* as the design comment says */
-	ASSERT_EQ(XCF_MAX_SIZE, p->cls[p->nr_classes - 1].size);
+	ASSERT_EQ(RM_XCF_MAX_SIZE, p->cls[p->nr_classes - 1].size);
 	for (k = 0; k < p->nr_classes; k++) {
-		struct xcf_class *c = &p->cls[k];
+		struct rm_xcf_class *c = &p->cls[k];
 		u64 best_w = 0, best_s = 0;
 
-		ASSERT_EQ(0, c->slot % XCF_CLASS_STEP);
+		ASSERT_EQ(0, c->slot % RM_XCF_CLASS_STEP);
 		ASSERT_LE(c->slot, PAGE_SIZE);
-		ASSERT_GE(c->slot, XCF_MIN_SLOT);
+		ASSERT_GE(c->slot, RM_XCF_MIN_SLOT);
 		ASSERT_EQ(c->slot, c->size + c->hdr);
-		ASSERT_EQ(c->slot == PAGE_SIZE ? 0 : XCF_HDR_SIZE, c->hdr);
+		ASSERT_EQ(c->slot == PAGE_SIZE ? 0 : RM_XCF_HDR_SIZE, c->hdr);
 		if (k)
 			ASSERT_LT(p->cls[k - 1].size, c->size);
 		/* brute force: the pages that waste the least fraction */
-		for (i = 1, pages = 0; i <= XCF_VPAGE_MAX; i++) {
+		for (i = 1, pages = 0; i <= RM_XCF_VPAGE_MAX; i++) {
 			u64 n = min_t(u64, i * PAGE_SIZE / c->slot,
-				      XCF_MAX_OBJS);
+				      RM_XCF_MAX_OBJS);
 			u64 w = i * PAGE_SIZE - n * c->slot;
 
 			if (!pages || w * best_s < best_w * i * PAGE_SIZE) {
@@ -382,28 +382,28 @@ TEST(classes)
 		ASSERT_EQ(pages, c->pages);
 		ASSERT_EQ(objs, c->objs);
 		/* merged away: the next smaller slot has another geometry */
-		if (k && c->slot - XCF_CLASS_STEP > p->cls[k - 1].slot) {
-			xcf_geometry(c->slot - XCF_CLASS_STEP, XCF_VPAGE_MAX,
-				     XCF_MAX_OBJS, &pages, &objs);
+		if (k && c->slot - RM_XCF_CLASS_STEP > p->cls[k - 1].slot) {
+			rm_xcf_geometry(c->slot - RM_XCF_CLASS_STEP, RM_XCF_VPAGE_MAX,
+					RM_XCF_MAX_OBJS, &pages, &objs);
 			ASSERT_TRUE(pages == c->pages && objs == c->objs);
 		}
 	}
-	for (s = 1; s <= XCF_MAX_SIZE; s++)
-		ASSERT_EQ(class_by_size(p, s), xcf_class_of(p, s))
+	for (s = 1; s <= RM_XCF_MAX_SIZE; s++)
+		ASSERT_EQ(class_by_size(p, s), rm_xcf_class_of(p, s))
 			TH_LOG("size %u", s);
-	ASSERT_EQ(-EINVAL, xcf_class_of(p, 0));
-	ASSERT_EQ(-E2BIG, xcf_malloc(p, XCF_MAX_SIZE + 1, 0, 0, &h));
-	ASSERT_EQ(-E2BIG, xcf_malloc(p, 1UL << 40, 0, 0, &h));
-	ASSERT_EQ(-EINVAL, xcf_malloc(p, 0, 0, 0, &h));
-	ASSERT_EQ(-EINVAL, xcf_malloc(p, 10, BIT(5), 0, &h));
-	ASSERT_EQ(-EINVAL, xcf_malloc(p, 10, 0, RM_USER_NR_CPUS, &h));
+	ASSERT_EQ(-EINVAL, rm_xcf_class_of(p, 0));
+	ASSERT_EQ(-E2BIG, rm_xcf_malloc(p, RM_XCF_MAX_SIZE + 1, 0, 0, &h));
+	ASSERT_EQ(-E2BIG, rm_xcf_malloc(p, 1UL << 40, 0, 0, &h));
+	ASSERT_EQ(-EINVAL, rm_xcf_malloc(p, 0, 0, 0, &h));
+	ASSERT_EQ(-EINVAL, rm_xcf_malloc(p, 10, BIT(5), 0, &h));
+	ASSERT_EQ(-EINVAL, rm_xcf_malloc(p, 10, 0, RM_USER_NR_CPUS, &h));
 	/* every class boundary: size = class size, class size + 1 */
 	for (k = 0; k < p->nr_classes; k++) {
 		ASSERT_EQ(0, do_malloc(_metadata, 0, p->cls[k].size, 0,
 				       k % RM_USER_NR_CPUS));
-		if (p->cls[k].size < XCF_MAX_SIZE)
+		if (p->cls[k].size < RM_XCF_MAX_SIZE)
 			ASSERT_EQ(0, do_malloc(_metadata, 1,
-					       p->cls[k].size + 1, XCF_ZERO,
+					       p->cls[k].size + 1, RM_XCF_ZERO,
 					       k % RM_USER_NR_CPUS));
 	}
 	check_full(_metadata);
@@ -415,13 +415,13 @@ TEST(classes)
 
 /*
  * Per object, 8 bytes of handle entry (511 less a header per page) and
- * XCF_HDR_SIZE in the slot; per vpage a 256-byte descriptor (15 a page):
+ * RM_XCF_HDR_SIZE in the slot; per vpage a 256-byte descriptor (15 a page):
  * count the table pages of a fresh pool exactly.
  */
 TEST(metadata_cost)
 {
-	struct xcf_pool_stats ps;
-	struct xcf_pool *p;
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_pool *p;
 	unsigned int n, k;
 	u64 vpages, want;
 
@@ -430,7 +430,7 @@ TEST(metadata_cost)
 	k = class_by_size(p, 700);
 	for (n = 0; n < 1500; n++)
 		ASSERT_EQ(0, do_malloc(_metadata, 0, 700, 0, 0));
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	ASSERT_EQ(1500, ps.handles);
 	vpages = DIV_ROUND_UP(1500, p->cls[k].objs);
 	ASSERT_EQ(vpages, ps.vpages);
@@ -438,7 +438,7 @@ TEST(metadata_cost)
 	want = 1 + DIV_ROUND_UP(1500, PAGE_SIZE / 8 - 2) +
 	       1 + DIV_ROUND_UP(vpages, PAGE_SIZE / 256 - 1);
 	ASSERT_EQ(want, ps.meta_pages);
-	ASSERT_LE(700 + XCF_HDR_SIZE, p->cls[k].slot);
+	ASSERT_LE(700 + RM_XCF_HDR_SIZE, p->cls[k].slot);
 	check_full(_metadata);
 	teardown_pools(_metadata);
 }
@@ -446,8 +446,8 @@ TEST(metadata_cost)
 /* The pages of a vpage go back one by one, and come again. */
 TEST(partial_free)
 {
-	struct xcf_pool *p;
-	struct xcf_pool_stats ps;
+	struct rm_xcf_pool *p;
+	struct rm_xcf_pool_stats ps;
 	unsigned int k, per, i, pages_before;
 	u64 fb, pp;
 
@@ -459,29 +459,29 @@ TEST(partial_free)
 	for (i = 0; i < p->cls[k].objs; i++)
 		ASSERT_EQ(0, do_malloc(_metadata, 0, 1900, 0, 0));
 	check_full(_metadata);
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	ASSERT_EQ(p->cls[k].pages, cs[k].pages);
 	pages_before = cs[k].pages;
 	/* free from the end: each page goes once its last object is gone */
 	per = 0;
 	while (nobj > 1) {
 		fb = buddy_free();
-		pp = xcf_total_pages(p);
+		pp = rm_xcf_total_pages(p);
 		do_free(nobj - 1);
-		xcf_stats(p, &ps, cs);
-		ASSERT_EQ(fb + (pp - xcf_total_pages(p)), buddy_free());
-		per += pp - xcf_total_pages(p);
+		rm_xcf_stats(p, &ps, cs);
+		ASSERT_EQ(fb + (pp - rm_xcf_total_pages(p)), buddy_free());
+		per += pp - rm_xcf_total_pages(p);
 		check_light(_metadata);
 	}
 	check_full(_metadata);
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	/* one object left: it touches one or two pages, the vpage stays */
 	ASSERT_EQ(1, cs[k].vpages);
 	ASSERT_GE(2, cs[k].pages);
 	ASSERT_EQ(pages_before - cs[k].pages, per);
 	for (i = 1; i < p->cls[k].objs; i++)
 		ASSERT_EQ(0, do_malloc(_metadata, 0, 1900, 0, 0));
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	ASSERT_EQ(pages_before, cs[k].pages);
 	ASSERT_EQ(1, cs[k].vpages);
 	check_full(_metadata);
@@ -491,12 +491,12 @@ TEST(partial_free)
 /* A stale, garbage or mapped handle: a warning and nothing changes. */
 TEST(bad_free)
 {
-	static struct xcf_class_stats before[XCF_MAX_CLASSES];
-	struct xcf_pool_stats ps0, ps1;
+	static struct rm_xcf_class_stats before[RM_XCF_MAX_CLASSES];
+	struct rm_xcf_pool_stats ps0, ps1;
 	unsigned long bad[8], old;
 	struct rm_block *blk;
-	struct xcf_pool *p;
-	struct xcf_loc l;
+	struct rm_xcf_pool *p;
+	struct rm_xcf_loc l;
 	unsigned int i, j;
 	u64 fb, q;
 
@@ -512,7 +512,7 @@ TEST(bad_free)
 			do_free(i);
 		else
 			i++;
-	ASSERT_EQ(0, xcf_map(p, objs[0].h, XCF_MAP_RW, &l));
+	ASSERT_EQ(0, rm_xcf_map(p, objs[0].h, RM_XCF_MAP_RW, &l));
 	objs[0].mapped = true;
 	objs[0].loc = l;
 	bad[0] = old;			/* freed, its page gone */
@@ -542,12 +542,12 @@ TEST(bad_free)
 		if (live)
 			continue;
 		fb = buddy_free();
-		xcf_stats(p, &ps0, before);
-		xcf_free(p, bad[i]);
+		rm_xcf_stats(p, &ps0, before);
+		rm_xcf_free(p, bad[i]);
 		warnings_expected++;
 		ASSERT_EQ(warnings_expected, rm_user_warnings)
 			TH_LOG("bad handle %d: %lx", i, bad[i]);
-		xcf_stats(p, &ps1, cs);
+		rm_xcf_stats(p, &ps1, cs);
 		ASSERT_EQ(0, memcmp(&ps0, &ps1, sizeof(ps0)));
 		ASSERT_EQ(0, memcmp(before, cs, p->nr_classes * sizeof(*cs)));
 		ASSERT_EQ(fb, buddy_free());
@@ -555,19 +555,19 @@ TEST(bad_free)
 	for (j = 0; j < NBLK; j++)
 		ASAN_UNPOISON_MEMORY_REGION(mem[j], layout[j].nr * PAGE_SIZE);
 	/* map checks */
-	ASSERT_EQ(-EINVAL, xcf_map(p, objs[1].h, 0, &l));
-	ASSERT_EQ(-EINVAL, xcf_map(p, objs[1].h, XCF_MAP_RW + 1, &l));
-	ASSERT_EQ(-EINVAL, xcf_map(p, objs[1].h, ~0U, &l));
-	ASSERT_EQ(-EBUSY, xcf_map(p, objs[0].h, XCF_MAP_RO, &l));
-	ASSERT_EQ(-EINVAL, xcf_unmap(p, objs[1].h, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_map(p, objs[1].h, 0, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_map(p, objs[1].h, RM_XCF_MAP_RW + 1, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_map(p, objs[1].h, ~0U, &l));
+	ASSERT_EQ(-EBUSY, rm_xcf_map(p, objs[0].h, RM_XCF_MAP_RO, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_unmap(p, objs[1].h, &l));
 	warnings_expected++;
-	ASSERT_EQ(-EINVAL, xcf_map(p, old, XCF_MAP_RO, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_map(p, old, RM_XCF_MAP_RO, &l));
 	warnings_expected++;
-	ASSERT_EQ(-EINVAL, xcf_unmap(p, old, &l));
+	ASSERT_EQ(-EINVAL, rm_xcf_unmap(p, old, &l));
 	warnings_expected++;
 	check_full(_metadata);
-	ASSERT_EQ(0, xcf_unmap(p, objs[0].h, &l));
-	ASSERT_EQ(XCF_MAP_RW, l.mode);
+	ASSERT_EQ(0, rm_xcf_unmap(p, objs[0].h, &l));
+	ASSERT_EQ(RM_XCF_MAP_RW, l.mode);
 	objs[0].mapped = false;
 	teardown_pools(_metadata);
 }
@@ -580,11 +580,11 @@ TEST(bad_free)
  */
 TEST(buddy_exhausted)
 {
-	static struct xcf_class_stats before[XCF_MAX_CLASSES];
+	static struct rm_xcf_class_stats before[RM_XCF_MAX_CLASSES];
 	static u64 held[1 << 15];
-	struct xcf_pool_stats ps0, ps1;
+	struct rm_xcf_pool_stats ps0, ps1;
 	unsigned int nheld = 0, left, i, k, p0, p1, prev1 = 0;
-	struct xcf_pool *p;
+	struct rm_xcf_pool *p;
 	unsigned long h;
 	u64 pfn;
 	int ret;
@@ -599,16 +599,16 @@ TEST(buddy_exhausted)
 		for (i = 0; i < left; i++)
 			rm_buddy_free(&b, held[--nheld], 0);
 		free0 += left;
-		xcf_stats(p, &ps0, before);
-		ret = xcf_malloc(p, 100, 0, 0, &h);
+		rm_xcf_stats(p, &ps0, before);
+		ret = rm_xcf_malloc(p, 100, 0, 0, &h);
 		if (left == 5) {
 			ASSERT_EQ(0, ret);
 			ASSERT_EQ(0, buddy_free());
-			xcf_free(p, h);
+			rm_xcf_free(p, h);
 			ASSERT_EQ(5, buddy_free());
 		} else {
 			ASSERT_EQ(-ENOMEM, ret) TH_LOG("%u pages left", left);
-			xcf_stats(p, &ps1, cs);
+			rm_xcf_stats(p, &ps1, cs);
 			ASSERT_EQ(0, memcmp(&ps0, &ps1, sizeof(ps0)));
 			ASSERT_EQ(0, memcmp(before, cs,
 					    p->nr_classes * sizeof(*cs)));
@@ -632,14 +632,14 @@ TEST(buddy_exhausted)
 	for (i = 1; i < p->cls[k].objs; i++) {
 		p0 = i * p->cls[k].slot / PAGE_SIZE;
 		p1 = ((i + 1) * p->cls[k].slot - 1) / PAGE_SIZE;
-		xcf_stats(p, &ps0, before);
+		rm_xcf_stats(p, &ps0, before);
 		ret = do_malloc(_metadata, 0, 3000, 0, 0);
 		if (p1 == prev1 && p0 == prev1) {
 			ASSERT_EQ(0, ret) TH_LOG("slot %u in a present page", i);
 			continue;
 		}
 		ASSERT_EQ(-ENOMEM, ret) TH_LOG("slot %u needs a page", i);
-		xcf_stats(p, &ps1, cs);
+		rm_xcf_stats(p, &ps1, cs);
 		ASSERT_EQ(0, memcmp(&ps0, &ps1, sizeof(ps0)));
 		ASSERT_EQ(0, memcmp(before, cs, p->nr_classes * sizeof(*cs)));
 		check_light(_metadata);
@@ -659,23 +659,23 @@ TEST(buddy_exhausted)
 }
 
 /* Build a fragmented global heap of one class, some objects mapped. */
-static void fragment(struct __test_metadata *_metadata, struct xcf_pool *p,
+static void fragment(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
 		     u32 size, unsigned int n, unsigned int keep_one_in)
 {
 	unsigned int i;
-	struct xcf_loc l;
+	struct rm_xcf_loc l;
 
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(0, do_malloc(_metadata, 0, size, 0, i % 4));
 	for (i = 0; i < RM_USER_NR_CPUS; i++)
-		xcf_drain(p, i);
+		rm_xcf_drain(p, i);
 	for (i = 0; i < nobj; ) {
 		if (random() % keep_one_in) {
 			do_free(i);
 			continue;
 		}
 		if (random() % 16 == 0) {
-			ASSERT_EQ(0, xcf_map(p, objs[i].h, XCF_MAP_RO, &l));
+			ASSERT_EQ(0, rm_xcf_map(p, objs[i].h, RM_XCF_MAP_RO, &l));
 			objs[i].mapped = true;
 			objs[i].loc = l;
 		}
@@ -685,9 +685,9 @@ static void fragment(struct __test_metadata *_metadata, struct xcf_pool *p,
 
 TEST(compaction)
 {
-	struct xcf_pool_stats ps0, ps1;
-	struct xcf_pool *p;
-	struct xcf_loc l;
+	struct rm_xcf_pool_stats ps0, ps1;
+	struct rm_xcf_pool *p;
+	struct rm_xcf_loc l;
 	unsigned int i, k;
 	u64 freed, fb, pages, freeable;
 
@@ -697,25 +697,25 @@ TEST(compaction)
 	k = class_by_size(p, 1500);
 	fragment(_metadata, p, 1500, 2000, 5);
 	check_full(_metadata);
-	xcf_stats(p, &ps0, cs);
+	rm_xcf_stats(p, &ps0, cs);
 	freeable = cs[k].freeable;
-	pages = xcf_total_pages(p);
+	pages = rm_xcf_total_pages(p);
 	fb = buddy_free();
-	freed = xcf_compact(p);
+	freed = rm_xcf_compact(p);
 	TH_LOG("compaction freed %llu of %llu freeable pages",
 	       (unsigned long long)freed, (unsigned long long)freeable);
-	xcf_stats(p, &ps1, cs);
+	rm_xcf_stats(p, &ps1, cs);
 	ASSERT_LT(0, freed);
 	ASSERT_LE(freed, freeable + ps0.meta_pages);
 	ASSERT_LT(ps0.moved, ps1.moved);
 	ASSERT_EQ(freed, ps0.data_pages - ps1.data_pages);
-	ASSERT_LE(freed, pages - xcf_total_pages(p));
-	ASSERT_EQ(fb + pages - xcf_total_pages(p), buddy_free());
+	ASSERT_LE(freed, pages - rm_xcf_total_pages(p));
+	ASSERT_EQ(fb + pages - rm_xcf_total_pages(p), buddy_free());
 	check_full(_metadata);	/* handles stable, mapped ones in place */
 	for (i = 0; i < nobj; i++) {
 		if (!objs[i].mapped)
 			continue;
-		ASSERT_EQ(0, xcf_unmap(p, objs[i].h, &l));
+		ASSERT_EQ(0, rm_xcf_unmap(p, objs[i].h, &l));
 		ASSERT_EQ(0, memcmp(&l.seg, &objs[i].loc.seg, sizeof(l.seg)));
 		objs[i].mapped = false;
 	}
@@ -723,8 +723,8 @@ TEST(compaction)
 	 * nothing mapped: for this seed, at most one vpage's pages beyond
 	 * the fewest (not a bound the design promises: a regression check)
 	 */
-	xcf_compact(p);
-	xcf_stats(p, &ps1, cs);
+	rm_xcf_compact(p);
+	rm_xcf_stats(p, &ps1, cs);
 	ASSERT_GE(p->cls[k].pages, cs[k].freeable);
 	check_full(_metadata);
 	teardown_pools(_metadata);
@@ -733,26 +733,26 @@ TEST(compaction)
 /* A free that leaves a global heap sparse compacts it by itself. */
 TEST(compaction_auto)
 {
-	struct xcf_pool_stats ps0, ps1;
-	struct xcf_pool *p;
+	struct rm_xcf_pool_stats ps0, ps1;
+	struct rm_xcf_pool *p;
 
 	setup_pools();
 	srandom(4);
 	p = pools[0];
 	fragment(_metadata, p, 900, 1500, 6);
-	xcf_stats(p, &ps0, cs);
+	rm_xcf_stats(p, &ps0, cs);
 	ASSERT_LT(0, ps0.compactions);
 	ASSERT_LT(0, ps0.moved);
 	check_full(_metadata);
 	while (nobj) {
-		struct xcf_loc l;
+		struct rm_xcf_loc l;
 
 		if (objs[nobj - 1].mapped)
-			ASSERT_EQ(0, xcf_unmap(p, objs[nobj - 1].h, &l));
+			ASSERT_EQ(0, rm_xcf_unmap(p, objs[nobj - 1].h, &l));
 		do_free(nobj - 1);
 	}
 	check_full(_metadata);
-	xcf_stats(p, &ps1, cs);
+	rm_xcf_stats(p, &ps1, cs);
 	ASSERT_EQ(0, ps1.data_pages);
 	teardown_pools(_metadata);
 }
@@ -760,8 +760,8 @@ TEST(compaction_auto)
 /* Frees on a CPU give its sparse vpages to the global heap. */
 TEST(hoard)
 {
-	struct xcf_pool_stats ps;
-	struct xcf_pool *p;
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_pool *p;
 	unsigned int i;
 
 	setup_pools();
@@ -769,7 +769,7 @@ TEST(hoard)
 	p = pools[0];
 	for (i = 0; i < 1000; i++)
 		ASSERT_EQ(0, do_malloc(_metadata, 0, 500, 0, 1));
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	ASSERT_EQ(0, ps.returns);
 	for (i = 0; i < nobj; ) {
 		if (random() % 3) {
@@ -779,7 +779,7 @@ TEST(hoard)
 			i++;
 		}
 	}
-	xcf_stats(p, &ps, cs);
+	rm_xcf_stats(p, &ps, cs);
 	ASSERT_LT(0, ps.returns);
 	check_full(_metadata);
 	teardown_pools(_metadata);
@@ -790,7 +790,7 @@ TEST(random_against_model)
 	unsigned int step, i, seed = 0, mallocs = 0;
 	unsigned int compactions = 0, steps = 12000;
 	const char *env = getenv("XCF_SEED");
-	struct xcf_loc l;
+	struct rm_xcf_loc l;
 	u64 freed_pages = 0;
 
 	seed = env ? strtoul(env, NULL, 0) : 20111;
@@ -802,7 +802,7 @@ TEST(random_against_model)
 	for (step = 0; step < steps; step++) {
 		unsigned int r = random() % 100;
 		int pi = random() % NPOOL;
-		struct xcf_pool *p = pools[pi];
+		struct rm_xcf_pool *p = pools[pi];
 		bool full = step % 64 == 0;
 
 		/* phases: grow, then shrink, so vpages empty and refill */
@@ -810,7 +810,7 @@ TEST(random_against_model)
 			r += 45;
 		if (r < 45) {
 			int ret = do_malloc(_metadata, pi, random_size(p),
-					    random() % 4 ? 0 : XCF_ZERO,
+					    random() % 4 ? 0 : RM_XCF_ZERO,
 					    random() % RM_USER_NR_CPUS);
 
 			ASSERT_TRUE(!ret || ret == -ENOSPC);
@@ -819,7 +819,7 @@ TEST(random_against_model)
 			i = random() % nobj;
 			if (objs[i].mapped) {
 				/* freeing a mapped object is refused */
-				xcf_free(pools[objs[i].pool], objs[i].h);
+				rm_xcf_free(pools[objs[i].pool], objs[i].h);
 				warnings_expected++;
 			} else {
 				do_free(i);
@@ -827,24 +827,24 @@ TEST(random_against_model)
 		} else if (r < 86 && nobj) {
 			i = random() % nobj;
 			if (objs[i].mapped) {
-				ASSERT_EQ(0, xcf_unmap(pools[objs[i].pool],
-						       objs[i].h, &l));
+				ASSERT_EQ(0, rm_xcf_unmap(pools[objs[i].pool],
+							  objs[i].h, &l));
 				ASSERT_EQ(0, memcmp(&l.seg, &objs[i].loc.seg,
 						    sizeof(l.seg)));
 				objs[i].mapped = false;
 			} else {
-				ASSERT_EQ(0, xcf_map(pools[objs[i].pool],
-						     objs[i].h,
+				ASSERT_EQ(0, rm_xcf_map(pools[objs[i].pool],
+							objs[i].h,
 						     1 + random() % 3, &l));
 				objs[i].mapped = true;
 				objs[i].loc = l;
 			}
 		} else if (r < 89) {
-			freed_pages += xcf_compact(p);
+			freed_pages += rm_xcf_compact(p);
 			compactions++;
 			full = true;
 		} else if (r < 92) {
-			xcf_drain(p, random() % RM_USER_NR_CPUS);
+			rm_xcf_drain(p, random() % RM_USER_NR_CPUS);
 			full = true;
 		} else if (r < 94 && nstale) {
 			unsigned long h = stale[random() % nstale];
@@ -853,7 +853,7 @@ TEST(random_against_model)
 				if (objs[i].h == h && !objs[i].pool)
 					break;
 			if (i == nobj) {
-				xcf_free(pools[0], h);
+				rm_xcf_free(pools[0], h);
 				warnings_expected++;
 			}
 		} else {
@@ -879,7 +879,7 @@ TEST(random_against_model)
 	EXPECT_LT(0, contiguous);
 	for (i = 0; i < nobj; i++)
 		if (objs[i].mapped)
-			xcf_unmap(pools[objs[i].pool], objs[i].h, &l);
+			rm_xcf_unmap(pools[objs[i].pool], objs[i].h, &l);
 	teardown_pools(_metadata);
 }
 

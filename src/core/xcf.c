@@ -17,20 +17,20 @@
  * free), and an allocation into one of its slots takes a page again.  A
  * vpage exists only while it holds a live object.
  *
- * Slot and header.  A slot is XCF_HDR_SIZE bytes of back reference (the
+ * Slot and header.  A slot is RM_XCF_HDR_SIZE bytes of back reference (the
  * index of the object's handle entry, for compaction to update) and then
  * the object.  Slot sizes are multiples of 8 and so is PAGE_SIZE, so the
  * 4-byte header never crosses a page.  The one class whose slot is
  * PAGE_SIZE has no header (it holds objects of up to PAGE_SIZE bytes, one
  * per single-page vpage) and keeps the back reference in the descriptor.
  *
- * Handles.  xcf_malloc() returns index << 16 | generation of an entry of
+ * Handles.  rm_xcf_malloc() returns index << 16 | generation of an entry of
  * the handle table; index 0 and 1 are a table page header, so 0 is never a
  * handle.  An entry (u64) holds:
  *
  *	bit  0		live
  *	bit  1		mapped
- *	bits 2-3	XCF_MAP_* mode of the mapping
+ *	bits 2-3	RM_XCF_MAP_* mode of the mapping
  *	bits 4-19	generation: bumped when the handle is freed
  *	bits 20-29	slot in the vpage
  *	bits 30-61	vpage id (a record of the vpage table)
@@ -41,7 +41,7 @@
  * whose pages the pool holds: no freed memory is read.
  *
  * Tables.  The handle table (8-byte records) and the vpage table
- * (256-byte descriptors, struct xcf_vpage) are struct xcf_tab: record pages
+ * (256-byte descriptors, struct rm_xcf_vpage) are struct rm_xcf_tab: record pages
  * from the buddy, found through directory pages from the buddy, found
  * through a root array allocated at create (10 bytes per directory page,
  * that is per 512 record pages, for as many records as the region could
@@ -51,15 +51,15 @@
  * record page is.  So the malloc path allocates nothing but non-sleeping
  * order-0 buddy pages, and xcf's metadata costs no kernel RAM beyond the
  * pool, its classes, its per-CPU heaps and the root.  Per object: 8 bytes
- * of handle entry and XCF_HDR_SIZE (4) bytes in the slot, 12 bytes, plus
- * 256 bytes per vpage (the test checks xcf_pool_stats.meta_pages against
+ * of handle entry and RM_XCF_HDR_SIZE (4) bytes in the slot, 12 bytes, plus
+ * 256 bytes per vpage (the test checks rm_xcf_pool_stats.meta_pages against
  * this).
  *
- * Classes.  Slots from XCF_MIN_SLOT (32) to PAGE_SIZE in XCF_CLASS_STEP
- * (16) steps; each slot size gets the pages per vpage, 1 to XCF_VPAGE_MAX
+ * Classes.  Slots from RM_XCF_MIN_SLOT (32) to PAGE_SIZE in RM_XCF_CLASS_STEP
+ * (16) steps; each slot size gets the pages per vpage, 1 to RM_XCF_VPAGE_MAX
  * (16), that waste the smallest fraction of the vpage at its end
  * (zsmalloc's get_pages_per_zspage() rule, with up to 16 pages instead of
- * 4, the fewest among equals) and at most XCF_MAX_OBJS (512) slots, the
+ * 4, the fewest among equals) and at most RM_XCF_MAX_OBJS (512) slots, the
  * size of a descriptor's slot bitmap (64 bytes; 32-byte slots fill it in
  * 4 pages).  Slot sizes whose vpages have the same pages and slots merge
  * into the largest, as in zsmalloc: 192 classes.
@@ -94,15 +94,15 @@
  * than zsmalloc's struct page based metadata.
  *
  * Heaps (Hoard).  Each class has a global heap and one heap per CPU
- * (struct xcf_heap), each owning vpages (xcf_vpage.owner) in five fullness
- * groups.  xcf_malloc() on CPU c allocates from c's heap, from the vpage of
+ * (struct rm_xcf_heap), each owning vpages (rm_xcf_vpage.owner) in five fullness
+ * groups.  rm_xcf_malloc() on CPU c allocates from c's heap, from the vpage of
  * its fullest group; when the heap has no free slot it takes the fullest
- * vpage of the global heap that has one, else a new vpage.  xcf_free() frees
+ * vpage of the global heap that has one, else a new vpage.  rm_xcf_free() frees
  * into the heap that owns the vpage.  Hoard's invariant bounds what per-CPU
  * heaps hold idle: for every class and CPU heap with u live objects in a
  * slots,
  *
- *	a - u <= XCF_HOARD_K * objs   or   u >= (1 - f) * a,  f = 1/4
+ *	a - u <= RM_XCF_HOARD_K * objs   or   u >= (1 - f) * a,  f = 1/4
  *
  * so a CPU heap's empty slots are at most max(objs, a / 4).  A free that
  * breaks it gives the heap's sparsest vpages to the global heap until it
@@ -118,30 +118,30 @@
  * source when it empties.  Moving from a vpage to one at least as full
  * raises the sum of the squares of the vpages' object counts, so a run
  * ends; moving only into present pages means it allocates nothing, cannot
- * fail and never uses more pages than before.  xcf_compact() first gives
+ * fail and never uses more pages than before.  rm_xcf_compact() first gives
  * every CPU heap's non-full vpages to the global heaps, then compacts each
  * class until no source is left, letting go of the class lock between
  * sources.  Automatically, a free or a return into a global heap compacts
  * one source vpage when the global heap's freeable pages (present minus the
  * fewest that hold its objects) are at least one vpage and more than
- * XCF_COMPACT_NUM / XCF_COMPACT_DEN (1/4) of its pages: so a global heap
+ * RM_XCF_COMPACT_NUM / RM_XCF_COMPACT_DEN (1/4) of its pages: so a global heap
  * holds at most 4/3 of what its objects need plus a vpage, and one free
- * moves at most one vpage's objects (at most XCF_VPAGE_MAX pages of bytes).
+ * moves at most one vpage's objects (at most RM_XCF_VPAGE_MAX pages of bytes).
  *
- * Map.  xcf_map() marks the entry mapped (compaction skips it, a second
+ * Map.  rm_xcf_map() marks the entry mapped (compaction skips it, a second
  * map is refused with -EBUSY, a free warns and does nothing) and fills a
- * struct xcf_loc with the one or two pieces of the object's bytes and
- * whether they are contiguous in the kernel's mapping; xcf_unmap() clears
+ * struct rm_xcf_loc with the one or two pieces of the object's bytes and
+ * whether they are contiguous in the kernel's mapping; rm_xcf_unmap() clears
  * the mark and gives the pieces and the mode back, for the glue to copy a
  * split object back after a write.
  *
  * Locking.  Three kinds of spinlocks, taken with interrupts off:
  *
- *	heap lock	(struct xcf_heap.lock of a CPU heap) its lists and
+ *	heap lock	(struct rm_xcf_heap.lock of a CPU heap) its lists and
  *			counters, and the vpages it owns: their descriptors,
  *			slots and bytes
  *	class lock	(the global heap's lock) the same for the global heap
- *	meta lock	(xcf_pool.meta_lock) the two tables, every handle
+ *	meta lock	(rm_xcf_pool.meta_lock) the two tables, every handle
  *			entry, the pool's page counters
  *
  * Order: CPU heap lock, then class lock, then meta lock, then the buddy's
@@ -152,8 +152,8 @@
  * with a handle reads the entry and the vpage's owner under the meta lock,
  * takes the owner's lock, and checks under the meta lock that neither
  * changed (else it starts again): then the object stays where the entry
- * says.  Nothing sleeps; xcf_malloc(), xcf_free(), xcf_map(), xcf_unmap(),
- * xcf_drain() and xcf_total_pages() work in any context that may take a
+ * says.  Nothing sleeps; rm_xcf_malloc(), rm_xcf_free(), rm_xcf_map(), rm_xcf_unmap(),
+ * rm_xcf_drain() and rm_xcf_total_pages() work in any context that may take a
  * spinlock.
  */
 #include <resmem/xcf.h>
@@ -175,13 +175,13 @@
 #define HANDLE_GEN_BITS	16
 
 /**
- * struct xcf_tab_hdr - the first 16 bytes of a record page
- * @next:	next page number with a free record, or XCF_NIL
- * @prev:	previous one, or XCF_NIL
+ * struct rm_xcf_tab_hdr - the first 16 bytes of a record page
+ * @next:	next page number with a free record, or RM_XCF_NIL
+ * @prev:	previous one, or RM_XCF_NIL
  * @used:	records handed out
  * @free:	first free record, 0 when none
  */
-struct xcf_tab_hdr {
+struct rm_xcf_tab_hdr {
 	u32 next;
 	u32 prev;
 	u16 used;
@@ -190,13 +190,13 @@ struct xcf_tab_hdr {
 };
 
 /**
- * struct xcf_vpage - a vpage descriptor, a record of the vpage table
+ * struct rm_xcf_vpage - a vpage descriptor, a record of the vpage table
  * @pfn:	each page, RM_NO_PFN while not present
  * @used:	one bit per slot, set when live
  * @live:	live objects touching each page
  * @next:	next vpage id in the owner's fullness group (0: none)
  * @prev:	previous one (0: none)
- * @owner:	CPU number of the heap that owns it, or XCF_GLOBAL
+ * @owner:	CPU number of the heap that owns it, or RM_XCF_GLOBAL
  * @backref:	handle index of the object, in the class without header
  * @inuse:	live objects
  * @mapped:	of those, mapped
@@ -205,10 +205,10 @@ struct xcf_tab_hdr {
  * @present:	pages present
  * @seq:	the compaction run that last visited it as a source
  */
-struct xcf_vpage {
-	u64 pfn[XCF_VPAGE_MAX];
-	unsigned long used[XCF_OBJ_WORDS];
-	u16 live[XCF_VPAGE_MAX];
+struct rm_xcf_vpage {
+	u64 pfn[RM_XCF_VPAGE_MAX];
+	unsigned long used[RM_XCF_OBJ_WORDS];
+	u16 live[RM_XCF_VPAGE_MAX];
 	u32 next;
 	u32 prev;
 	u32 owner;
@@ -225,7 +225,7 @@ struct xcf_vpage {
 
 /* --- pages --- */
 
-static void *pfn_virt(struct xcf_pool *pool, u64 pfn)
+static void *pfn_virt(struct rm_xcf_pool *pool, u64 pfn)
 {
 	struct rm_block *blk = rm_region_find(pool->b->rg, pfn);
 
@@ -233,7 +233,7 @@ static void *pfn_virt(struct xcf_pool *pool, u64 pfn)
 }
 
 /* One page from the buddy, counted; meta lock held. */
-static u64 page_get(struct xcf_pool *pool, unsigned int flags)
+static u64 page_get(struct rm_xcf_pool *pool, unsigned int flags)
 {
 	u64 pfn = rm_buddy_alloc(pool->b, 0, pool->nid, flags, RM_PK_XCF);
 
@@ -242,7 +242,7 @@ static u64 page_get(struct xcf_pool *pool, unsigned int flags)
 	return pfn;
 }
 
-static void page_put(struct xcf_pool *pool, u64 pfn)
+static void page_put(struct rm_xcf_pool *pool, u64 pfn)
 {
 	rm_buddy_free(pool->b, pfn, 0);
 	pool->pages--;
@@ -250,16 +250,16 @@ static void page_put(struct xcf_pool *pool, u64 pfn)
 
 /* --- tables: records in pages from the buddy (meta lock held) --- */
 
-static int tab_init(struct xcf_tab *t, unsigned int shift, u64 max_records)
+static int tab_init(struct rm_xcf_tab *t, unsigned int shift, u64 max_records)
 {
 	u64 per_page, pages;
 
 	t->shift = shift;
-	t->first = DIV_ROUND_UP(sizeof(struct xcf_tab_hdr), 1U << shift);
+	t->first = DIV_ROUND_UP(sizeof(struct rm_xcf_tab_hdr), 1U << shift);
 	per_page = (PAGE_SIZE >> shift) - t->first;
 	pages = DIV_ROUND_UP(max_records, per_page);
-	t->nr_root = max_t(u64, 1, DIV_ROUND_UP(pages, XCF_DIR_ENTRIES));
-	t->partial = XCF_NIL;
+	t->nr_root = max_t(u64, 1, DIV_ROUND_UP(pages, RM_XCF_DIR_ENTRIES));
+	t->partial = RM_XCF_NIL;
 	t->root = rm_zalloc(t->nr_root * sizeof(*t->root));
 	t->dir_used = rm_zalloc(t->nr_root * sizeof(*t->dir_used));
 	if (!t->root || !t->dir_used)
@@ -267,61 +267,61 @@ static int tab_init(struct xcf_tab *t, unsigned int shift, u64 max_records)
 	return 0;
 }
 
-static u64 *tab_dir(struct xcf_pool *pool, struct xcf_tab *t, u32 d)
+static u64 *tab_dir(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u32 d)
 {
 	return t->root[d] ? pfn_virt(pool, t->root[d] - 1) : NULL;
 }
 
 /* Kernel address of record page @pn, or NULL when it is not present. */
-static void *tab_page(struct xcf_pool *pool, struct xcf_tab *t, u32 pn)
+static void *tab_page(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u32 pn)
 {
-	u32 d = pn / XCF_DIR_ENTRIES;
+	u32 d = pn / RM_XCF_DIR_ENTRIES;
 	u64 *dir;
 
 	if (d >= t->nr_root)
 		return NULL;
 	dir = tab_dir(pool, t, d);
-	if (!dir || !dir[pn % XCF_DIR_ENTRIES])
+	if (!dir || !dir[pn % RM_XCF_DIR_ENTRIES])
 		return NULL;
-	return pfn_virt(pool, dir[pn % XCF_DIR_ENTRIES] - 1);
+	return pfn_virt(pool, dir[pn % RM_XCF_DIR_ENTRIES] - 1);
 }
 
 /* Record @idx, or NULL when its page is not present or it is a header. */
-static void *tab_rec(struct xcf_pool *pool, struct xcf_tab *t, u64 idx)
+static void *tab_rec(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u64 idx)
 {
 	u32 per = PAGE_SIZE >> t->shift;
 	char *page;
 
 	if (idx % per < t->first || idx / per >= (u64)t->nr_root *
-	    XCF_DIR_ENTRIES)
+	    RM_XCF_DIR_ENTRIES)
 		return NULL;
 	page = tab_page(pool, t, idx / per);
 	return page ? page + ((idx % per) << t->shift) : NULL;
 }
 
-static struct xcf_tab_hdr *tab_hdr(struct xcf_pool *pool, struct xcf_tab *t,
-				   u32 pn)
+static struct rm_xcf_tab_hdr *tab_hdr(struct rm_xcf_pool *pool, struct rm_xcf_tab *t,
+				      u32 pn)
 {
 	return tab_page(pool, t, pn);
 }
 
-static void tab_list_del(struct xcf_pool *pool, struct xcf_tab *t, u32 pn,
-			 struct xcf_tab_hdr *h)
+static void tab_list_del(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u32 pn,
+			 struct rm_xcf_tab_hdr *h)
 {
-	if (h->prev != XCF_NIL)
+	if (h->prev != RM_XCF_NIL)
 		tab_hdr(pool, t, h->prev)->next = h->next;
 	else
 		t->partial = h->next;
-	if (h->next != XCF_NIL)
+	if (h->next != RM_XCF_NIL)
 		tab_hdr(pool, t, h->next)->prev = h->prev;
 }
 
-static void tab_list_add(struct xcf_pool *pool, struct xcf_tab *t, u32 pn,
-			 struct xcf_tab_hdr *h)
+static void tab_list_add(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u32 pn,
+			 struct rm_xcf_tab_hdr *h)
 {
-	h->prev = XCF_NIL;
+	h->prev = RM_XCF_NIL;
 	h->next = t->partial;
-	if (t->partial != XCF_NIL)
+	if (t->partial != RM_XCF_NIL)
 		tab_hdr(pool, t, t->partial)->prev = pn;
 	t->partial = pn;
 }
@@ -329,29 +329,29 @@ static void tab_list_add(struct xcf_pool *pool, struct xcf_tab *t, u32 pn,
 /*
  * A new record page: the lowest page number not in use, its directory
  * page taken first if need be.  Every record is free, linked in order, its
- * first word @init below the link.  Return: its page number, or XCF_NIL.
+ * first word @init below the link.  Return: its page number, or RM_XCF_NIL.
  */
-static u32 tab_grow(struct xcf_pool *pool, struct xcf_tab *t, u64 init)
+static u32 tab_grow(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u64 init)
 {
-	u32 per = PAGE_SIZE >> t->shift, d, i, pn = XCF_NIL;
-	struct xcf_tab_hdr *h;
+	u32 per = PAGE_SIZE >> t->shift, d, i, pn = RM_XCF_NIL;
+	struct rm_xcf_tab_hdr *h;
 	u64 *dir, pfn;
 	char *page;
 
 	for (d = 0; d < t->nr_root; d++)
-		if (t->dir_used[d] < XCF_DIR_ENTRIES)
+		if (t->dir_used[d] < RM_XCF_DIR_ENTRIES)
 			break;
 	if (d == t->nr_root)
-		return XCF_NIL;
+		return RM_XCF_NIL;
 	if (!t->root[d]) {
 		pfn = page_get(pool, RM_ALLOC_ZERO);
 		if (pfn == RM_NO_PFN)
-			return XCF_NIL;
+			return RM_XCF_NIL;
 		t->root[d] = pfn + 1;
 		t->pages++;
 	}
 	dir = tab_dir(pool, t, d);
-	for (i = 0; i < XCF_DIR_ENTRIES; i++)
+	for (i = 0; i < RM_XCF_DIR_ENTRIES; i++)
 		if (!dir[i])
 			break;
 	pfn = page_get(pool, 0);
@@ -360,12 +360,12 @@ static u32 tab_grow(struct xcf_pool *pool, struct xcf_tab *t, u64 init)
 	dir[i] = pfn + 1;
 	t->dir_used[d]++;
 	t->pages++;
-	pn = d * XCF_DIR_ENTRIES + i;
+	pn = d * RM_XCF_DIR_ENTRIES + i;
 	page = pfn_virt(pool, pfn);
 	for (i = t->first; i < per; i++)
 		*(u64 *)(page + (i << t->shift)) = (init & TAB_KEEP) |
 			(u64)(i + 1 < per ? i + 1 : 0) << TAB_LINK_SHIFT;
-	h = (struct xcf_tab_hdr *)page;
+	h = (struct rm_xcf_tab_hdr *)page;
 	h->used = 0;
 	h->free = t->first;
 	tab_list_add(pool, t, pn, h);
@@ -377,23 +377,23 @@ out_dir:
 		t->root[d] = 0;
 		t->pages--;
 	}
-	return XCF_NIL;
+	return RM_XCF_NIL;
 }
 
 /*
  * Take a record; a new page's records start with @init in their first
  * word.  Return: its index, or 0 when no page could be had.
  */
-static u64 tab_alloc(struct xcf_pool *pool, struct xcf_tab *t, u64 init)
+static u64 tab_alloc(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u64 init)
 {
 	u32 per = PAGE_SIZE >> t->shift, pn = t->partial;
-	struct xcf_tab_hdr *h;
+	struct rm_xcf_tab_hdr *h;
 	u64 *rec;
 	u16 r;
 
-	if (pn == XCF_NIL)
+	if (pn == RM_XCF_NIL)
 		pn = tab_grow(pool, t, init);
-	if (pn == XCF_NIL)
+	if (pn == RM_XCF_NIL)
 		return 0;
 	h = tab_hdr(pool, t, pn);
 	r = h->free;
@@ -410,10 +410,10 @@ static u64 tab_alloc(struct xcf_pool *pool, struct xcf_tab *t, u64 init)
  * Give back record @idx, whose first word's low 48 bits the caller has
  * set; the page goes back to the buddy when it was the last one used.
  */
-static void tab_free(struct xcf_pool *pool, struct xcf_tab *t, u64 idx)
+static void tab_free(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u64 idx)
 {
 	u32 per = PAGE_SIZE >> t->shift, pn = idx / per, d;
-	struct xcf_tab_hdr *h = tab_hdr(pool, t, pn);
+	struct rm_xcf_tab_hdr *h = tab_hdr(pool, t, pn);
 	u64 *rec = (u64 *)((char *)h + ((idx % per) << t->shift)), *dir;
 
 	*rec = (*rec & TAB_KEEP) | (u64)h->free << TAB_LINK_SHIFT;
@@ -425,10 +425,10 @@ static void tab_free(struct xcf_pool *pool, struct xcf_tab *t, u64 idx)
 	if (h->used)
 		return;
 	tab_list_del(pool, t, pn, h);
-	d = pn / XCF_DIR_ENTRIES;
+	d = pn / RM_XCF_DIR_ENTRIES;
 	dir = tab_dir(pool, t, d);
-	page_put(pool, dir[pn % XCF_DIR_ENTRIES] - 1);
-	dir[pn % XCF_DIR_ENTRIES] = 0;
+	page_put(pool, dir[pn % RM_XCF_DIR_ENTRIES] - 1);
+	dir[pn % RM_XCF_DIR_ENTRIES] = 0;
 	t->pages--;
 	if (--t->dir_used[d])
 		return;
@@ -438,7 +438,7 @@ static void tab_free(struct xcf_pool *pool, struct xcf_tab *t, u64 idx)
 }
 
 /* Every page of the table back to the buddy, and the root. */
-static void tab_destroy(struct xcf_pool *pool, struct xcf_tab *t)
+static void tab_destroy(struct rm_xcf_pool *pool, struct rm_xcf_tab *t)
 {
 	u32 d, i;
 	u64 *dir;
@@ -447,7 +447,7 @@ static void tab_destroy(struct xcf_pool *pool, struct xcf_tab *t)
 		dir = tab_dir(pool, t, d);
 		if (!dir)
 			continue;
-		for (i = 0; i < XCF_DIR_ENTRIES; i++)
+		for (i = 0; i < RM_XCF_DIR_ENTRIES; i++)
 			if (dir[i])
 				page_put(pool, dir[i] - 1);
 		page_put(pool, t->root[d] - 1);
@@ -458,26 +458,26 @@ static void tab_destroy(struct xcf_pool *pool, struct xcf_tab *t)
 
 /* --- vpages --- */
 
-static struct xcf_vpage *vp_of(struct xcf_pool *pool, u32 id)
+static struct rm_xcf_vpage *vp_of(struct rm_xcf_pool *pool, u32 id)
 {
 	return tab_rec(pool, &pool->vpages, id);
 }
 
-static struct xcf_heap *heap_of(struct xcf_pool *pool, unsigned int cls,
-				u32 owner)
+static struct rm_xcf_heap *heap_of(struct rm_xcf_pool *pool, unsigned int cls,
+				   u32 owner)
 {
-	if (owner == XCF_GLOBAL)
+	if (owner == RM_XCF_GLOBAL)
 		return &pool->cls[cls].global;
 	return &rm_per_cpu_ptr(pool->pcpu, owner)->heap[cls];
 }
 
-static unsigned int group_of(const struct xcf_class *c, unsigned int inuse)
+static unsigned int group_of(const struct rm_xcf_class *c, unsigned int inuse)
 {
 	return inuse == c->objs ? 0 : 4 - 4 * inuse / c->objs;
 }
 
 /* Pages [*p0, *p1] that slot @s touches. */
-static void slot_pages(const struct xcf_class *c, u32 s, u32 *p0, u32 *p1)
+static void slot_pages(const struct rm_xcf_class *c, u32 s, u32 *p0, u32 *p1)
 {
 	u32 start = s * c->slot;
 
@@ -486,17 +486,17 @@ static void slot_pages(const struct xcf_class *c, u32 s, u32 *p0, u32 *p1)
 }
 
 /* Kernel address of byte @off of @vp, whose page is present. */
-static void *vp_addr(struct xcf_pool *pool, struct xcf_vpage *vp, u32 off)
+static void *vp_addr(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp, u32 off)
 {
 	return (char *)pfn_virt(pool, vp->pfn[off >> PAGE_SHIFT]) +
 	       (off & (PAGE_SIZE - 1));
 }
 
 /* Heap list operations; the heap's lock held. */
-static void vp_link(struct xcf_pool *pool, struct xcf_heap *h,
-		    struct xcf_vpage *vp, u32 id)
+static void vp_link(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		    struct rm_xcf_vpage *vp, u32 id)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	unsigned int g = group_of(c, vp->inuse);
 
 	vp->group = g;
@@ -507,8 +507,8 @@ static void vp_link(struct xcf_pool *pool, struct xcf_heap *h,
 	h->head[g] = id;
 }
 
-static void vp_unlink(struct xcf_pool *pool, struct xcf_heap *h,
-		      struct xcf_vpage *vp)
+static void vp_unlink(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		      struct rm_xcf_vpage *vp)
 {
 	if (vp->prev)
 		vp_of(pool, vp->prev)->next = vp->next;
@@ -518,8 +518,8 @@ static void vp_unlink(struct xcf_pool *pool, struct xcf_heap *h,
 		vp_of(pool, vp->next)->prev = vp->prev;
 }
 
-static void vp_regroup(struct xcf_pool *pool, struct xcf_heap *h,
-		       struct xcf_vpage *vp, u32 id)
+static void vp_regroup(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		       struct rm_xcf_vpage *vp, u32 id)
 {
 	if (group_of(&pool->cls[vp->cls], vp->inuse) == vp->group)
 		return;
@@ -528,8 +528,8 @@ static void vp_regroup(struct xcf_pool *pool, struct xcf_heap *h,
 }
 
 /* Add @vp to @h, or take it out, with its counts. */
-static void heap_add(struct xcf_pool *pool, struct xcf_heap *h,
-		     struct xcf_vpage *vp, u32 id, u32 owner)
+static void heap_add(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		     struct rm_xcf_vpage *vp, u32 id, u32 owner)
 {
 	vp->owner = owner;
 	vp_link(pool, h, vp, id);
@@ -539,8 +539,8 @@ static void heap_add(struct xcf_pool *pool, struct xcf_heap *h,
 	h->pages += vp->present;
 }
 
-static void heap_del(struct xcf_pool *pool, struct xcf_heap *h,
-		     struct xcf_vpage *vp)
+static void heap_del(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		     struct rm_xcf_vpage *vp)
 {
 	vp_unlink(pool, h, vp);
 	h->vpages--;
@@ -553,7 +553,7 @@ static void heap_del(struct xcf_pool *pool, struct xcf_heap *h,
  * The first vpage of the fullest group from @from to @to that is not
  * full, or 0.
  */
-static u32 heap_first(struct xcf_heap *h, unsigned int from, unsigned int to)
+static u32 heap_first(struct rm_xcf_heap *h, unsigned int from, unsigned int to)
 {
 	unsigned int g;
 
@@ -564,9 +564,9 @@ static u32 heap_first(struct xcf_heap *h, unsigned int from, unsigned int to)
 }
 
 /* A new empty descriptor for class @cls, or 0; meta lock taken here. */
-static u32 vp_new(struct xcf_pool *pool, unsigned int cls)
+static u32 vp_new(struct rm_xcf_pool *pool, unsigned int cls)
 {
-	struct xcf_vpage *vp;
+	struct rm_xcf_vpage *vp;
 	unsigned long irq;
 	u32 id, i;
 
@@ -577,13 +577,13 @@ static u32 vp_new(struct xcf_pool *pool, unsigned int cls)
 		return 0;
 	vp = vp_of(pool, id);
 	memset(vp, 0, sizeof(*vp));
-	for (i = 0; i < XCF_VPAGE_MAX; i++)
+	for (i = 0; i < RM_XCF_VPAGE_MAX; i++)
 		vp->pfn[i] = RM_NO_PFN;
 	vp->cls = cls;
 	return id;
 }
 
-static void vp_release(struct xcf_pool *pool, u32 id)
+static void vp_release(struct rm_xcf_pool *pool, u32 id)
 {
 	unsigned long irq;
 
@@ -596,7 +596,7 @@ static void vp_release(struct xcf_pool *pool, u32 id)
  * First free slot of @vp whose pages are present, or, unless
  * @present_only, the first free slot; c->objs when there is none.
  */
-static u32 slot_pick(const struct xcf_class *c, struct xcf_vpage *vp,
+static u32 slot_pick(const struct rm_xcf_class *c, struct rm_xcf_vpage *vp,
 		     bool present_only)
 {
 	u32 s, p0, p1, any = c->objs;
@@ -616,10 +616,10 @@ static u32 slot_pick(const struct xcf_class *c, struct xcf_vpage *vp,
  * Mark slot @s of @vp (in heap @h) live, taking the pages it needs that
  * are not present.  Return: 0, or -ENOMEM with nothing changed.
  */
-static int slot_take(struct xcf_pool *pool, struct xcf_heap *h,
-		     struct xcf_vpage *vp, u32 s)
+static int slot_take(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		     struct rm_xcf_vpage *vp, u32 s)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	u32 p0, p1, p, got = 0;
 	unsigned long irq;
 
@@ -657,10 +657,10 @@ undo:
 }
 
 /* Mark slot @s of @vp free; pages no live object touches go back. */
-static void slot_drop(struct xcf_pool *pool, struct xcf_heap *h,
-		      struct xcf_vpage *vp, u32 s)
+static void slot_drop(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
+		      struct rm_xcf_vpage *vp, u32 s)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	unsigned long irq;
 	u32 p0, p1, p;
 
@@ -682,9 +682,9 @@ static void slot_drop(struct xcf_pool *pool, struct xcf_heap *h,
 }
 
 /* The handle index kept for slot @s of @vp. */
-static u32 slot_backref(struct xcf_pool *pool, struct xcf_vpage *vp, u32 s)
+static u32 slot_backref(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp, u32 s)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	u32 ref;
 
 	if (!c->hdr)
@@ -693,10 +693,10 @@ static u32 slot_backref(struct xcf_pool *pool, struct xcf_vpage *vp, u32 s)
 	return ref;
 }
 
-static void slot_set_backref(struct xcf_pool *pool, struct xcf_vpage *vp,
+static void slot_set_backref(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp,
 			     u32 s, u32 ref)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 
 	if (!c->hdr)
 		vp->backref = ref;
@@ -705,10 +705,10 @@ static void slot_set_backref(struct xcf_pool *pool, struct xcf_vpage *vp,
 }
 
 /* The pieces of slot @s's object. */
-static void slot_loc(struct xcf_pool *pool, struct xcf_vpage *vp, u32 s,
-		     struct xcf_loc *loc)
+static void slot_loc(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp, u32 s,
+		     struct rm_xcf_loc *loc)
 {
-	struct xcf_class *c = &pool->cls[vp->cls];
+	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	u32 off = s * c->slot + c->hdr, end = (s + 1) * c->slot, i;
 	struct rm_block *b0, *b1;
 
@@ -736,7 +736,7 @@ static void slot_loc(struct xcf_pool *pool, struct xcf_vpage *vp, u32 s,
 
 /* --- handles --- */
 
-static u64 *entry_of(struct xcf_pool *pool, u64 idx)
+static u64 *entry_of(struct rm_xcf_pool *pool, u64 idx)
 {
 	return tab_rec(pool, &pool->handles, idx);
 }
@@ -761,7 +761,7 @@ static u32 entry_slot(u64 e)
  * The live entry of @handle, or NULL; meta lock held.  Reads only the
  * handle table, whose pages the pool holds.
  */
-static u64 *entry_check(struct xcf_pool *pool, unsigned long handle)
+static u64 *entry_check(struct rm_xcf_pool *pool, unsigned long handle)
 {
 	u64 idx = handle >> HANDLE_GEN_BITS, *e;
 
@@ -776,12 +776,12 @@ static u64 *entry_check(struct xcf_pool *pool, unsigned long handle)
 }
 
 /* What a locked handle is: its entry, vpage and the owner's heap. */
-struct xcf_held {
+struct rm_xcf_held {
 	u64 *e;
 	u32 id;
 	u32 slot;
-	struct xcf_vpage *vp;
-	struct xcf_heap *h;
+	struct rm_xcf_vpage *vp;
+	struct rm_xcf_heap *h;
 	unsigned long irq;
 };
 
@@ -789,11 +789,11 @@ struct xcf_held {
  * Lock the heap that owns @handle's vpage (see Locking above).
  * Return: true with it locked, false for a handle that is not live.
  */
-static bool handle_lock(struct xcf_pool *pool, unsigned long handle,
-			struct xcf_held *k)
+static bool handle_lock(struct rm_xcf_pool *pool, unsigned long handle,
+			struct rm_xcf_held *k)
 {
 	unsigned long irq;
-	struct xcf_vpage *vp;
+	struct rm_xcf_vpage *vp;
 	u32 owner, cls;
 	u64 val, *e;
 	bool same;
@@ -828,7 +828,7 @@ static bool handle_lock(struct xcf_pool *pool, unsigned long handle,
 	return true;
 }
 
-static void entry_write(struct xcf_pool *pool, u64 *e, u64 val)
+static void entry_write(struct rm_xcf_pool *pool, u64 *e, u64 val)
 {
 	unsigned long irq;
 
@@ -840,14 +840,14 @@ static void entry_write(struct xcf_pool *pool, u64 *e, u64 val)
 /* --- Hoard and compaction --- */
 
 /* Fewest pages that hold @used objects of class @c. */
-static u64 min_pages(const struct xcf_class *c, u64 used)
+static u64 min_pages(const struct rm_xcf_class *c, u64 used)
 {
 	u64 full = used / c->objs, r = used % c->objs;
 
 	return full * c->pages + (r ? ((r * c->slot - 1) >> PAGE_SHIFT) + 1 : 0);
 }
 
-static u64 heap_freeable(const struct xcf_class *c, const struct xcf_heap *h)
+static u64 heap_freeable(const struct rm_xcf_class *c, const struct rm_xcf_heap *h)
 {
 	u64 need = min_pages(c, h->used);
 
@@ -855,19 +855,19 @@ static u64 heap_freeable(const struct xcf_class *c, const struct xcf_heap *h)
 }
 
 /* Does CPU heap @h break Hoard's invariant? */
-static bool hoard_broken(const struct xcf_class *c, const struct xcf_heap *h)
+static bool hoard_broken(const struct rm_xcf_class *c, const struct rm_xcf_heap *h)
 {
-	return h->capacity - h->used > (u64)XCF_HOARD_K * c->objs &&
-	       h->used * XCF_HOARD_F_DEN <
-	       h->capacity * (XCF_HOARD_F_DEN - XCF_HOARD_F_NUM);
+	return h->capacity - h->used > (u64)RM_XCF_HOARD_K * c->objs &&
+	       h->used * RM_XCF_HOARD_F_DEN <
+	       h->capacity * (RM_XCF_HOARD_F_DEN - RM_XCF_HOARD_F_NUM);
 }
 
 /* Move @vp from CPU heap @h to the global heap; both locks held. */
-static void give_back(struct xcf_pool *pool, struct xcf_class *c,
-		      struct xcf_heap *h, struct xcf_vpage *vp, u32 id)
+static void give_back(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
+		      struct rm_xcf_heap *h, struct rm_xcf_vpage *vp, u32 id)
 {
 	heap_del(pool, h, vp);
-	heap_add(pool, &c->global, vp, id, XCF_GLOBAL);
+	heap_add(pool, &c->global, vp, id, RM_XCF_GLOBAL);
 	c->returns++;
 }
 
@@ -875,8 +875,8 @@ static void give_back(struct xcf_pool *pool, struct xcf_class *c,
  * Restore Hoard's invariant on CPU heap @h (its lock held) by giving its
  * sparsest vpages to the global heap.  Return: vpages given.
  */
-static u32 hoard_restore(struct xcf_pool *pool, struct xcf_class *c,
-			 struct xcf_heap *h)
+static u32 hoard_restore(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
+			 struct rm_xcf_heap *h)
 {
 	unsigned long irq;
 	u32 id, n = 0;
@@ -884,7 +884,7 @@ static u32 hoard_restore(struct xcf_pool *pool, struct xcf_class *c,
 
 	while (hoard_broken(c, h)) {
 		/* broken means some vpage is not full */
-		for (id = 0, g = XCF_NR_GROUPS - 1; g > 0 && !id; g--)
+		for (id = 0, g = RM_XCF_NR_GROUPS - 1; g > 0 && !id; g--)
 			id = h->head[g];
 		if (WARN_ON_ONCE(!id))
 			break;
@@ -900,13 +900,13 @@ static u32 hoard_restore(struct xcf_pool *pool, struct xcf_class *c,
  * The sparsest vpage of the global heap not yet visited by run @c->seq
  * and holding an object that is not mapped, or 0.
  */
-static u32 compact_source(struct xcf_pool *pool, struct xcf_class *c)
+static u32 compact_source(struct rm_xcf_pool *pool, struct rm_xcf_class *c)
 {
 	u32 id, best = 0, most = U32_MAX;
-	struct xcf_vpage *vp;
+	struct rm_xcf_vpage *vp;
 	int g;
 
-	for (g = XCF_NR_GROUPS - 1; g > 0; g--) {
+	for (g = RM_XCF_NR_GROUPS - 1; g > 0; g--) {
 		for (id = c->global.head[g]; id; id = vp->next) {
 			vp = vp_of(pool, id);
 			if (vp->seq != c->seq && vp->inuse > vp->mapped &&
@@ -925,14 +925,14 @@ static u32 compact_source(struct xcf_pool *pool, struct xcf_class *c)
  * The fullest other vpage of the global heap with at least @inuse objects
  * and a free slot in a present page, or 0.
  */
-static u32 compact_dest(struct xcf_pool *pool, struct xcf_class *c, u32 src,
+static u32 compact_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c, u32 src,
 			u16 inuse)
 {
 	u32 id, best = 0, most = 0;
-	struct xcf_vpage *vp;
+	struct rm_xcf_vpage *vp;
 	unsigned int g;
 
-	for (g = 1; g < XCF_NR_GROUPS; g++) {
+	for (g = 1; g < RM_XCF_NR_GROUPS; g++) {
 		for (id = c->global.head[g]; id; id = vp->next) {
 			vp = vp_of(pool, id);
 			if (id == src || vp->inuse < inuse ||
@@ -953,8 +953,8 @@ static u32 compact_dest(struct xcf_pool *pool, struct xcf_class *c, u32 src,
  * Move the object of slot @s of @src to a free present slot of @dst and
  * point its handle there; class lock held.
  */
-static void compact_move(struct xcf_pool *pool, struct xcf_class *c,
-			 struct xcf_vpage *src, u32 s, struct xcf_vpage *dst,
+static void compact_move(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
+			 struct rm_xcf_vpage *src, u32 s, struct rm_xcf_vpage *dst,
 			 u32 did, u64 *e)
 {
 	u32 d = slot_pick(c, dst, true), done, n, so, doff;
@@ -980,11 +980,11 @@ static void compact_move(struct xcf_pool *pool, struct xcf_class *c,
  * they have room; class lock held.  Return: false when there was no source
  * left for this run.
  */
-static bool compact_one(struct xcf_pool *pool, struct xcf_class *c,
+static bool compact_one(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 			bool *moved)
 {
 	u32 sid = compact_source(pool, c), did, s;
-	struct xcf_vpage *src, *dst;
+	struct rm_xcf_vpage *src, *dst;
 	unsigned long irq;
 	u64 *e;
 
@@ -1020,16 +1020,16 @@ static bool compact_one(struct xcf_pool *pool, struct xcf_class *c,
 }
 
 /* Should a free or return into @c's global heap compact it? */
-static bool compact_wanted(const struct xcf_class *c)
+static bool compact_wanted(const struct rm_xcf_class *c)
 {
 	u64 f = heap_freeable(c, &c->global);
 
 	return c->objs > 1 && f >= c->pages &&
-	       f * XCF_COMPACT_DEN > c->global.pages * XCF_COMPACT_NUM;
+	       f * RM_XCF_COMPACT_DEN > c->global.pages * RM_XCF_COMPACT_NUM;
 }
 
 /* The automatic compaction of one source; class lock held. */
-static void compact_auto(struct xcf_pool *pool, struct xcf_class *c)
+static void compact_auto(struct rm_xcf_pool *pool, struct rm_xcf_class *c)
 {
 	bool moved = false;
 
@@ -1043,7 +1043,7 @@ static void compact_auto(struct xcf_pool *pool, struct xcf_class *c)
 /* --- the pool --- */
 
 /**
- * xcf_geometry - pages per vpage and slots for a slot size
+ * rm_xcf_geometry - pages per vpage and slots for a slot size
  * @slot: bytes per slot, at most PAGE_SIZE
  * @max_pages: most pages a vpage may have
  * @max_objs: most slots a vpage may have
@@ -1056,8 +1056,8 @@ static void compact_auto(struct xcf_pool *pool, struct xcf_class *c)
  *
  * Context: any.
  */
-void xcf_geometry(u32 slot, u32 max_pages, u32 max_objs, u32 *pages,
-		  u32 *objs)
+void rm_xcf_geometry(u32 slot, u32 max_pages, u32 max_objs, u32 *pages,
+		     u32 *objs)
 {
 	u64 best_waste = 1, best_size = 0, waste, size;
 	u32 i, n;
@@ -1080,40 +1080,40 @@ void xcf_geometry(u32 slot, u32 max_pages, u32 max_objs, u32 *pages,
 	}
 }
 
-static int classes_init(struct xcf_pool *pool)
+static int classes_init(struct rm_xcf_pool *pool)
 {
 	u32 slot, pages, objs, n = 0, k, idx;
-	struct xcf_class *c;
+	struct rm_xcf_class *c;
 
-	pool->cls = rm_zalloc(XCF_MAX_CLASSES * sizeof(*pool->cls));
-	pool->size_class = rm_zalloc((PAGE_SIZE / XCF_CLASS_STEP + 2) *
+	pool->cls = rm_zalloc(RM_XCF_MAX_CLASSES * sizeof(*pool->cls));
+	pool->size_class = rm_zalloc((PAGE_SIZE / RM_XCF_CLASS_STEP + 2) *
 				     sizeof(*pool->size_class));
 	if (!pool->cls || !pool->size_class)
 		return -ENOMEM;
 	/* largest first, as zsmalloc, so a merged class keeps its largest */
-	for (slot = PAGE_SIZE; slot >= XCF_MIN_SLOT; slot -= XCF_CLASS_STEP) {
-		xcf_geometry(slot, XCF_VPAGE_MAX, XCF_MAX_OBJS, &pages, &objs);
+	for (slot = PAGE_SIZE; slot >= RM_XCF_MIN_SLOT; slot -= RM_XCF_CLASS_STEP) {
+		rm_xcf_geometry(slot, RM_XCF_VPAGE_MAX, RM_XCF_MAX_OBJS, &pages, &objs);
 		if (n && pool->cls[n - 1].pages == pages &&
 		    pool->cls[n - 1].objs == objs)
 			continue;
 		c = &pool->cls[n++];
 		c->slot = slot;
-		c->hdr = slot == PAGE_SIZE ? 0 : XCF_HDR_SIZE;
+		c->hdr = slot == PAGE_SIZE ? 0 : RM_XCF_HDR_SIZE;
 		c->size = slot - c->hdr;
 		c->pages = pages;
 		c->objs = objs;
 	}
 	/* smallest first */
 	for (k = 0; k < n / 2; k++) {
-		struct xcf_class t = pool->cls[k];
+		struct rm_xcf_class t = pool->cls[k];
 
 		pool->cls[k] = pool->cls[n - 1 - k];
 		pool->cls[n - 1 - k] = t;
 	}
 	pool->nr_classes = n;
 	/* size_class[i]: the class of the sizes with i steps of slot */
-	for (idx = 0, k = 0; idx <= PAGE_SIZE / XCF_CLASS_STEP + 1; idx++) {
-		while (k < n - 1 && pool->cls[k].slot < idx * XCF_CLASS_STEP)
+	for (idx = 0, k = 0; idx <= PAGE_SIZE / RM_XCF_CLASS_STEP + 1; idx++) {
+		while (k < n - 1 && pool->cls[k].slot < idx * RM_XCF_CLASS_STEP)
 			k++;
 		pool->size_class[idx] = k;
 	}
@@ -1123,27 +1123,27 @@ static int classes_init(struct xcf_pool *pool)
 }
 
 /**
- * xcf_class_of - the class an object of @size bytes goes to
+ * rm_xcf_class_of - the class an object of @size bytes goes to
  * @pool: the pool
  * @size: bytes
  *
  * Context: any.
- * Return: the class index, -EINVAL for 0 bytes, -E2BIG above XCF_MAX_SIZE.
+ * Return: the class index, -EINVAL for 0 bytes, -E2BIG above RM_XCF_MAX_SIZE.
  */
-int xcf_class_of(struct xcf_pool *pool, size_t size)
+int rm_xcf_class_of(struct rm_xcf_pool *pool, size_t size)
 {
 	if (!size)
 		return -EINVAL;
-	if (size > XCF_MAX_SIZE)
+	if (size > RM_XCF_MAX_SIZE)
 		return -E2BIG;
-	if (size + XCF_HDR_SIZE > PAGE_SIZE)
+	if (size + RM_XCF_HDR_SIZE > PAGE_SIZE)
 		return pool->nr_classes - 1;
-	return pool->size_class[DIV_ROUND_UP(size + XCF_HDR_SIZE,
-					     XCF_CLASS_STEP)];
+	return pool->size_class[DIV_ROUND_UP(size + RM_XCF_HDR_SIZE,
+					     RM_XCF_CLASS_STEP)];
 }
 
 /**
- * xcf_create - a new pool over a buddy allocator
+ * rm_xcf_create - a new pool over a buddy allocator
  * @b: the buddy allocator its pages come from
  * @nid: the node to ask the buddy for, or NUMA_NO_NODE
  *
@@ -1153,16 +1153,16 @@ int xcf_class_of(struct xcf_pool *pool, size_t size)
  * Context: may sleep (rm_zalloc(), rm_alloc_percpu()).
  * Return: the pool, or NULL when memory ran out.
  */
-struct xcf_pool *xcf_create(struct rm_buddy *b, int nid)
+struct rm_xcf_pool *rm_xcf_create(struct rm_buddy *b, int nid)
 {
 	u64 total = rm_region_total_pages(b->rg);
-	struct xcf_pool *pool;
+	struct rm_xcf_pool *pool;
 	unsigned int k;
 	int cpu;
 
-	BUILD_BUG_ON(sizeof(struct xcf_vpage) > (1U << VP_SHIFT));
-	BUILD_BUG_ON(XCF_MAX_OBJS - 1 > HE_SLOT_MASK);
-	BUILD_BUG_ON(XCF_VPAGE_MAX > BITS_PER_LONG);
+	BUILD_BUG_ON(sizeof(struct rm_xcf_vpage) > (1U << VP_SHIFT));
+	BUILD_BUG_ON(RM_XCF_MAX_OBJS - 1 > HE_SLOT_MASK);
+	BUILD_BUG_ON(RM_XCF_VPAGE_MAX > BITS_PER_LONG);
 	pool = rm_zalloc(sizeof(*pool));
 	if (!pool)
 		return NULL;
@@ -1170,14 +1170,14 @@ struct xcf_pool *xcf_create(struct rm_buddy *b, int nid)
 	pool->nid = nid;
 	rm_spin_lock_init(&pool->meta_lock);
 	if (classes_init(pool) ||
-	    tab_init(&pool->handles, 3, total * (PAGE_SIZE / XCF_MIN_SLOT)) ||
+	    tab_init(&pool->handles, 3, total * (PAGE_SIZE / RM_XCF_MIN_SLOT)) ||
 	    tab_init(&pool->vpages, VP_SHIFT, total))
 		goto fail;
-	pool->pcpu = rm_alloc_percpu(struct xcf_pcpu);
+	pool->pcpu = rm_alloc_percpu(struct rm_xcf_pcpu);
 	if (!pool->pcpu)
 		goto fail;
 	rm_for_each_cpu(cpu) {
-		struct xcf_pcpu *p = rm_per_cpu_ptr(pool->pcpu, cpu);
+		struct rm_xcf_pcpu *p = rm_per_cpu_ptr(pool->pcpu, cpu);
 
 		p->heap = rm_zalloc(pool->nr_classes * sizeof(*p->heap));
 		if (!p->heap)
@@ -1189,22 +1189,22 @@ struct xcf_pool *xcf_create(struct rm_buddy *b, int nid)
 	return pool;
 
 fail:
-	xcf_destroy(pool);
+	rm_xcf_destroy(pool);
 	return NULL;
 }
 
 /* Every page of every vpage of @h back to the buddy, and the vpages. */
-static void heap_empty(struct xcf_pool *pool, struct xcf_heap *h)
+static void heap_empty(struct rm_xcf_pool *pool, struct rm_xcf_heap *h)
 {
-	struct xcf_vpage *vp;
+	struct rm_xcf_vpage *vp;
 	unsigned int g, i;
 	u32 id;
 
-	for (g = 0; g < XCF_NR_GROUPS; g++) {
+	for (g = 0; g < RM_XCF_NR_GROUPS; g++) {
 		while ((id = h->head[g])) {
 			vp = vp_of(pool, id);
 			h->head[g] = vp->next;
-			for (i = 0; i < XCF_VPAGE_MAX; i++)
+			for (i = 0; i < RM_XCF_VPAGE_MAX; i++)
 				if (vp->pfn[i] != RM_NO_PFN)
 					page_put(pool, vp->pfn[i]);
 		}
@@ -1212,14 +1212,14 @@ static void heap_empty(struct xcf_pool *pool, struct xcf_heap *h)
 }
 
 /**
- * xcf_destroy - free a pool and every object still in it
+ * rm_xcf_destroy - free a pool and every object still in it
  * @pool: the pool (NULL is allowed)
  *
  * Every page goes back to the buddy.  No other call on the pool may run.
  *
  * Context: may sleep (rm_free()).
  */
-void xcf_destroy(struct xcf_pool *pool)
+void rm_xcf_destroy(struct rm_xcf_pool *pool)
 {
 	unsigned int k;
 	int cpu;
@@ -1228,7 +1228,7 @@ void xcf_destroy(struct xcf_pool *pool)
 		return;
 	if (pool->pcpu) {
 		rm_for_each_cpu(cpu) {
-			struct xcf_pcpu *p = rm_per_cpu_ptr(pool->pcpu, cpu);
+			struct rm_xcf_pcpu *p = rm_per_cpu_ptr(pool->pcpu, cpu);
 
 			for (k = 0; p->heap && k < pool->nr_classes; k++)
 				heap_empty(pool, &p->heap[k]);
@@ -1247,21 +1247,21 @@ void xcf_destroy(struct xcf_pool *pool)
 }
 
 /* A vpage of @c for CPU heap @h with a free slot: its id, or 0. */
-static u32 heap_find(struct xcf_pool *pool, unsigned int k,
-		     struct xcf_heap *h, unsigned int cpu, bool *from_global)
+static u32 heap_find(struct rm_xcf_pool *pool, unsigned int k,
+		     struct rm_xcf_heap *h, unsigned int cpu, bool *from_global)
 {
-	struct xcf_class *c = &pool->cls[k];
+	struct rm_xcf_class *c = &pool->cls[k];
 	unsigned long irq;
 	u32 id;
 
 	*from_global = false;
-	id = heap_first(h, 1, XCF_NR_GROUPS - 1);
+	id = heap_first(h, 1, RM_XCF_NR_GROUPS - 1);
 	if (id)
 		return id;
 	rm_spin_lock_irqsave(&c->global.lock, irq);
-	id = heap_first(&c->global, 1, XCF_NR_GROUPS - 1);
+	id = heap_first(&c->global, 1, RM_XCF_NR_GROUPS - 1);
 	if (id) {
-		struct xcf_vpage *vp = vp_of(pool, id);
+		struct rm_xcf_vpage *vp = vp_of(pool, id);
 
 		heap_del(pool, &c->global, vp);
 		heap_add(pool, h, vp, id, cpu);
@@ -1272,10 +1272,10 @@ static u32 heap_find(struct xcf_pool *pool, unsigned int k,
 }
 
 /**
- * xcf_malloc - allocate an object
+ * rm_xcf_malloc - allocate an object
  * @pool: the pool
- * @size: bytes, 1 to XCF_MAX_SIZE
- * @flags: XCF_ZERO or 0
+ * @size: bytes, 1 to RM_XCF_MAX_SIZE
+ * @flags: RM_XCF_ZERO or 0
  * @cpu: the heap to allocate from: the caller's CPU number
  * @handle: out: the object's handle, never 0
  *
@@ -1284,25 +1284,25 @@ static u32 heap_find(struct xcf_pool *pool, unsigned int k,
  *
  * Context: any context that may take a spinlock.
  * Return: 0; -EINVAL for 0 bytes, unknown flags or a CPU without a heap;
- * -E2BIG above XCF_MAX_SIZE; -ENOMEM when the buddy had no page, and then
+ * -E2BIG above RM_XCF_MAX_SIZE; -ENOMEM when the buddy had no page, and then
  * the pool is as it was.
  */
-int xcf_malloc(struct xcf_pool *pool, size_t size, unsigned int flags,
-	       unsigned int cpu, unsigned long *handle)
+int rm_xcf_malloc(struct rm_xcf_pool *pool, size_t size, unsigned int flags,
+		  unsigned int cpu, unsigned long *handle)
 {
-	int k = xcf_class_of(pool, size), ret = -ENOMEM;
+	int k = rm_xcf_class_of(pool, size), ret = -ENOMEM;
 	unsigned long irq, hirq;
-	struct xcf_vpage *vp;
-	struct xcf_class *c;
-	struct xcf_heap *h;
+	struct rm_xcf_vpage *vp;
+	struct rm_xcf_class *c;
+	struct rm_xcf_heap *h;
 	bool from_global;
-	struct xcf_loc loc;
+	struct rm_xcf_loc loc;
 	u64 idx, *e, gen;
 	u32 id, s, i;
 
 	if (k < 0)
 		return k;
-	if (flags & ~XCF_MALLOC_VALID || cpu >= pool->nr_cpus)
+	if (flags & ~RM_XCF_MALLOC_VALID || cpu >= pool->nr_cpus)
 		return -EINVAL;
 	c = &pool->cls[k];
 	h = heap_of(pool, k, cpu);
@@ -1333,7 +1333,7 @@ int xcf_malloc(struct xcf_pool *pool, size_t size, unsigned int flags,
 	e = entry_of(pool, idx);
 	gen = (*e >> HE_GEN_SHIFT) & HE_GEN_MASK;
 	entry_write(pool, e, entry_make(id, s, gen));
-	if (flags & XCF_ZERO) {
+	if (flags & RM_XCF_ZERO) {
 		slot_loc(pool, vp, s, &loc);
 		for (i = 0; i < loc.nr; i++)
 			memset(loc.seg[i].addr, 0, loc.seg[i].len);
@@ -1349,7 +1349,7 @@ out_vpage:
 	} else if (from_global) {
 		rm_spin_lock_irqsave(&c->global.lock, irq);
 		heap_del(pool, h, vp);
-		heap_add(pool, &c->global, vp, id, XCF_GLOBAL);
+		heap_add(pool, &c->global, vp, id, RM_XCF_GLOBAL);
 		rm_spin_unlock_irqrestore(&c->global.lock, irq);
 	}
 out_handle:
@@ -1362,7 +1362,7 @@ out_handle:
 }
 
 /**
- * xcf_free - free an object
+ * rm_xcf_free - free an object
  * @pool: the pool
  * @handle: its handle
  *
@@ -1373,10 +1373,10 @@ out_handle:
  *
  * Context: any context that may take a spinlock.
  */
-void xcf_free(struct xcf_pool *pool, unsigned long handle)
+void rm_xcf_free(struct rm_xcf_pool *pool, unsigned long handle)
 {
-	struct xcf_class *c;
-	struct xcf_held k;
+	struct rm_xcf_class *c;
+	struct rm_xcf_held k;
 	unsigned long irq;
 	u64 idx, val;
 	u32 owner;
@@ -1403,11 +1403,11 @@ void xcf_free(struct xcf_pool *pool, unsigned long handle)
 	} else {
 		vp_regroup(pool, k.h, k.vp, k.id);
 	}
-	if (owner != XCF_GLOBAL && !hoard_restore(pool, c, k.h)) {
+	if (owner != RM_XCF_GLOBAL && !hoard_restore(pool, c, k.h)) {
 		rm_spin_unlock_irqrestore(&k.h->lock, k.irq);
 		return;
 	}
-	if (owner == XCF_GLOBAL) {
+	if (owner == RM_XCF_GLOBAL) {
 		compact_auto(pool, c);
 		rm_spin_unlock_irqrestore(&k.h->lock, k.irq);
 		return;
@@ -1419,25 +1419,25 @@ void xcf_free(struct xcf_pool *pool, unsigned long handle)
 }
 
 /**
- * xcf_map - mark an object mapped and say where its bytes are
+ * rm_xcf_map - mark an object mapped and say where its bytes are
  * @pool: the pool
  * @handle: its handle
- * @mode: XCF_MAP_RO, XCF_MAP_WO or XCF_MAP_RW
+ * @mode: RM_XCF_MAP_RO, RM_XCF_MAP_WO or RM_XCF_MAP_RW
  * @loc: out: its pieces; the glue reads or writes them (copying a split
  *	 object through a buffer when !@loc->contig)
  *
- * A mapped object does not move until xcf_unmap().
+ * A mapped object does not move until rm_xcf_unmap().
  *
  * Context: any context that may take a spinlock.
  * Return: 0; -EINVAL for a bad mode, or, with a warning, a handle that is
  * not live; -EBUSY when it is mapped already.
  */
-int xcf_map(struct xcf_pool *pool, unsigned long handle, unsigned int mode,
-	    struct xcf_loc *loc)
+int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle, unsigned int mode,
+	       struct rm_xcf_loc *loc)
 {
-	struct xcf_held k;
+	struct rm_xcf_held k;
 
-	if (!mode || mode & ~XCF_MAP_VALID)
+	if (!mode || mode & ~RM_XCF_MAP_VALID)
 		return -EINVAL;
 	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k)))
 		return -EINVAL;
@@ -1455,21 +1455,21 @@ int xcf_map(struct xcf_pool *pool, unsigned long handle, unsigned int mode,
 }
 
 /**
- * xcf_unmap - end the mapping xcf_map() began
+ * rm_xcf_unmap - end the mapping rm_xcf_map() began
  * @pool: the pool
  * @handle: the object's handle
- * @loc: out: its pieces and the mode it was mapped with, as xcf_map()
- *	 gave them: with XCF_MAP_WO, the glue copies a split object back
+ * @loc: out: its pieces and the mode it was mapped with, as rm_xcf_map()
+ *	 gave them: with RM_XCF_MAP_WO, the glue copies a split object back
  *	 before it calls here
  *
  * Context: any context that may take a spinlock.
  * Return: 0; -EINVAL, with a warning, for a handle that is not live or
  * not mapped.
  */
-int xcf_unmap(struct xcf_pool *pool, unsigned long handle,
-	      struct xcf_loc *loc)
+int rm_xcf_unmap(struct rm_xcf_pool *pool, unsigned long handle,
+		 struct rm_xcf_loc *loc)
 {
-	struct xcf_held k;
+	struct rm_xcf_held k;
 	unsigned int mode;
 
 	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k)))
@@ -1492,17 +1492,17 @@ int xcf_unmap(struct xcf_pool *pool, unsigned long handle,
  * Give @cpu's vpages of class @k to the global heap: all of them, or only
  * those not full.  Return: vpages given.
  */
-static u32 drain_class(struct xcf_pool *pool, unsigned int k,
+static u32 drain_class(struct rm_xcf_pool *pool, unsigned int k,
 		       unsigned int cpu, bool all)
 {
-	struct xcf_heap *h = heap_of(pool, k, cpu);
-	struct xcf_class *c = &pool->cls[k];
+	struct rm_xcf_heap *h = heap_of(pool, k, cpu);
+	struct rm_xcf_class *c = &pool->cls[k];
 	unsigned long irq, girq;
 	u32 id, n = 0;
 
 	rm_spin_lock_irqsave(&h->lock, irq);
 	rm_spin_lock_irqsave(&c->global.lock, girq);
-	while ((id = heap_first(h, all ? 0 : 1, XCF_NR_GROUPS - 1))) {
+	while ((id = heap_first(h, all ? 0 : 1, RM_XCF_NR_GROUPS - 1))) {
 		give_back(pool, c, h, vp_of(pool, id), id);
 		n++;
 	}
@@ -1514,13 +1514,13 @@ static u32 drain_class(struct xcf_pool *pool, unsigned int k,
 }
 
 /**
- * xcf_drain - give every vpage of a CPU's heaps to the global heaps
+ * rm_xcf_drain - give every vpage of a CPU's heaps to the global heaps
  * @pool: the pool
  * @cpu: the CPU (one going offline, say)
  *
  * Context: any context that may take a spinlock.
  */
-void xcf_drain(struct xcf_pool *pool, unsigned int cpu)
+void rm_xcf_drain(struct rm_xcf_pool *pool, unsigned int cpu)
 {
 	unsigned int k;
 
@@ -1531,7 +1531,7 @@ void xcf_drain(struct xcf_pool *pool, unsigned int cpu)
 }
 
 /**
- * xcf_compact - compact every class
+ * rm_xcf_compact - compact every class
  * @pool: the pool
  *
  * Gives the per-CPU heaps' vpages that are not full to the global heaps,
@@ -1541,7 +1541,7 @@ void xcf_drain(struct xcf_pool *pool, unsigned int cpu)
  * Context: any context that may take a spinlock.
  * Return: the pages it freed.
  */
-u64 xcf_compact(struct xcf_pool *pool)
+u64 rm_xcf_compact(struct rm_xcf_pool *pool)
 {
 	unsigned long irq;
 	unsigned int k;
@@ -1551,7 +1551,7 @@ u64 xcf_compact(struct xcf_pool *pool)
 	int cpu;
 
 	for (k = 0; k < pool->nr_classes; k++) {
-		struct xcf_class *c = &pool->cls[k];
+		struct rm_xcf_class *c = &pool->cls[k];
 
 		if (c->objs == 1)
 			continue;
@@ -1574,13 +1574,13 @@ u64 xcf_compact(struct xcf_pool *pool)
 }
 
 /**
- * xcf_total_pages - pages the pool holds from the buddy
+ * rm_xcf_total_pages - pages the pool holds from the buddy
  * @pool: the pool
  *
  * Context: any context that may take a spinlock.
  * Return: vpage pages and table pages.
  */
-u64 xcf_total_pages(struct xcf_pool *pool)
+u64 rm_xcf_total_pages(struct rm_xcf_pool *pool)
 {
 	unsigned long irq;
 	u64 n;
@@ -1591,7 +1591,7 @@ u64 xcf_total_pages(struct xcf_pool *pool)
 	return n;
 }
 
-static void stats_add(struct xcf_class_stats *s, const struct xcf_heap *h)
+static void stats_add(struct rm_xcf_class_stats *s, const struct rm_xcf_heap *h)
 {
 	s->objects += h->capacity;
 	s->used += h->used;
@@ -1600,7 +1600,7 @@ static void stats_add(struct xcf_class_stats *s, const struct xcf_heap *h)
 }
 
 /**
- * xcf_stats - counters of the pool and of each class
+ * rm_xcf_stats - counters of the pool and of each class
  * @pool: the pool
  * @ps: filled in
  * @cs: NULL, or filled in: @pool->nr_classes entries
@@ -1609,22 +1609,22 @@ static void stats_add(struct xcf_class_stats *s, const struct xcf_heap *h)
  *
  * Context: any context that may take a spinlock.
  */
-void xcf_stats(struct xcf_pool *pool, struct xcf_pool_stats *ps,
-	       struct xcf_class_stats *cs)
+void rm_xcf_stats(struct rm_xcf_pool *pool, struct rm_xcf_pool_stats *ps,
+		  struct rm_xcf_class_stats *cs)
 {
-	struct xcf_class_stats one;
+	struct rm_xcf_class_stats one;
 	unsigned long irq;
 	unsigned int k;
 	int cpu;
 
 	memset(ps, 0, sizeof(*ps));
 	for (k = 0; k < pool->nr_classes; k++) {
-		struct xcf_class *c = &pool->cls[k];
+		struct rm_xcf_class *c = &pool->cls[k];
 		u64 freeable;
 
 		memset(&one, 0, sizeof(one));
 		rm_for_each_cpu(cpu) {
-			struct xcf_heap *h = heap_of(pool, k, cpu);
+			struct rm_xcf_heap *h = heap_of(pool, k, cpu);
 
 			rm_spin_lock_irqsave(&h->lock, irq);
 			stats_add(&one, h);
