@@ -23,11 +23,13 @@
 #define RM_XCF_MAX_OBJS		512
 #define RM_XCF_OBJ_WORDS		BITS_TO_LONGS(RM_XCF_MAX_OBJS)
 /* At most this many slot sizes, before equal geometries merge. */
-#define RM_XCF_MAX_CLASSES		((PAGE_SIZE - RM_XCF_MIN_SLOT) / RM_XCF_CLASS_STEP + 1)
+#define RM_XCF_MAX_CLASSES \
+	((PAGE_SIZE - RM_XCF_MIN_SLOT) / RM_XCF_CLASS_STEP + 1)
 
 /* Hoard's bound on every per-CPU heap: see src/core/xcf.c. */
 #define RM_XCF_HOARD_K		1	/* vpages a heap may keep idle */
-#define RM_XCF_HOARD_F_NUM		1	/* f = 1/4: the empty fraction */
+/* f = 1/4: the empty fraction */
+#define RM_XCF_HOARD_F_NUM		1
 #define RM_XCF_HOARD_F_DEN		4
 /* Automatic compaction of a class's global heap: see src/core/xcf.c. */
 #define RM_XCF_COMPACT_NUM		1
@@ -63,7 +65,8 @@ struct rm_xcf_seg {
 };
 
 /**
- * struct rm_xcf_loc - where an object's bytes are (rm_xcf_map(), rm_xcf_unmap())
+ * struct rm_xcf_loc - where an object's bytes are (rm_xcf_map(),
+ * rm_xcf_unmap())
  * @seg:	one or two pieces, in the object's byte order
  * @nr:		1 or 2
  * @contig:	@nr is 2 and the second page follows the first in the same
@@ -240,8 +243,8 @@ void rm_xcf_destroy(struct rm_xcf_pool *pool);
 int rm_xcf_malloc(struct rm_xcf_pool *pool, size_t size, unsigned int flags,
 		  unsigned int cpu, unsigned long *handle);
 void rm_xcf_free(struct rm_xcf_pool *pool, unsigned long handle);
-int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle, unsigned int mode,
-	       struct rm_xcf_loc *loc);
+int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle,
+	       unsigned int mode, struct rm_xcf_loc *loc);
 int rm_xcf_unmap(struct rm_xcf_pool *pool, unsigned long handle,
 		 struct rm_xcf_loc *loc);
 u64 rm_xcf_compact(struct rm_xcf_pool *pool);

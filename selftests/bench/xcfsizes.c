@@ -87,8 +87,8 @@ static u32 build(const struct scheme *s)
 			pages = zs_pages(slot);
 			objs = pages * PAGE_SIZE / slot;
 		} else {
-			rm_xcf_geometry(slot, s->max_pages, RM_XCF_MAX_OBJS, &pages,
-					&objs);
+			rm_xcf_geometry(slot, s->max_pages, RM_XCF_MAX_OBJS,
+					&pages, &objs);
 		}
 		if (n && cls[n - 1].pages == pages && cls[n - 1].objs == objs)
 			continue;
@@ -104,9 +104,11 @@ static u32 build(const struct scheme *s)
 /* Bytes an object of @len takes in a slot of @s. */
 static u32 need(const struct scheme *s, u32 len)
 {
+	u32 with_hdr = len + RM_XCF_HDR_SIZE;
+
 	if (s->zsmalloc)
 		return len + ZS_HANDLE;
-	return len + RM_XCF_HDR_SIZE > PAGE_SIZE ? PAGE_SIZE : len + RM_XCF_HDR_SIZE;
+	return with_hdr > PAGE_SIZE ? PAGE_SIZE : with_hdr;
 }
 
 /* Pages scheme @s needs for @nr objects of sizes @len. */
@@ -114,7 +116,7 @@ static double cost(const struct scheme *s, const u16 *len, u64 nr,
 		   u64 *data, u32 *nr_classes)
 {
 	u32 n = build(s), k;
-	u64 i, pages = 0, vpages = 0, full, r;
+	u64 i, pages = 0, vpages = 0, full, r, last;
 	double meta;
 
 	for (i = 0; i < nr; i++) {
@@ -132,8 +134,8 @@ static double cost(const struct scheme *s, const u16 *len, u64 nr,
 			pages += DIV_ROUND_UP(cls[k].count, cls[k].objs) *
 				 cls[k].pages;
 		} else {
-			pages += full * cls[k].pages +
-				 (r ? (r * cls[k].slot - 1) / PAGE_SIZE + 1 : 0);
+			last = r ? (r * cls[k].slot - 1) / PAGE_SIZE + 1 : 0;
+			pages += full * cls[k].pages + last;
 			vpages += full + !!r;
 		}
 	}
@@ -248,8 +250,9 @@ int main(int argc, char **argv)
 		       (unsigned long long)data, 100.0 * pages / nr);
 	}
 	pages = run_xcf(len, nr, &data);
-	printf("xcf (run, step %u, %u pages)\t-\t%llu\t%.2f\n", RM_XCF_CLASS_STEP,
-	       RM_XCF_VPAGE_MAX, (unsigned long long)data, 100.0 * pages / nr);
+	printf("xcf (run, step %u, %u pages)\t-\t%llu\t%.2f\n",
+	       RM_XCF_CLASS_STEP, RM_XCF_VPAGE_MAX, (unsigned long long)data,
+	       100.0 * pages / nr);
 	free(len);
 	return 0;
 }

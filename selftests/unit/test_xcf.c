@@ -139,7 +139,8 @@ static void check_loc(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
 }
 
 /* Hoard's bound on every CPU heap, written out from the design comment. */
-static void check_hoard(struct __test_metadata *_metadata, struct rm_xcf_pool *p)
+static void check_hoard(struct __test_metadata *_metadata,
+			struct rm_xcf_pool *p)
 {
 	unsigned int k;
 	int cpu;
@@ -229,7 +230,8 @@ static void check_full(struct __test_metadata *_metadata)
 
 		if (o->mapped) {
 			/* not moved: its bytes are where they were mapped */
-			ASSERT_EQ(-EBUSY, rm_xcf_map(p, o->h, RM_XCF_MAP_RO, &l));
+			ASSERT_EQ(-EBUSY, rm_xcf_map(p, o->h, RM_XCF_MAP_RO,
+						     &l));
 			l = o->loc;
 		} else {
 			ASSERT_EQ(0, rm_xcf_map(p, o->h, RM_XCF_MAP_RO, &l));
@@ -383,8 +385,9 @@ TEST(classes)
 		ASSERT_EQ(objs, c->objs);
 		/* merged away: the next smaller slot has another geometry */
 		if (k && c->slot - RM_XCF_CLASS_STEP > p->cls[k - 1].slot) {
-			rm_xcf_geometry(c->slot - RM_XCF_CLASS_STEP, RM_XCF_VPAGE_MAX,
-					RM_XCF_MAX_OBJS, &pages, &objs);
+			rm_xcf_geometry(c->slot - RM_XCF_CLASS_STEP,
+					RM_XCF_VPAGE_MAX, RM_XCF_MAX_OBJS,
+					&pages, &objs);
 			ASSERT_TRUE(pages == c->pages && objs == c->objs);
 		}
 	}
@@ -635,7 +638,8 @@ TEST(buddy_exhausted)
 		rm_xcf_stats(p, &ps0, before);
 		ret = do_malloc(_metadata, 0, 3000, 0, 0);
 		if (p1 == prev1 && p0 == prev1) {
-			ASSERT_EQ(0, ret) TH_LOG("slot %u in a present page", i);
+			ASSERT_EQ(0, ret)
+				TH_LOG("slot %u in a present page", i);
 			continue;
 		}
 		ASSERT_EQ(-ENOMEM, ret) TH_LOG("slot %u needs a page", i);
@@ -675,7 +679,8 @@ static void fragment(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
 			continue;
 		}
 		if (random() % 16 == 0) {
-			ASSERT_EQ(0, rm_xcf_map(p, objs[i].h, RM_XCF_MAP_RO, &l));
+			ASSERT_EQ(0, rm_xcf_map(p, objs[i].h, RM_XCF_MAP_RO,
+						&l));
 			objs[i].mapped = true;
 			objs[i].loc = l;
 		}

@@ -41,18 +41,18 @@
  * whose pages the pool holds: no freed memory is read.
  *
  * Tables.  The handle table (8-byte records) and the vpage table
- * (256-byte descriptors, struct rm_xcf_vpage) are struct rm_xcf_tab: record pages
- * from the buddy, found through directory pages from the buddy, found
- * through a root array allocated at create (10 bytes per directory page,
- * that is per 512 record pages, for as many records as the region could
- * need).  A record page starts with a 16-byte
- * header (free list, partial-page links, used count) and goes back to the
- * buddy when its last record is freed; a directory page when its last
- * record page is.  So the malloc path allocates nothing but non-sleeping
- * order-0 buddy pages, and xcf's metadata costs no kernel RAM beyond the
- * pool, its classes, its per-CPU heaps and the root.  Per object: 8 bytes
- * of handle entry and RM_XCF_HDR_SIZE (4) bytes in the slot, 12 bytes, plus
- * 256 bytes per vpage (the test checks rm_xcf_pool_stats.meta_pages against
+ * (256-byte descriptors, struct rm_xcf_vpage) are struct rm_xcf_tab:
+ * record pages from the buddy, found through directory pages from the
+ * buddy, found through a root array allocated at create (10 bytes per
+ * directory page, that is per 512 record pages, for as many records as the
+ * region could need).  A record page starts with a 16-byte header (free
+ * list, partial-page links, used count) and goes back to the buddy when
+ * its last record is freed; a directory page when its last record page
+ * is.  So the malloc path allocates nothing but non-sleeping order-0
+ * buddy pages, and xcf's metadata costs no kernel RAM beyond the pool, its
+ * classes, its per-CPU heaps and the root.  Per object: 8 bytes of handle
+ * entry and RM_XCF_HDR_SIZE (4) bytes in the slot, 12 bytes, plus 256
+ * bytes per vpage (the test checks rm_xcf_pool_stats.meta_pages against
  * this).
  *
  * Classes.  Slots from RM_XCF_MIN_SLOT (32) to PAGE_SIZE in RM_XCF_CLASS_STEP
@@ -94,13 +94,13 @@
  * than zsmalloc's struct page based metadata.
  *
  * Heaps (Hoard).  Each class has a global heap and one heap per CPU
- * (struct rm_xcf_heap), each owning vpages (rm_xcf_vpage.owner) in five fullness
- * groups.  rm_xcf_malloc() on CPU c allocates from c's heap, from the vpage of
- * its fullest group; when the heap has no free slot it takes the fullest
- * vpage of the global heap that has one, else a new vpage.  rm_xcf_free() frees
- * into the heap that owns the vpage.  Hoard's invariant bounds what per-CPU
- * heaps hold idle: for every class and CPU heap with u live objects in a
- * slots,
+ * (struct rm_xcf_heap), each owning vpages (rm_xcf_vpage.owner) in five
+ * fullness groups.  rm_xcf_malloc() on CPU c allocates from c's heap, from
+ * the vpage of its fullest group; when the heap has no free slot it takes
+ * the fullest vpage of the global heap that has one, else a new vpage.
+ * rm_xcf_free() frees into the heap that owns the vpage.  Hoard's invariant
+ * bounds what per-CPU heaps hold idle: for every class and CPU heap with u
+ * live objects in a slots,
  *
  *	a - u <= RM_XCF_HOARD_K * objs   or   u >= (1 - f) * a,  f = 1/4
  *
@@ -152,9 +152,9 @@
  * with a handle reads the entry and the vpage's owner under the meta lock,
  * takes the owner's lock, and checks under the meta lock that neither
  * changed (else it starts again): then the object stays where the entry
- * says.  Nothing sleeps; rm_xcf_malloc(), rm_xcf_free(), rm_xcf_map(), rm_xcf_unmap(),
- * rm_xcf_drain() and rm_xcf_total_pages() work in any context that may take a
- * spinlock.
+ * says.  Nothing sleeps; rm_xcf_malloc(), rm_xcf_free(), rm_xcf_map(),
+ * rm_xcf_unmap(), rm_xcf_drain() and rm_xcf_total_pages() work in any
+ * context that may take a spinlock.
  */
 #include <resmem/xcf.h>
 
@@ -299,8 +299,8 @@ static void *tab_rec(struct rm_xcf_pool *pool, struct rm_xcf_tab *t, u64 idx)
 	return page ? page + ((idx % per) << t->shift) : NULL;
 }
 
-static struct rm_xcf_tab_hdr *tab_hdr(struct rm_xcf_pool *pool, struct rm_xcf_tab *t,
-				      u32 pn)
+static struct rm_xcf_tab_hdr *tab_hdr(struct rm_xcf_pool *pool,
+				      struct rm_xcf_tab *t, u32 pn)
 {
 	return tab_page(pool, t, pn);
 }
@@ -682,7 +682,8 @@ static void slot_drop(struct rm_xcf_pool *pool, struct rm_xcf_heap *h,
 }
 
 /* The handle index kept for slot @s of @vp. */
-static u32 slot_backref(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp, u32 s)
+static u32 slot_backref(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp,
+			u32 s)
 {
 	struct rm_xcf_class *c = &pool->cls[vp->cls];
 	u32 ref;
@@ -843,11 +844,13 @@ static void entry_write(struct rm_xcf_pool *pool, u64 *e, u64 val)
 static u64 min_pages(const struct rm_xcf_class *c, u64 used)
 {
 	u64 full = used / c->objs, r = used % c->objs;
+	u64 last = r ? ((r * c->slot - 1) >> PAGE_SHIFT) + 1 : 0;
 
-	return full * c->pages + (r ? ((r * c->slot - 1) >> PAGE_SHIFT) + 1 : 0);
+	return full * c->pages + last;
 }
 
-static u64 heap_freeable(const struct rm_xcf_class *c, const struct rm_xcf_heap *h)
+static u64 heap_freeable(const struct rm_xcf_class *c,
+			 const struct rm_xcf_heap *h)
 {
 	u64 need = min_pages(c, h->used);
 
@@ -855,7 +858,8 @@ static u64 heap_freeable(const struct rm_xcf_class *c, const struct rm_xcf_heap 
 }
 
 /* Does CPU heap @h break Hoard's invariant? */
-static bool hoard_broken(const struct rm_xcf_class *c, const struct rm_xcf_heap *h)
+static bool hoard_broken(const struct rm_xcf_class *c,
+			 const struct rm_xcf_heap *h)
 {
 	return h->capacity - h->used > (u64)RM_XCF_HOARD_K * c->objs &&
 	       h->used * RM_XCF_HOARD_F_DEN <
@@ -925,8 +929,8 @@ static u32 compact_source(struct rm_xcf_pool *pool, struct rm_xcf_class *c)
  * The fullest other vpage of the global heap with at least @inuse objects
  * and a free slot in a present page, or 0.
  */
-static u32 compact_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c, u32 src,
-			u16 inuse)
+static u32 compact_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
+			u32 src, u16 inuse)
 {
 	u32 id, best = 0, most = 0;
 	struct rm_xcf_vpage *vp;
@@ -954,8 +958,8 @@ static u32 compact_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c, u32 sr
  * point its handle there; class lock held.
  */
 static void compact_move(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
-			 struct rm_xcf_vpage *src, u32 s, struct rm_xcf_vpage *dst,
-			 u32 did, u64 *e)
+			 struct rm_xcf_vpage *src, u32 s,
+			 struct rm_xcf_vpage *dst, u32 did, u64 *e)
 {
 	u32 d = slot_pick(c, dst, true), done, n, so, doff;
 
@@ -1091,8 +1095,10 @@ static int classes_init(struct rm_xcf_pool *pool)
 	if (!pool->cls || !pool->size_class)
 		return -ENOMEM;
 	/* largest first, as zsmalloc, so a merged class keeps its largest */
-	for (slot = PAGE_SIZE; slot >= RM_XCF_MIN_SLOT; slot -= RM_XCF_CLASS_STEP) {
-		rm_xcf_geometry(slot, RM_XCF_VPAGE_MAX, RM_XCF_MAX_OBJS, &pages, &objs);
+	for (slot = PAGE_SIZE; slot >= RM_XCF_MIN_SLOT;
+	     slot -= RM_XCF_CLASS_STEP) {
+		rm_xcf_geometry(slot, RM_XCF_VPAGE_MAX, RM_XCF_MAX_OBJS,
+				&pages, &objs);
 		if (n && pool->cls[n - 1].pages == pages &&
 		    pool->cls[n - 1].objs == objs)
 			continue;
@@ -1170,7 +1176,8 @@ struct rm_xcf_pool *rm_xcf_create(struct rm_buddy *b, int nid)
 	pool->nid = nid;
 	rm_spin_lock_init(&pool->meta_lock);
 	if (classes_init(pool) ||
-	    tab_init(&pool->handles, 3, total * (PAGE_SIZE / RM_XCF_MIN_SLOT)) ||
+	    tab_init(&pool->handles, 3,
+		     total * (PAGE_SIZE / RM_XCF_MIN_SLOT)) ||
 	    tab_init(&pool->vpages, VP_SHIFT, total))
 		goto fail;
 	pool->pcpu = rm_alloc_percpu(struct rm_xcf_pcpu);
@@ -1432,8 +1439,8 @@ void rm_xcf_free(struct rm_xcf_pool *pool, unsigned long handle)
  * Return: 0; -EINVAL for a bad mode, or, with a warning, a handle that is
  * not live; -EBUSY when it is mapped already.
  */
-int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle, unsigned int mode,
-	       struct rm_xcf_loc *loc)
+int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle,
+	       unsigned int mode, struct rm_xcf_loc *loc)
 {
 	struct rm_xcf_held k;
 
