@@ -364,7 +364,7 @@ static __attribute__((unused)) bool listed_on(int nid, unsigned int order)
 	return false;
 }
 
-static void free_at(unsigned int i)
+static __attribute__((unused)) void free_at(unsigned int i)
 {
 	if (live[i].count)
 		rm_memarea_free(&ma, live[i].pfn, live[i].count);

@@ -40,6 +40,8 @@ typedef int64_t s64;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 #define U64_MAX		UINT64_MAX
+#define U32_MAX		UINT32_MAX
+#define BUILD_BUG_ON(c)	_Static_assert(!(c), #c)
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 
 #define min(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a < _b ? _a : _b; })
