@@ -15,8 +15,8 @@
 #   256M$0x178000000   half RAM, half the hole after the end of RAM
 #
 # and uses 0x7ffe0000-0x7fffffff, which the firmware (SeaBIOS) reserves.
-# What the module must name is worked out here from /sys/firmware/memmap,
-# the firmware map as the kernel got it, independently of the module.
+# What the module must name is worked out here from the firmware map as
+# the kernel got it (fw_entries), independently of the module.
 
 . "$(dirname "$0")/lib.sh"
 MAP=/sys/firmware/memmap
@@ -25,15 +25,32 @@ echo "TAP version 13"
 echo "1..5"
 unload
 
+# fw_entries: the firmware map as the kernel got it, one "START END TYPE"
+# line per entry (END inclusive).  From /sys/firmware/memmap where the
+# kernel has CONFIG_FIRMWARE_MEMMAP (Debian's), else from the
+# "BIOS-e820:" lines the kernel logs at boot (the debug kernel), with
+# e820's names turned into the firmware map's.
+fw_entries() {
+	if [ -d "$MAP" ]; then
+		for d in "$MAP"/*; do
+			echo "$(cat "$d/start") $(cat "$d/end") $(cat "$d/type")"
+		done
+		return
+	fi
+	dmesg | sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] \(.*\)$/\1 \2 \3/p' |
+		sed -e 's/ usable$/ System RAM/' -e 's/ reserved$/ Reserved/' \
+		    -e 's/ ACPI data$/ ACPI Tables/' \
+		    -e 's/ ACPI NVS$/ ACPI Non-volatile Storage/'
+}
+
 # fw_type ADDR: the type of the firmware entry holding ADDR, or "hole"
 fw_type() {
-	for d in "$MAP"/*; do
-		if [ $(($(cat "$d/start"))) -le $(($1)) ] &&
-		   [ $(($1)) -le $(($(cat "$d/end"))) ]; then
-			cat "$d/type"
+	while read -r s e t; do
+		if [ $((s)) -le $(($1)) ] && [ $(($1)) -le $((e)) ]; then
+			echo "$t"
 			return
 		fi
-	done
+	done < /tmp/nonram.map
 	echo hole
 }
 
@@ -46,16 +63,15 @@ first_not_ram() {
 	*M) size=$((${size%M} << 20)) ;;
 	*K) size=$((${size%K} << 10)) ;;
 	esac
+	grep ' System RAM$' /tmp/nonram.map > /tmp/nonram.ram
 	pos=$base end=$((base + size))
 	while [ $pos -lt $end ]; do
 		next=$pos
-		for d in "$MAP"/*; do
-			[ "$(cat "$d/type")" = "System RAM" ] || continue
-			s=$(($(cat "$d/start"))) e=$(($(cat "$d/end")))
-			if [ $s -le $pos ] && [ $pos -le $e ]; then
+		while read -r s e t; do
+			if [ $((s)) -le $pos ] && [ $pos -le $((e)) ]; then
 				next=$((e + 1))
 			fi
-		done
+		done < /tmp/nonram.ram
 		if [ $next -eq $pos ]; then
 			hex $pos
 			return
@@ -63,6 +79,11 @@ first_not_ram() {
 		pos=$next
 	done
 }
+
+# Read once, before any load adds to the kernel log.
+fw_entries > /tmp/nonram.map
+diag "firmware map: $(wc -l < /tmp/nonram.map) entries, $(grep -c ' System RAM$' /tmp/nonram.map) of them RAM"
+sed 's/^/#   /' /tmp/nonram.map
 
 # words TYPE: how the module names a firmware type
 words() {
