@@ -210,9 +210,11 @@ static int cma_list(int fd, struct resmem_cma_region_info *e, __u32 room)
 
 /*
  * The snapshot: exact (every list and page) or, with @totals, only what
- * a take-back that failed half-way must still match.
+ * a take-back that failed half-way must still match.  With @any_pcp, what
+ * is free may sit in the per-CPU caches or the free lists (the free lists,
+ * the map and the two counts are left out; their sum stays).
  */
-static void snap(int fd, char *buf, bool totals)
+static void snap(int fd, char *buf, bool totals, bool any_pcp)
 {
 	static const char * const cma_files[] = {
 		"used", "lent", "maxchunk", "bitmap",
@@ -226,7 +228,7 @@ static void snap(int fd, char *buf, bool totals)
 	DIR *dir;
 	int nr;
 
-	if (!totals) {
+	if (!totals && !any_pcp) {
 		add_file(buf, &off, DBG "buddyinfo");
 		add_file(buf, &off, DBG "pagetypeinfo");
 		add_file(buf, &off, DBG "fragmap");
@@ -329,6 +331,7 @@ struct ctx {
 struct op {
 	const char *name;
 	bool totals;	/* compare the totals only (a take-back) */
+	bool any_pcp;	/* its frees may flush the per-CPU caches */
 	bool fallible;	/* it allocates: some n must fail it */
 	bool nth_only;	/* touches memory: failing every point would loop */
 	struct resmem_alloc args;	/* for run_alloc() */
@@ -832,17 +835,17 @@ static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
 							  op->name);
 		finish(c, op);
 
-		snap(c->fd, s0, op->totals);
+		snap(c->fd, s0, op->totals, op->any_pcp);
 		if (op->prep)
 			op->prep(c);
-		snap(c->fd, s1, op->totals);
+		snap(c->fd, s1, op->totals, op->any_pcp);
 		arm(n, on);
 		ret = op->run(c);
 		consumed = disarm();
 
 		if (ret) {
 			failed++;
-			snap(c->fd, s2, op->totals);
+			snap(c->fd, s2, op->totals, op->any_pcp);
 			if (strcmp(s1, s2)) {
 				bad++;
 				TH_LOG("%s: n=%u failed (%d) and changed the state:",
@@ -871,7 +874,7 @@ static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
 					TH_LOG("%s: n=%u: succeeded, but wrong",
 					       op->name, n);
 			finish(c, op);
-			snap(c->fd, s2, op->totals);
+			snap(c->fd, s2, op->totals, op->any_pcp);
 			if (strcmp(op->totals ? s1 : s0, s2)) {
 				bad++;
 				TH_LOG("%s: n=%u succeeded, undone, and the state changed:",
@@ -965,8 +968,15 @@ static const struct op op_open = {
 	"open", .fallible = true, .run = run_open, .undo = undo_close,
 };
 
+/*
+ * Close frees an allocation of every kind at once: more than a per-CPU
+ * cache keeps, so the cache flushes a batch to the free lists (as the
+ * kernel's free_pcppages_bulk() does), and which pages stay cached depends
+ * on what earlier tests left there.  Every free page must be back, cached
+ * or not.
+ */
 static const struct op op_close = {
-	"close", .prep = prep_close, .run = run_close,
+	"close", .prep = prep_close, .run = run_close, .any_pcp = true,
 };
 
 static const struct op op_alloc[] = {
