@@ -32,6 +32,14 @@
  *			movable block and refuses pinned ones
  *	cma release, cma destroy, pin/unpin a movable block, drain the
  *	per-CPU caches, switch the current CPU and node, read the statistics
+ *	xcf		create and destroy a pool (two at most), malloc of
+ *			0 to 4199 bytes (every class, the largest, too large)
+ *			with zero or unknown flags from any CPU heap (or one
+ *			that does not exist), free, map (every mode, a bad
+ *			one, a second map, kept mapped across other ops),
+ *			unmap, compact, drain a CPU's heaps, and a free of
+ *			a stale, forged or mapped handle, which must warn
+ *			exactly once and change nothing
  *
  * Checks.  After every op a cheap check (no warning was raised; every
  * zone's free lists, per-CPU caches, live allocations and metadata add up
@@ -45,6 +53,11 @@
  * would cost ~15x the executions.  Then every allocation's tag words are
  * compared, everything is freed, the regions are destroyed, and the free
  * lists must have merged back into the blocks the zones started with.
+ * For xcf: every object's bytes (a pattern of its tag, written through
+ * rm_xcf_map()'s pieces) after each compaction and drain and before each
+ * free, the pieces' pages, each pool's live handles against the objects
+ * the fuzzer holds, and the pools' pages against the RM_PK_XCF pages that
+ * no buddy allocation explains (oracle_xcf).
  *
  * A broken invariant calls abort(), so libFuzzer saves the input as a
  * crash artifact.  Warnings the op expects are counted and their text sent
@@ -76,6 +89,7 @@ static const struct {
 };
 
 #include "oracle.h"
+#include <resmem/xcf.h>
 
 #include <setjmp.h>
 
@@ -119,6 +133,25 @@ static unsigned int next_tag;
 static u64 start_free[NBLK][RM_MAX_ORDER_LIMIT + 1];
 static FILE *devnull;
 
+#define NXP		2	/* xcf pools at once */
+#define NXO		256	/* xcf objects */
+#define NXSTALE		8	/* freed xcf handles kept for bad frees */
+
+struct xobj {
+	unsigned long h;
+	u32 size;
+	u32 tag;
+	unsigned int pool;
+};
+
+static struct rm_xcf_pool *xpools[NXP];
+static struct xobj xobjs[NXO];
+static unsigned int nxobjs;
+static unsigned long xstale[NXSTALE];
+static unsigned int nxstale;
+static int xmapped = -1;		/* the object mapped now, or -1 */
+static struct rm_xcf_loc xmap_loc;	/* its pieces */
+
 /* migrate callback results of the current rm_cma_alloc() call */
 static unsigned int mig_refused, mig_nomem;
 
@@ -154,6 +187,9 @@ static unsigned int get16(struct in *in)
 
 /* --- the oracle, and cheap checks --- */
 
+static u64 xpages(void);
+static void xcheck_counts(void);
+
 static void full_check(const char *when)
 {
 	fz_md.passed = 1;
@@ -164,6 +200,10 @@ static void full_check(const char *when)
 		abort();
 	}
 	check(&fz_md);
+	FZ_ASSERT(oracle_xcf_pages == xpages(),
+		  "%llu xcf pages in the blocks, the pools hold %llu %s",
+		  (unsigned long long)oracle_xcf_pages,
+		  (unsigned long long)xpages(), when);
 }
 
 static unsigned int zone_of(u64 pfn)
@@ -188,6 +228,7 @@ static u64 pcp_pages(unsigned int zi)
 static void cheap_check(void)
 {
 	unsigned int zi, o, mt;
+	u64 rest = 0;
 
 	FZ_ASSERT(rm_user_warnings == 0, "unexpected warning");
 	for (zi = 0; zi < NBLK; zi++) {
@@ -206,8 +247,14 @@ static void cheap_check(void)
 		FZ_ASSERT(rm_bitmap_weight(blk->bitmap, 0, blk->nr_pages) ==
 			  blk->nr_pages - z->free_pages, "zone %u", zi);
 		FZ_ASSERT(blk->meta_pages + z->free_pages + pcp_pages(zi) +
-			  used[zi] == blk->nr_pages, "zone %u", zi);
+			  used[zi] <= blk->nr_pages, "zone %u", zi);
+		rest += blk->nr_pages - blk->meta_pages - z->free_pages -
+			pcp_pages(zi) - used[zi];
 	}
+	/* what no allocation of the fuzzer's explains is the xcf pools' */
+	FZ_ASSERT(rest == xpages(), "%llu pages unexplained, pools hold %llu",
+		  (unsigned long long)rest, (unsigned long long)xpages());
+	xcheck_counts();
 }
 
 /* Byte copies of everything a refused call must leave alone. */
@@ -325,6 +372,15 @@ static int live_at(u64 pfn)
 	return (int)hidx[blk - rg.block][pfn - blk->base_pfn] - 1;
 }
 
+/* The state word of a page some block holds. */
+static u16 state_of(u64 pfn)
+{
+	struct rm_block *blk = rm_region_find(&rg, pfn);
+
+	FZ_ASSERT(blk, "pfn %llx", (unsigned long long)pfn);
+	return blk->state[pfn - blk->base_pfn];
+}
+
 static void *virt(u64 pfn)
 {
 	return rm_block_pfn_to_virt(rm_region_find(&rg, pfn), pfn);
@@ -438,6 +494,10 @@ static void reset(unsigned int max_order)
 	nlive = 0;
 	nbufs = 0;
 	nvcs = 0;
+	nxobjs = 0;
+	nxstale = 0;
+	xmapped = -1;
+	oracle_xcf = true;
 	vc_ids = 0;
 	next_tag = 0;
 	rm_user_cpu = 0;
@@ -826,6 +886,10 @@ static void op_bad_free(struct in *in)
 		if (i >= 0 && live[i].kind == RM_PK_VCOMPOUND &&
 		    live[i].order == order)
 			return;
+		/* an xcf pool's page: the buddy cannot tell it from ours */
+		if (i < 0 && !order && rm_region_find(&rg, pfn) &&
+		    state_of(pfn) == rm_ps_make(RM_PK_XCF, 0, 0, true))
+			return;
 		EXPECT_REFUSED(rm_buddy_free(&b, pfn, order));
 		break;
 	case 2:		/* an area of the wrong size, or none */
@@ -1152,10 +1216,380 @@ static void op_stats(struct in *in)
 	}
 }
 
+/* --- xcf --- */
+
+static u8 xbyte(const struct xobj *o, u32 i)
+{
+	return (u8)(o->tag * 131 + i * 7 + (i >> 8));
+}
+
+/* Byte @i of the object at @l: through the one or two pieces. */
+static u8 *xat(const struct rm_xcf_loc *l, u32 i)
+{
+	if (i < l->seg[0].len)
+		return (u8 *)l->seg[0].addr + i;
+	FZ_ASSERT(l->nr == 2 && i - l->seg[0].len < l->seg[1].len,
+		  "byte %u outside the pieces", i);
+	return (u8 *)l->seg[1].addr + (i - l->seg[0].len);
+}
+
+static void xcheck_loc(const struct xobj *o, const struct rm_xcf_loc *l)
+{
+	u32 i;
+
+	FZ_ASSERT(l->nr == 1 || l->nr == 2, "%u pieces", l->nr);
+	FZ_ASSERT(l->len >= o->size && l->len <= RM_XCF_MAX_SIZE,
+		  "len %u for %u bytes", l->len, o->size);
+	FZ_ASSERT(l->seg[0].len + (l->nr == 2 ? l->seg[1].len : 0) == l->len,
+		  "pieces of %u bytes", l->len);
+	FZ_ASSERT(l->seg[0].off + l->seg[0].len <= PAGE_SIZE &&
+		  (l->nr == 1 || (l->seg[0].off + l->seg[0].len == PAGE_SIZE &&
+				  l->seg[1].off == 0)), "pieces cross a page");
+	FZ_ASSERT(l->seg[0].addr == (u8 *)virt(l->seg[0].pfn) + l->seg[0].off,
+		  "address of the first piece");
+	FZ_ASSERT(l->nr == 1 || l->seg[1].addr == virt(l->seg[1].pfn),
+		  "address of the second piece");
+	FZ_ASSERT(l->nr == 1 || l->contig ==
+		  (l->seg[1].pfn == l->seg[0].pfn + 1 &&
+		   zone_of(l->seg[0].pfn) == zone_of(l->seg[1].pfn)),
+		  "contig");
+	for (i = 0; i < l->nr; i++)
+		FZ_ASSERT(rm_ps_kind(state_of(l->seg[i].pfn)) == RM_PK_XCF,
+			  "piece %u in a page that is not xcf's", i);
+}
+
+/* Map @o, check where and what it is, unmap. */
+static void xverify(const struct xobj *o)
+{
+	struct rm_xcf_loc l, u;
+	u32 i;
+
+	if (xmapped >= 0 && o == &xobjs[xmapped]) {
+		l = xmap_loc;
+	} else {
+		FZ_ASSERT(!rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l),
+			  "map %lx", o->h);
+	}
+	xcheck_loc(o, &l);
+	for (i = 0; i < o->size; i++)
+		FZ_ASSERT(*xat(&l, i) == xbyte(o, i),
+			  "object %lx byte %u of %u", o->h, i, o->size);
+	if (xmapped >= 0 && o == &xobjs[xmapped])
+		return;
+	FZ_ASSERT(!rm_xcf_unmap(xpools[o->pool], o->h, &u), "unmap");
+	FZ_ASSERT(u.mode == RM_XCF_MAP_RO && u.seg[0].addr == l.seg[0].addr,
+		  "unmap gave another mapping back");
+}
+
+static void xverify_pool(unsigned int p)
+{
+	unsigned int i;
+
+	for (i = 0; i < nxobjs; i++)
+		if (xobjs[i].pool == p)
+			xverify(&xobjs[i]);
+}
+
+/* Each pool's live handles are the objects held. */
+static void xcheck_counts(void)
+{
+	struct rm_xcf_pool_stats ps;
+	unsigned int p, i, n;
+
+	for (p = 0; p < NXP; p++) {
+		if (!xpools[p])
+			continue;
+		for (i = n = 0; i < nxobjs; i++)
+			n += xobjs[i].pool == p;
+		rm_xcf_stats(xpools[p], &ps, NULL);
+		FZ_ASSERT(ps.handles == n, "pool %u: %llu handles, %u objects",
+			  p, (unsigned long long)ps.handles, n);
+		FZ_ASSERT(ps.pages == rm_xcf_total_pages(xpools[p]) &&
+			  ps.pages == ps.data_pages + ps.meta_pages,
+			  "pool %u pages", p);
+	}
+}
+
+/* Pages the pools hold from the buddy. */
+static u64 xpages(void)
+{
+	u64 n = 0;
+	unsigned int p;
+
+	for (p = 0; p < NXP; p++)
+		if (xpools[p])
+			n += rm_xcf_total_pages(xpools[p]);
+	return n;
+}
+
+static void xunmap_kept(void)
+{
+	struct rm_xcf_loc u;
+
+	if (xmapped < 0)
+		return;
+	xverify(&xobjs[xmapped]);
+	FZ_ASSERT(!rm_xcf_unmap(xpools[xobjs[xmapped].pool],
+				xobjs[xmapped].h, &u), "unmap kept");
+	xmapped = -1;
+}
+
+static void xforget(unsigned int i)
+{
+	if (nxstale < NXSTALE)
+		xstale[nxstale++] = xobjs[i].h;
+	else
+		xstale[xobjs[i].tag % NXSTALE] = xobjs[i].h;
+	if (xmapped == (int)nxobjs - 1)
+		xmapped = i;
+	xobjs[i] = xobjs[--nxobjs];
+}
+
+static void op_xcf_create(struct in *in)
+{
+	unsigned int p = get8(in) % NXP;
+	int nid = (int)(get8(in) % 3) - 1;
+
+	if (xpools[p])
+		return;
+	xpools[p] = rm_xcf_create(&b, nid);
+	FZ_ASSERT(xpools[p], "create");
+	FZ_ASSERT(rm_xcf_total_pages(xpools[p]) == 0, "a new pool holds pages");
+}
+
+static void xdestroy(unsigned int p)
+{
+	unsigned int i;
+
+	if (xmapped >= 0 && xobjs[xmapped].pool == p)
+		xunmap_kept();
+	xverify_pool(p);
+	for (i = 0; i < nxobjs; i++)
+		if (xobjs[i].pool == p)
+			xforget(i--);
+	rm_xcf_destroy(xpools[p]);
+	xpools[p] = NULL;
+	nxstale = 0;	/* a new pool may hand the same handles out */
+}
+
+static void op_xcf_destroy(struct in *in)
+{
+	unsigned int p = get8(in) % NXP;
+
+	if (xpools[p])
+		xdestroy(p);
+}
+
+static void op_xcf_malloc(struct in *in)
+{
+	/*
+	 * Half the sizes from a few classes (the largest, one crossing
+	 * pages, a small one), so that vpages of one class fill, split
+	 * across CPU heaps and compact; the rest anywhere in 0..4199.
+	 */
+	static const u32 hot[] = { 1, 100, 1500, 2100, 3000, 4096 };
+	unsigned int p = get8(in) % NXP, v = get8(in);
+	u32 size = get16(in);
+	unsigned int flags = v & 1 ? RM_XCF_ZERO : 0;
+	unsigned int cpu = (v >> 1) % (RM_USER_NR_CPUS + 1);
+	struct rm_xcf_loc l, u;
+	struct xobj *o;
+	unsigned long h = 0;
+	u64 before;
+	u32 i;
+	int ret;
+
+	if (!xpools[p] || nxobjs == NXO)
+		return;
+	size = size & 0x8000 ? hot[size % ARRAY_SIZE(hot)] : size % 4200;
+	if ((v >> 4) == 15)
+		flags |= 1U << (v & 7);		/* maybe an unknown flag */
+	before = rm_xcf_total_pages(xpools[p]);
+	ret = rm_xcf_malloc(xpools[p], size, flags, cpu, &h);
+	if (!size || flags & ~RM_XCF_MALLOC_VALID ||
+	    cpu >= RM_USER_NR_CPUS) {
+		/* both errors apply to an oversized bad call: either will do */
+		FZ_ASSERT(ret == -EINVAL ||
+			  (size > RM_XCF_MAX_SIZE && ret == -E2BIG),
+			  "%u bytes, flags %x, cpu %u: %d", size, flags, cpu,
+			  ret);
+		return;
+	}
+	if (size > RM_XCF_MAX_SIZE) {
+		FZ_ASSERT(ret == -E2BIG, "%u bytes: %d", size, ret);
+		return;
+	}
+	if (ret) {
+		FZ_ASSERT(ret == -ENOMEM, "%u bytes: %d", size, ret);
+		FZ_ASSERT(rm_xcf_total_pages(xpools[p]) == before,
+			  "a failed malloc kept pages");
+		return;
+	}
+	FZ_ASSERT(h, "handle 0");
+	for (i = 0; i < nxobjs; i++)
+		FZ_ASSERT(xobjs[i].h != h || xobjs[i].pool != p,
+			  "handle %lx handed out twice", h);
+	o = &xobjs[nxobjs++];
+	*o = (struct xobj){ h, size, next_tag++, p };
+	FZ_ASSERT(!rm_xcf_map(xpools[p], h, RM_XCF_MAP_WO, &l), "map new");
+	xcheck_loc(o, &l);
+	if (flags & RM_XCF_ZERO)
+		for (i = 0; i < size; i++)
+			FZ_ASSERT(!*xat(&l, i), "zeroed object byte %u", i);
+	for (i = 0; i < size; i++)
+		*xat(&l, i) = xbyte(o, i);
+	FZ_ASSERT(!rm_xcf_unmap(xpools[p], h, &u) && u.mode == RM_XCF_MAP_WO,
+		  "unmap new");
+}
+
+static void op_xcf_free(struct in *in)
+{
+	unsigned int i = get16(in);
+
+	if (!nxobjs)
+		return;
+	i %= nxobjs;
+	if ((int)i == xmapped)
+		xunmap_kept();
+	xverify(&xobjs[i]);
+	rm_xcf_free(xpools[xobjs[i].pool], xobjs[i].h);
+	xforget(i);
+}
+
+static void op_xcf_map(struct in *in)
+{
+	static const unsigned int modes[] = {
+		RM_XCF_MAP_RO, RM_XCF_MAP_WO, RM_XCF_MAP_RW, 0, 4,
+	};
+	unsigned int i = get16(in), v = get8(in);
+	unsigned int mode = modes[v % ARRAY_SIZE(modes)];
+	struct rm_xcf_pool *pool;
+	struct rm_xcf_loc l;
+	struct xobj *o;
+	int ret;
+
+	if (xmapped >= 0) {
+		o = &xobjs[xmapped];
+		ret = rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l);
+		FZ_ASSERT(ret == -EBUSY, "a second map: %d", ret);
+		xunmap_kept();
+		return;
+	}
+	if (!nxobjs)
+		return;
+	o = &xobjs[i % nxobjs];
+	pool = xpools[o->pool];
+	ret = rm_xcf_map(pool, o->h, mode, &l);
+	if (mode & ~RM_XCF_MAP_VALID || !mode) {
+		FZ_ASSERT(ret == -EINVAL, "mode %x: %d", mode, ret);
+		return;
+	}
+	FZ_ASSERT(!ret, "map mode %x: %d", mode, ret);
+	FZ_ASSERT(l.mode == mode, "mode %x, loc says %x", mode, l.mode);
+	xmapped = o - xobjs;
+	xmap_loc = l;
+	xverify(o);
+	if (v & 0x80)
+		xunmap_kept();	/* else it stays mapped across later ops */
+}
+
+static void op_xcf_compact(struct in *in)
+{
+	unsigned int p = get8(in) % NXP;
+	struct rm_xcf_loc kept = xmap_loc;
+	struct rm_xcf_pool_stats a, z;
+	u64 freed;
+
+	if (!xpools[p])
+		return;
+	rm_xcf_stats(xpools[p], &a, NULL);
+	freed = rm_xcf_compact(xpools[p]);
+	rm_xcf_stats(xpools[p], &z, NULL);
+	/* it counts vpage pages; a table page it empties goes back too */
+	FZ_ASSERT(z.data_pages + freed == a.data_pages &&
+		  z.meta_pages <= a.meta_pages,
+		  "compaction freed %llu: data %llu -> %llu, tables %llu -> %llu",
+		  (unsigned long long)freed,
+		  (unsigned long long)a.data_pages,
+		  (unsigned long long)z.data_pages,
+		  (unsigned long long)a.meta_pages,
+		  (unsigned long long)z.meta_pages);
+	if (xmapped >= 0) {
+		struct rm_xcf_loc l;
+		struct xobj *o = &xobjs[xmapped];
+
+		/* it stayed: unmapped and mapped again, it is still there */
+		xunmap_kept();
+		FZ_ASSERT(!rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l),
+			  "map after compaction");
+		FZ_ASSERT(l.seg[0].addr == kept.seg[0].addr,
+			  "a mapped object moved");
+		xmapped = o - xobjs;
+		xmap_loc = l;
+	}
+	xverify_pool(p);
+}
+
+static void op_xcf_drain(struct in *in)
+{
+	unsigned int p = get8(in) % NXP, cpu = get8(in) % RM_USER_NR_CPUS;
+
+	if (!xpools[p])
+		return;
+	rm_xcf_drain(xpools[p], cpu);
+	xverify_pool(p);
+}
+
+static void op_xcf_bad_free(struct in *in)
+{
+	unsigned int p = get8(in) % NXP, v = get8(in), i;
+	struct rm_xcf_pool_stats a, z;
+	unsigned long h;
+
+	if (!xpools[p])
+		return;
+	switch (v % 4) {
+	case 0:		/* a handle freed before */
+		if (!nxstale)
+			return;
+		h = xstale[v / 4 % nxstale];
+		for (i = 0; i < nxobjs; i++)
+			if (xobjs[i].pool == p && xobjs[i].h == h)
+				return;	/* handed out again */
+		break;
+	case 1:		/* a live one with another generation */
+		if (!nxobjs || xobjs[v / 4 % nxobjs].pool != p)
+			return;
+		h = xobjs[v / 4 % nxobjs].h ^ (1UL << (v / 4 % 16));
+		for (i = 0; i < nxobjs; i++)
+			if (xobjs[i].pool == p && xobjs[i].h == h)
+				return;
+		break;
+	case 2:		/* the one mapped now */
+		if (xmapped < 0 || xobjs[xmapped].pool != p)
+			return;
+		h = xobjs[xmapped].h;
+		break;
+	default:	/* anything */
+		h = (unsigned long)get16(in) << 16 | get16(in);
+		for (i = 0; i < nxobjs; i++)
+			if (xobjs[i].pool == p && xobjs[i].h == h)
+				return;
+		break;
+	}
+	rm_xcf_stats(xpools[p], &a, NULL);
+	EXPECT_REFUSED(rm_xcf_free(xpools[p], h));
+	rm_xcf_stats(xpools[p], &z, NULL);
+	FZ_ASSERT(!memcmp(&a, &z, sizeof(a)), "a bad free changed the pool");
+}
+
 enum {
 	OP_BUDDY_ALLOC, OP_BUDDY_ALLOC2, OP_MEMAREA_ALLOC, OP_VC_TAKE,
 	OP_FREE, OP_FREE2, OP_BAD_FREE, OP_CMA_INIT, OP_CMA_DESTROY,
 	OP_CMA_ALLOC, OP_CMA_RELEASE, OP_PIN, OP_DRAIN, OP_CPU, OP_STATS,
+	OP_XCF_CREATE, OP_XCF_DESTROY, OP_XCF_MALLOC, OP_XCF_MALLOC2,
+	OP_XCF_FREE, OP_XCF_MAP, OP_XCF_COMPACT, OP_XCF_DRAIN,
+	OP_XCF_BAD_FREE,
 	OP_NR
 };
 
@@ -1163,6 +1597,8 @@ static const char *const op_names[OP_NR] = {
 	"buddy alloc", "buddy alloc", "memarea alloc", "vcompound take",
 	"free", "free", "bad free", "cma create", "cma destroy", "cma alloc",
 	"cma release", "pin", "drain", "cpu", "stats",
+	"xcf create", "xcf destroy", "xcf malloc", "xcf malloc", "xcf free",
+	"xcf map", "xcf compact", "xcf drain", "xcf bad free",
 };
 
 static void count_free(u64 (*c)[RM_MAX_ORDER_LIMIT + 1])
@@ -1183,6 +1619,10 @@ static void tear_down(void)
 
 	full_check("at the end of the input");
 	fz_what = "tear down";
+	for (i = 0; i < NXP; i++)
+		if (xpools[i])
+			xdestroy(i);
+	FZ_ASSERT(!nxobjs, "xcf objects left");
 	for (i = 0; i < nlive; i++)
 		FZ_ASSERT(tags_intact(&live[i]), "live %u at %llx overwritten",
 			  i, (unsigned long long)live[i].pfn);
@@ -1267,6 +1707,31 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			break;
 		case OP_STATS:
 			op_stats(&in);
+			break;
+		case OP_XCF_CREATE:
+			op_xcf_create(&in);
+			break;
+		case OP_XCF_DESTROY:
+			op_xcf_destroy(&in);
+			break;
+		case OP_XCF_MALLOC:
+		case OP_XCF_MALLOC2:
+			op_xcf_malloc(&in);
+			break;
+		case OP_XCF_FREE:
+			op_xcf_free(&in);
+			break;
+		case OP_XCF_MAP:
+			op_xcf_map(&in);
+			break;
+		case OP_XCF_COMPACT:
+			op_xcf_compact(&in);
+			break;
+		case OP_XCF_DRAIN:
+			op_xcf_drain(&in);
+			break;
+		case OP_XCF_BAD_FREE:
+			op_xcf_bad_free(&in);
 			break;
 		}
 		cheap_check();

@@ -30,6 +30,13 @@ static struct rm_region rg;
 static struct rm_buddy b;
 static struct rm_memarea ma;
 static struct rm_cma *oracle_cma;	/* a CMA region's buffers, if set */
+/*
+ * Set by a user with xcf pools: order-0 RM_PK_XCF pages that no live[]
+ * entry covers are the pools' (vpage and table pages); check() counts them
+ * in oracle_xcf_pages for the user to compare with rm_xcf_total_pages().
+ */
+static bool oracle_xcf;
+static u64 oracle_xcf_pages;
 static void *mem[NBLK];
 static u8 *seen[NBLK];
 static struct alloc *live;
@@ -254,6 +261,23 @@ static void check(struct __test_metadata *_metadata)
 			mark(_metadata, blk - rg.block, pfn, 1, S_ALLOC);
 			ASSERT_EQ(RM_PK_CMA, rm_ps_kind(blk->state[pfn -
 							blk->base_pfn]));
+		}
+	}
+	oracle_xcf_pages = 0;
+	for (zi = 0; oracle_xcf && zi < NBLK; zi++) {
+		struct rm_block *blk = &rg.block[zi];
+		u64 p;
+
+		for (p = 0; p < blk->nr_pages; p++) {
+			u16 st = blk->state[p];
+
+			if (seen[zi][p] != S_NONE || rm_ps_kind(st) != RM_PK_XCF)
+				continue;
+			ASSERT_EQ(rm_ps_make(RM_PK_XCF, 0, 0, true), st)
+				TH_LOG("xcf page %llx",
+				       (unsigned long long)(blk->base_pfn + p));
+			seen[zi][p] = S_ALLOC;
+			oracle_xcf_pages++;
 		}
 	}
 	for (zi = 0; zi < NBLK; zi++) {

@@ -1497,10 +1497,12 @@ int rm_xcf_unmap(struct rm_xcf_pool *pool, unsigned long handle,
 
 /*
  * Give @cpu's vpages of class @k to the global heap: all of them, or only
- * those not full.  Return: vpages given.
+ * those not full; then, with @compact, compact the global heap as a return
+ * into it does (rm_xcf_compact() compacts after its own drain, and counts
+ * what that frees).  Return: vpages given.
  */
 static u32 drain_class(struct rm_xcf_pool *pool, unsigned int k,
-		       unsigned int cpu, bool all)
+		       unsigned int cpu, bool all, bool compact)
 {
 	struct rm_xcf_heap *h = heap_of(pool, k, cpu);
 	struct rm_xcf_class *c = &pool->cls[k];
@@ -1513,7 +1515,7 @@ static u32 drain_class(struct rm_xcf_pool *pool, unsigned int k,
 		give_back(pool, c, h, vp_of(pool, id), id);
 		n++;
 	}
-	if (n)
+	if (n && compact)
 		compact_auto(pool, c);
 	rm_spin_unlock_irqrestore(&c->global.lock, girq);
 	rm_spin_unlock_irqrestore(&h->lock, irq);
@@ -1534,7 +1536,7 @@ void rm_xcf_drain(struct rm_xcf_pool *pool, unsigned int cpu)
 	if (cpu >= pool->nr_cpus)
 		return;
 	for (k = 0; k < pool->nr_classes; k++)
-		drain_class(pool, k, cpu, true);
+		drain_class(pool, k, cpu, true, true);
 }
 
 /**
@@ -1546,7 +1548,8 @@ void rm_xcf_drain(struct rm_xcf_pool *pool, unsigned int cpu)
  * go of the class lock after each source vpage.
  *
  * Context: any context that may take a spinlock.
- * Return: the pages it freed.
+ * Return: the vpage pages it freed (as zs_compact() counts zspage pages;
+ * a table page it empties goes back to the buddy too, uncounted).
  */
 u64 rm_xcf_compact(struct rm_xcf_pool *pool)
 {
@@ -1562,8 +1565,9 @@ u64 rm_xcf_compact(struct rm_xcf_pool *pool)
 
 		if (c->objs == 1)
 			continue;
+		/* no automatic compaction here: what it frees, we count */
 		rm_for_each_cpu(cpu)
-			drain_class(pool, k, cpu, false);
+			drain_class(pool, k, cpu, false, false);
 		rm_spin_lock_irqsave(&c->global.lock, irq);
 		c->seq++;
 		moved = false;
