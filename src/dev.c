@@ -28,6 +28,7 @@
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include <uapi/resmem.h>
+#include <resmem/api.h>
 #include <resmem/cma.h>
 #include <resmem/resmem.h>
 
@@ -232,14 +233,70 @@ static struct miscdevice resmem_misc = {
 	.mode	= 0600,
 };
 
+/*
+ * The one place where constants that must agree are tied, at build time:
+ * each ioctl struct has the size of its first ABI version (a later version
+ * grows it and adds a _V2 size; the V1 size stays the minimum the table
+ * above accepts), and the three families of flags and policies, uapi
+ * (RESMEM_ALLOC_*, RESMEM_POLICY_*, RESMEM_VC_EXTRA_ORDERS), in-kernel API
+ * (RESMEM_GFP_*, RESMEM_AREA_*) and core (RM_ALLOC_*, RM_POLICY_*,
+ * RM_VC_EXTRA_ORDERS), have the same values, so the glue passes them
+ * through unchanged (pages.c, file.c and vcompound.c do).  Called once,
+ * so that the compiler evaluates them (an uncalled function is dropped,
+ * and its BUILD_BUG_ON()s with it).
+ */
+static inline void resmem_constants_agree(void)
+{
+	BUILD_BUG_ON(sizeof(struct resmem_block_info) !=
+		     RESMEM_BLOCK_INFO_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_info) != RESMEM_INFO_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_alloc) != RESMEM_ALLOC_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_free) != RESMEM_FREE_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_query) != RESMEM_QUERY_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_piece_info) !=
+		     RESMEM_PIECE_INFO_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_pieces) != RESMEM_PIECES_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_kfill) != RESMEM_KFILL_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_pin) != RESMEM_PIN_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_cma_create) !=
+		     RESMEM_CMA_CREATE_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_cma_destroy) !=
+		     RESMEM_CMA_DESTROY_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_cma_region_info) !=
+		     RESMEM_CMA_REGION_INFO_SIZE_V1);
+	BUILD_BUG_ON(sizeof(struct resmem_cma_list) !=
+		     RESMEM_CMA_LIST_SIZE_V1);
+
+	BUILD_BUG_ON(RESMEM_ALLOC_MOVABLE != RM_ALLOC_MOVABLE);
+	BUILD_BUG_ON(RESMEM_ALLOC_STRICT_NODE != RM_ALLOC_STRICT_NODE);
+	BUILD_BUG_ON(RESMEM_GFP_MOVABLE != RM_ALLOC_MOVABLE);
+	BUILD_BUG_ON(RESMEM_GFP_STRICT_NODE != RM_ALLOC_STRICT_NODE);
+	BUILD_BUG_ON(RESMEM_GFP_ZERO != RM_ALLOC_ZERO);
+	BUILD_BUG_ON(RESMEM_GFP_VALID & RM_ALLOC_MAY_SLEEP);
+	BUILD_BUG_ON(RESMEM_VC_VALID & (RM_ALLOC_MOVABLE | RM_ALLOC_MAY_SLEEP));
+
+	BUILD_BUG_ON(RESMEM_POLICY_FIRST_FIT != RM_POLICY_FIRST_FIT);
+	BUILD_BUG_ON(RESMEM_POLICY_BEST_FIT != RM_POLICY_BEST_FIT);
+	BUILD_BUG_ON(RESMEM_POLICY_LEAST_FRAG != RM_POLICY_LEAST_FRAG);
+	BUILD_BUG_ON(RESMEM_AREA_FIRST_FIT != RM_POLICY_FIRST_FIT);
+	BUILD_BUG_ON(RESMEM_AREA_BEST_FIT != RM_POLICY_BEST_FIT);
+	BUILD_BUG_ON(RESMEM_AREA_LEAST_FRAG != RM_POLICY_LEAST_FRAG);
+
+	BUILD_BUG_ON(RESMEM_VC_EXTRA_ORDERS != RM_VC_EXTRA_ORDERS);
+}
+
 /**
  * resmem_dev_register - create /dev/resmem
  *
+ * Context: process context, module init.
  * Return: 0 or the error from misc_register().
  */
 int resmem_dev_register(void)
 {
-	int ret = misc_register(&resmem_misc);
+	int ret;
+
+	resmem_constants_agree();	/* build-time checks only */
+	ret = misc_register(&resmem_misc);
 
 	if (ret)
 		pr_err("cannot register /dev/resmem: %d\n", ret);

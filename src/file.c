@@ -337,7 +337,7 @@ static void buddy_free(struct resmem_ualloc *ua)
  * CMA (src/cma.c): count pages from the region a->region; ua->priv is the
  * region.  The pages are zeroed here: the core hands them out as they are.
  */
-static int cma_check(const struct resmem_alloc *a)
+static int cmabuf_check(const struct resmem_alloc *a)
 {
 	if (a->order || a->offset || a->policy || a->node != RESMEM_NODE_ANY ||
 	    a->flags)
@@ -345,8 +345,9 @@ static int cma_check(const struct resmem_alloc *a)
 	return 0;
 }
 
-static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
-		     int nid, unsigned int rmflags)
+static int cmabuf_alloc(struct resmem_ualloc *ua,
+			const struct resmem_alloc *a, int nid,
+			unsigned int rmflags)
 {
 	struct resmem_cma *r;
 	int err = 0;
@@ -363,7 +364,7 @@ static int cma_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 	return 0;
 }
 
-static void cma_free(struct resmem_ualloc *ua)
+static void cmabuf_free(struct resmem_ualloc *ua)
 {
 	resmem_cma_release_pfn(ua->priv, ua->pfn, ua->nr_pages);
 }
@@ -455,7 +456,7 @@ static const struct resmem_kind kinds[RESMEM_KIND_MAX + 1] = {
 		vcompound_check, vcompound_alloc, vcompound_free,
 		vcompound_pfn_of,
 	},
-	[RESMEM_KIND_CMA] = { cma_check, cma_alloc, cma_free, NULL },
+	[RESMEM_KIND_CMA] = { cmabuf_check, cmabuf_alloc, cmabuf_free, NULL },
 };
 
 /*

@@ -476,9 +476,7 @@ void resmem_vc_stats(struct resmem_vc_stats *st)
  */
 void resmem_vc_init(void)
 {
-	BUILD_BUG_ON(RESMEM_GFP_STRICT_NODE != RM_ALLOC_STRICT_NODE);
-	BUILD_BUG_ON(RESMEM_GFP_ZERO != RM_ALLOC_ZERO);
-	BUILD_BUG_ON(RESMEM_VC_VALID & RM_ALLOC_MOVABLE);
+	/* the flag values: resmem_constants_agree() in src/dev.c */
 	BUILD_BUG_ON(offsetof(struct resmem_vc_stats, mappings) %
 		     sizeof(u64));
 	vc_max_order = rm_vc_max_order(&resmem.buddy);
