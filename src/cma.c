@@ -32,7 +32,8 @@
  *    in the map (resmem_alloc_pages() refuses RESMEM_GFP_MOVABLE); one
  *    that is not, because it was freed meanwhile, is skipped.
  *
- * Lock order: the table lock, a region's mutex, an owner's lock (a
+ * Lock order (the module's whole list: include/resmem/resmem.h): the
+ * table lock, a region's mutex, an owner's lock (a
  * userspace allocation's sem, a kernel block's mutex), the reverse map's
  * and the allocator's locks.  Releasing a buffer takes no region mutex (a
  * buffer's ualloc sem is held then); nr_allocs keeps the region alive

@@ -39,7 +39,8 @@
  * taken, no other allocation can get them, and a touch through the old
  * vma finds the dead allocation and gets SIGBUS, forever.
  *
- * Lock order: the file's mutex, then an allocation's sem, then the
+ * Lock order (the module's whole list: include/resmem/resmem.h): the
+ * file's mutex, then an allocation's sem, then the
  * allocator's locks.  Faults take only sem (under the mm's mmap lock).
  * The offset tree's spinlock nests inside nothing and is held only to walk
  * or change the tree.

@@ -32,7 +32,8 @@
  *    migration (try_module_get() fails), so no callback runs into it; it
  *    must free its blocks before its exit returns.
  *
- * Lock order: a CMA region's mutex, an owner's lock (a userspace
+ * Lock order (the module's whole list: include/resmem/resmem.h): a CMA
+ * region's mutex, an owner's lock (a userspace
  * allocation's sem, a kernel block's mutex), the xarray's lock and the
  * allocator's locks.
  */

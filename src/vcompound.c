@@ -46,7 +46,8 @@
  * in process context and unmap at once (resmem_vc_release()), so the memory
  * is free when RESMEM_IOC_FREE returns.
  *
- * Locking.  vc_lock (a spinlock taken with interrupts off) protects vc_root;
+ * Locking (the module's lock order: include/resmem/resmem.h).  vc_lock
+ * (a spinlock taken with interrupts off) protects vc_root;
  * lookups hold it while they read a mapping's pieces, which are freed only
  * after the mapping left the tree.  The buddy's locks nest inside nothing of
  * ours.  vc_heads uses its own lock (process context only); readers use RCU.

@@ -6,6 +6,44 @@
  * built by resmem_ranges_setup() at init and torn down at exit.  Its range
  * table and region are written only while the module loads and unloads, when
  * no file is open and no debugfs file exists, so readers take no lock.
+ *
+ * DOC: Lock order
+ *
+ * Every lock of the module, outermost first; a lock is only ever taken
+ * while holding locks above it in this list, never below.  Each file's
+ * locking paragraph says which of them it takes and why; lockdep checks
+ * the order on the debug kernel (make check runs the whole suite there).
+ *
+ *  1. resmem_cma_table_lock (mutex, src/cma.c): the table of CMA regions
+ *  2. struct resmem_cma.lock (mutex, include/resmem/cma.h): one region's
+ *     allocations, take-backs and destroy
+ *  3. struct resmem_file.lock (mutex, src/file.c): one open file's handles
+ *  4. struct resmem_ualloc.sem (rw_semaphore, src/file.c): one userspace
+ *     allocation; faults take it for reading under the mm's mmap lock
+ *  5. a kernel movable block's mutex (src/migrate.c): its moves, pins
+ *     and free
+ *  6. dbg_lock (mutex, debugfs/cma.c): the debugfs allocation list
+ *  -- spinlocks below: interrupts off, nothing sleeps --
+ *  7. resmem_mv_map's xarray lock (src/migrate.c): the reverse map of
+ *     movable blocks
+ *  8. vc_lock (src/vcompound.c): vcompound's tree of fallback mappings;
+ *     vc_heads' xarray lock (process context only) beside it
+ *  9. resmem_offsets_lock (src/file.c): the mmap offset tree; nests
+ *     inside nothing, held only to walk or change the tree
+ * 10. xcf, in src/core/xcf.c's order: a CPU heap lock, then the class
+ *     lock, then the pool's meta lock
+ * 11. struct rm_cma.lock (src/core/cma.c): a region's bitmaps; never held
+ *     with a zone lock
+ * 12. struct rm_memarea.lock (src/core/memarea.c): memarea's statistics,
+ *     after the zone lock is dropped
+ * 13. struct rm_pcp.lock (src/core/buddy.c): one CPU's page cache; never
+ *     two at once
+ * 14. struct rm_zone.lock (src/core/buddy.c): one block's free lists;
+ *     never two at once
+ *
+ * No lock is held across a migration callback (src/core/cma.c calls it
+ * with none of the core's locks held), so callbacks may sleep and take
+ * locks 4 and 5.
  */
 #ifndef _RESMEM_RESMEM_H
 #define _RESMEM_RESMEM_H

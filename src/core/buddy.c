@@ -59,7 +59,8 @@
  * RM_PK_PCP.  An allocation that finds nothing anywhere drains every CPU's
  * cache of its zones and tries once more before it fails.
  *
- * Locking: interrupts are off while any lock is held (spin_lock_irqsave or
+ * Locking (the module's lock order: include/resmem/resmem.h): interrupts
+ * are off while any lock is held (spin_lock_irqsave or
  * local_irq_save first), so every entry point works from any context that
  * may take a spinlock.  Order: a pcp lock, then its zone lock; never two
  * zone locks, never two pcp locks.  The pcp lock is per CPU and uncontended
