@@ -180,6 +180,7 @@
  * @prev:	previous one, or RM_XCF_NIL
  * @used:	records handed out
  * @free:	first free record, 0 when none
+ * @pad:	to 16 bytes, so records after the header stay aligned
  */
 struct rm_xcf_tab_hdr {
 	u32 next;
