@@ -131,13 +131,13 @@ static int xcf_stats_show(struct seq_file *m, void *v)
 	struct resmem_xcf_stats *st = m->private;
 	unsigned int pools = 0;
 
-	resmem_xcf_for_each_pool(xcf_count_pool, &pools);
+	resmem_xcf_walk_pools(xcf_count_pool, &pools);
 	seq_printf(m, "pools: %u\n", pools);
 	seq_printf(m, "zpool_registered: %d\n", resmem_xcf_zpool_registered());
 	seq_printf(m, "%-16s %10s %10s %10s %10s %10s %11s %10s %10s\n",
 		   "pool", "pages", "data_pages", "meta_pages", "handles",
 		   "vpages", "compactions", "moved", "returns");
-	resmem_xcf_for_each_pool(xcf_stats_pool, m);
+	resmem_xcf_walk_pools(xcf_stats_pool, m);
 	resmem_xcf_stats(st);
 	seq_printf(m, "mallocs: %llu\n", st->mallocs);
 	seq_printf(m, "malloc_failures: %llu\n", st->malloc_failures);

@@ -302,8 +302,9 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 {
 	struct xcf_area *a;
 
-	BUILD_BUG_ON(RESMEM_XCF_MAP_RO != RM_XCF_MAP_RO ||
-		     RESMEM_XCF_MAP_WO != RM_XCF_MAP_WO);
+	/* the API's modes are the core's */
+	BUILD_BUG_ON((RESMEM_XCF_MAP_RO ^ RM_XCF_MAP_RO) |
+		     (RESMEM_XCF_MAP_WO ^ RM_XCF_MAP_WO));
 	if (WARN_ON_ONCE(!mode || mode & ~RESMEM_XCF_MAP_VALID))
 		return NULL;
 	preempt_disable();
@@ -414,14 +415,13 @@ void resmem_xcf_stats(struct resmem_xcf_stats *st)
 }
 
 /**
- * resmem_xcf_for_each_pool - call @fn on every live pool, under xcf_lock
+ * resmem_xcf_walk_pools - call @fn on every live pool, under xcf_lock
  * @fn: the function; it must not create or destroy a pool
  * @arg: its second argument
  *
  * Context: process context, may sleep.
  */
-void resmem_xcf_for_each_pool(void (*fn)(struct resmem_xcf_pool *pool,
-					 void *arg), void *arg)
+void resmem_xcf_walk_pools(resmem_xcf_pool_fn fn, void *arg)
 {
 	struct resmem_xcf_pool *p;
 
@@ -511,11 +511,6 @@ void resmem_xcf_exit(void)
 
 static bool xcf_zpool_ok;
 
-static void *xcf_zpool_create(RESMEM_ZPOOL_CREATE_PARAMS(name, gfp))
-{
-	return resmem_xcf_create(name);
-}
-
 static void xcf_zpool_destroy(void *pool)
 {
 	resmem_xcf_destroy(pool);
@@ -569,7 +564,7 @@ static u64 xcf_zpool_total_bytes(void *pool)
 static struct zpool_driver xcf_zpool_driver = {
 	.type = "xcf",
 	.owner = THIS_MODULE,
-	.create = xcf_zpool_create,
+	.create = resmem_zpool_create,
 	.destroy = xcf_zpool_destroy,
 	.malloc = xcf_zpool_malloc,
 	.free = xcf_zpool_free,

@@ -119,6 +119,7 @@ static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
 
 #if IS_ENABLED(CONFIG_ZPOOL)
 #include <linux/zpool.h>
+#include <resmem/api.h>
 
 /*
  * The zpool driver interface (include/linux/zpool.h).  Until 6.5 create()
@@ -129,11 +130,35 @@ static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
  * against 6.1 and 6.12 only.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-#define RESMEM_ZPOOL_CREATE_PARAMS(name, gfp) \
-	const char *name, gfp_t gfp, const struct zpool_ops *zops, \
-	struct zpool *zpool
+/**
+ * resmem_zpool_create - zpool_driver.create of xcf
+ * @name: the pool's name
+ * @gfp: ignored: creating a pool may sleep (zswap creates pools in
+ *	 process context), as zsmalloc's create does
+ * @zops: ignored: xcf evicts nothing
+ * @zpool: ignored
+ *
+ * Return: resmem_xcf_create(@name).
+ */
+static inline void *resmem_zpool_create(const char *name, gfp_t gfp,
+					const struct zpool_ops *zops,
+					struct zpool *zpool)
+{
+	return resmem_xcf_create(name);
+}
 #else
-#define RESMEM_ZPOOL_CREATE_PARAMS(name, gfp) const char *name, gfp_t gfp
+/**
+ * resmem_zpool_create - zpool_driver.create of xcf
+ * @name: the pool's name
+ * @gfp: ignored: creating a pool may sleep (zswap creates pools in
+ *	 process context), as zsmalloc's create does
+ *
+ * Return: resmem_xcf_create(@name).
+ */
+static inline void *resmem_zpool_create(const char *name, gfp_t gfp)
+{
+	return resmem_xcf_create(name);
+}
 #endif
 
 /**

@@ -204,8 +204,8 @@ void resmem_xcf_zpool_register(void);
 void resmem_xcf_zpool_unregister(void);
 bool resmem_xcf_zpool_registered(void);
 void resmem_xcf_stats(struct resmem_xcf_stats *st);
-void resmem_xcf_for_each_pool(void (*fn)(struct resmem_xcf_pool *pool,
-					 void *arg), void *arg);
+typedef void (*resmem_xcf_pool_fn)(struct resmem_xcf_pool *pool, void *arg);
+void resmem_xcf_walk_pools(resmem_xcf_pool_fn fn, void *arg);
 void resmem_debugfs_xcf_init(struct dentry *dir);
 void resmem_debugfs_xcf_pool_add(struct resmem_xcf_pool *pool);
 

@@ -6,8 +6,9 @@
  * whose memory.max is below N pages, the kernel swaps most of them out
  * while they are written, and with zswap enabled stores them compressed
  * in its zpool (transparent huge pages are turned off for the buffer:
- * zswap in 6.1 and 6.12 stores only order-0 pages): reading them back decompresses them, and any byte the
- * pool lost or changed shows as a mismatch.
+ * zswap in 6.1 and 6.12 stores only order-0 pages): reading them back
+ * decompresses them, and any byte the pool lost or changed shows as a
+ * mismatch.
  *
  * With --hold FILE it creates FILE after writing and waits until FILE is
  * removed before reading back, so that zswap_test.sh can read the
