@@ -30,7 +30,19 @@ echo "# file: resmemctl_test.sh"
 ./resmemctl_test.sh || rc=1
 echo "# file: fault_test"
 ./fault_test || rc=1
+echo "# file: resmem_xcftest.ko"
+if $LOAD /resmem/selftests/resmem_xcftest.ko && rmmod resmem_xcftest; then
+	echo "ok 1 resmem_xcftest: xcf's in-kernel API, every object size"
+else
+	dmesg | grep 'resmem_xcftest' | sed 's/^/# /'
+	echo "not ok 1 resmem_xcftest: xcf's in-kernel API, every object size"
+	rc=1
+fi
 rmmod resmem || rc=1
+
+# loads resmem itself, and brd; leaves zswap on zbud
+echo "# file: zswap_test.sh"
+./zswap_test.sh || rc=1
 
 echo "# file: cma_load_test.sh"
 ./cma_load_test.sh || rc=1
