@@ -120,6 +120,7 @@ else
 	diag "cgroup: memory.current $(cat $GRP/memory.current) memory.swap.current $(cat $GRP/memory.swap.current 2> /dev/null) $(grep -E '^(zswap|zswapped|swap|anon) ' $GRP/memory.stat | tr '\n' ' ')"
 	diag "vmstat: $(grep -E '^(pswpout|zswpout|zswpin|pswpin) ' /proc/vmstat | tr '\n' ' ') pool_limit_hit $(zstat pool_limit_hit)"
 	diag "xcf: pool pages $pages handles $handles mallocs $(xstat mallocs) malloc_failures $(xstat malloc_failures) maps $(xstat maps) map_copies $(xstat map_copies)"
+	sed 's/^/# /' $XS
 	if [ -e $HOLD ] && [ "${handles:-0}" -ge $((PAGES / 4)) ]; then
 		ok "stream through zswap: $handles of $PAGES pages in xcf"
 		diag "xcf pool pages per 100 stored objects: $(printf '%d.%02d' $((pages * 100 / handles)) $((pages * 10000 / handles % 100)))"
