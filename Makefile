@@ -110,12 +110,31 @@ $(VM_USER)/selftests/%.rms: $(TOP)/selftests/kselftest/%.rms
 	@mkdir -p $(dir $@)
 	install -m 0644 $< $@
 
+# Modules of the test kernel itself that kselftests load (brd.ko, the RAM
+# disk zswap_test.sh swaps to), from its module directory (MODDIR of the
+# kernel's env) into .build/<series>/modules/, decompressed: busybox
+# insmod reads no .ko.xz.
+KERNEL_KOS := brd
+kernel-kos-%:
+	@$(TOP)/selftests/vm/kdir $* > /dev/null && \
+	cache=$${RESMEM_CACHE:-$(TOP)/.cache/kernels} && . "$$cache/$*/env" && \
+	mkdir -p $(BUILD)/$*/modules && \
+	for m in $(KERNEL_KOS); do \
+		f=$$(find "$$MODDIR" -name "$$m.ko" -o -name "$$m.ko.xz" | head -n 1); \
+		case "$$f" in \
+		"") echo "kernel-kos-$*: no $$m.ko in $$MODDIR (built in?)" ;; \
+		*.xz) xz -dc "$$f" > $(BUILD)/$*/modules/$$m.ko ;; \
+		*) cp "$$f" $(BUILD)/$*/modules/$$m.ko ;; \
+		esac; \
+	done
+
 # What selftests/vm/run puts into the VM for KSERIES.
 vm-artifacts: $(VM_BINS) $(VM_TESTS)
 	@case "$(KSERIES)" in 6.1|6.12|debug) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
 	@$(MAKE) -s kmod-$(KSERIES)
 	@$(MAKE) -s bench-kmod-$(KSERIES)
+	@$(MAKE) -s kernel-kos-$(KSERIES)
 
 unit: $(KSFT)/kselftest_harness.h
 	@$(MAKE) -s -C $(TOP)/selftests/unit run TOP=$(TOP)

@@ -145,6 +145,7 @@ void resmem_debugfs_init(void)
 	resmem_debugfs_memarea_init(dir);
 	resmem_debugfs_vcompound_init(dir);
 	resmem_debugfs_cma_init(dir);
+	resmem_debugfs_xcf_init(dir);
 }
 
 /**

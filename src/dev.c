@@ -88,6 +88,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 		info->features |= RESMEM_FEAT_PHYS_ADDR;
 	if (resmem.debugfs)
 		info->features |= RESMEM_FEAT_DEBUGFS;
+	if (resmem_xcf_zpool_registered())
+		info->features |= RESMEM_FEAT_XCF;
 	info->page_size = PAGE_SIZE;
 	info->nr_ranges = resmem.nr_ranges;
 	info->nr_blocks = rg->nr_blocks;

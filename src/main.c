@@ -3,8 +3,11 @@
  * resmem: allocators running in physical memory reserved at boot.
  *
  * Module entry and exit.  Load order: take over the ranges (src/range.c),
- * start the buddy allocator (src/pages.c), then debugfs, then the device;
- * unload in reverse, so nothing that can reach the memory outlives it.
+ * start the buddy allocator (src/pages.c), CMA regions, xcf's map buffers,
+ * vcompound, then debugfs, then the device, and last the zpool driver
+ * "xcf" (the first way in for other kernel code that is not resmem's own
+ * API); unload in reverse, so nothing that can reach the memory outlives
+ * it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,11 +47,15 @@ static int __init resmem_init(void)
 	ret = resmem_cma_setup(cma);
 	if (ret)
 		goto err_pages;
+	ret = resmem_xcf_init();
+	if (ret)
+		goto err_cma;
 	resmem_vc_init();
 	resmem_debugfs_init();
 	ret = resmem_dev_register();
 	if (ret)
 		goto err_debugfs;
+	resmem_xcf_zpool_register();
 	resmem_ranges_report();
 	pr_info("version %s: %u range(s), %llu pages, %llu metadata pages\n",
 		RESMEM_VERSION, resmem.nr_ranges,
@@ -57,9 +64,13 @@ static int __init resmem_init(void)
 	return 0;
 
 err_debugfs:
+	resmem_xcf_exit();
 	resmem_cma_teardown();
 	resmem_debugfs_exit();
 	resmem_vc_exit();
+	goto err_pages;
+err_cma:
+	resmem_cma_teardown();
 err_pages:
 	resmem_pages_teardown();
 err_ranges:
@@ -69,8 +80,10 @@ err_ranges:
 
 static void __exit resmem_exit(void)
 {
+	resmem_xcf_zpool_unregister();
 	resmem_dev_unregister();
 	resmem_cma_teardown();
+	resmem_xcf_exit();
 	resmem_debugfs_exit();
 	resmem_vc_exit();
 	resmem_pages_teardown();

@@ -17,14 +17,16 @@
  *    _node() with RESMEM_VC_ATOMIC, resmem_vcompound_free(),
  *    resmem_vcompound_is_virtual(), resmem_vcompound_to_pfn(),
  *    resmem_vcompound_pieces(), resmem_vcompound_max_order(),
- *    resmem_movable_addr(), resmem_cma_release();
+ *    resmem_movable_addr(), resmem_cma_release(), resmem_xcf_malloc(),
+ *    resmem_xcf_free(), resmem_xcf_map(), resmem_xcf_unmap(),
+ *    resmem_xcf_compact(), resmem_xcf_total_pages();
  *  - process context, may sleep (they take mutexes, migrate, vmap or
  *    zero large buffers; those of src/migrate.c and src/cma.c check it
  *    with might_sleep()):
  *    resmem_vcompound_alloc() and _node() without RESMEM_VC_ATOMIC,
  *    resmem_vcompound_flush(), resmem_alloc_movable(),
  *    resmem_free_movable(), resmem_pin(), resmem_unpin(),
- *    resmem_cma_alloc().
+ *    resmem_cma_alloc(), resmem_xcf_create(), resmem_xcf_destroy().
  */
 #ifndef _RESMEM_API_H
 #define _RESMEM_API_H
@@ -138,5 +140,30 @@ int resmem_unpin(struct resmem_movable *m);
 void *resmem_cma_alloc(const char *region, unsigned long count,
 		       unsigned long align);
 void resmem_cma_release(void *addr, unsigned long count);
+
+/*
+ * xcf (src/xcf.c): objects of 1 to PAGE_SIZE bytes (compressed pages) in
+ * vpages of order-0 pages, named by handles, reached through map/unmap.
+ * resmem_xcf_map() returns with preemption disabled until
+ * resmem_xcf_unmap(), as zs_map_object() does: do not sleep in between,
+ * and map one object per CPU at a time.  Map modes:
+ */
+#define RESMEM_XCF_MAP_RO	BIT(0)	/* read it */
+#define RESMEM_XCF_MAP_WO	BIT(1)	/* write all of it, read nothing */
+#define RESMEM_XCF_MAP_RW	(RESMEM_XCF_MAP_RO | RESMEM_XCF_MAP_WO)
+#define RESMEM_XCF_MAP_VALID	RESMEM_XCF_MAP_RW
+
+struct resmem_xcf_pool;
+
+struct resmem_xcf_pool *resmem_xcf_create(const char *name);
+void resmem_xcf_destroy(struct resmem_xcf_pool *pool);
+int resmem_xcf_malloc(struct resmem_xcf_pool *pool, size_t size, gfp_t gfp,
+		      unsigned long *handle);
+void resmem_xcf_free(struct resmem_xcf_pool *pool, unsigned long handle);
+void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
+		     unsigned int mode);
+void resmem_xcf_unmap(struct resmem_xcf_pool *pool, unsigned long handle);
+u64 resmem_xcf_compact(struct resmem_xcf_pool *pool);
+u64 resmem_xcf_total_pages(struct resmem_xcf_pool *pool);
 
 #endif /* _RESMEM_API_H */

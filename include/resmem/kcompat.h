@@ -117,4 +117,66 @@ static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+#if IS_ENABLED(CONFIG_ZPOOL)
+#include <linux/zpool.h>
+#include <resmem/api.h>
+
+/*
+ * The zpool driver interface (include/linux/zpool.h).  Until 6.5 create()
+ * also took the zpool_ops of an evicting user and the struct zpool, and
+ * the driver could have a shrink(); 6.5 dropped both (zswap writes back
+ * through its own LRU since).  Until 6.11 the driver reported its size in
+ * bytes (total_size()), since in pages (total_pages()).  Built and tested
+ * against 6.1 and 6.12 only.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+/**
+ * resmem_zpool_create - zpool_driver.create of xcf
+ * @name: the pool's name
+ * @gfp: ignored: creating a pool may sleep (zswap creates pools in
+ *	 process context), as zsmalloc's create does
+ * @zops: ignored: xcf evicts nothing
+ * @zpool: ignored
+ *
+ * Return: resmem_xcf_create(@name).
+ */
+static inline void *resmem_zpool_create(const char *name, gfp_t gfp,
+					const struct zpool_ops *zops,
+					struct zpool *zpool)
+{
+	return resmem_xcf_create(name);
+}
+#else
+/**
+ * resmem_zpool_create - zpool_driver.create of xcf
+ * @name: the pool's name
+ * @gfp: ignored: creating a pool may sleep (zswap creates pools in
+ *	 process context), as zsmalloc's create does
+ *
+ * Return: resmem_xcf_create(@name).
+ */
+static inline void *resmem_zpool_create(const char *name, gfp_t gfp)
+{
+	return resmem_xcf_create(name);
+}
+#endif
+
+/**
+ * resmem_zpool_set_size - set the size callback this kernel has
+ * @drv: the driver, before zpool_register_driver()
+ * @pages: returns the pool's size in pages
+ * @bytes: returns it in bytes
+ */
+static inline void resmem_zpool_set_size(struct zpool_driver *drv,
+					 u64 (*pages)(void *pool),
+					 u64 (*bytes)(void *pool))
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	drv->total_size = bytes;
+#else
+	drv->total_pages = pages;
+#endif
+}
+#endif /* CONFIG_ZPOOL */
+
 #endif /* _RESMEM_KCOMPAT_H */

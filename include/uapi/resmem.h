@@ -42,6 +42,8 @@
 #define RESMEM_FEAT_VCOMPOUND	(1ULL << 5)
 /* CMA regions: RESMEM_KIND_CMA, RESMEM_IOC_CMA_*, RESMEM_IOC_PIN/UNPIN */
 #define RESMEM_FEAT_CMA		(1ULL << 6)
+/* the zpool driver "xcf" is registered: zswap can store into resmem */
+#define RESMEM_FEAT_XCF		(1ULL << 7)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory

@@ -9,6 +9,19 @@ cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 rc=0
 
+# kmod_test NAME WHAT: load the test module NAME (its init runs the test),
+# unload it; one TAP line
+kmod_test() {
+	echo "# file: $1.ko"
+	if $LOAD "/resmem/selftests/$1.ko" && rmmod "$1"; then
+		echo "ok 1 $1: $2"
+	else
+		dmesg | grep "$1" | sed 's/^/# /'
+		echo "not ok 1 $1: $2"
+		rc=1
+	fi
+}
+
 echo "# file: load_test.sh"
 ./load_test.sh || rc=1
 
@@ -30,7 +43,12 @@ echo "# file: resmemctl_test.sh"
 ./resmemctl_test.sh || rc=1
 echo "# file: fault_test"
 ./fault_test || rc=1
+kmod_test resmem_xcftest "xcf's in-kernel API, every object size"
 rmmod resmem || rc=1
+
+# loads resmem itself, and brd; leaves zswap on zbud
+echo "# file: zswap_test.sh"
+./zswap_test.sh || rc=1
 
 echo "# file: cma_load_test.sh"
 ./cma_load_test.sh || rc=1
@@ -40,14 +58,7 @@ if ! $LOAD "$KO" "ranges=$R1" "cma=t:32M"; then
 fi
 echo "# file: cma_test"
 ./cma_test || rc=1
-echo "# file: resmem_cmatest.ko"
-if $LOAD /resmem/selftests/resmem_cmatest.ko && rmmod resmem_cmatest; then
-	echo "ok 1 resmem_cmatest: movable blocks and buffers in the kernel"
-else
-	dmesg | grep 'resmem_cmatest' | sed 's/^/# /'
-	echo "not ok 1 resmem_cmatest: movable blocks and buffers in the kernel"
-	rc=1
-fi
+kmod_test resmem_cmatest "movable blocks and buffers in the kernel"
 rmmod resmem || rc=1
 
 # loads resmem itself (both ranges, region t) and unloads it

@@ -180,6 +180,7 @@
  * @prev:	previous one, or RM_XCF_NIL
  * @used:	records handed out
  * @free:	first free record, 0 when none
+ * @pad:	to 16 bytes, so records after the header stay aligned
  */
 struct rm_xcf_tab_hdr {
 	u32 next;
@@ -788,10 +789,13 @@ struct rm_xcf_held {
 
 /*
  * Lock the heap that owns @handle's vpage (see Locking above).
- * Return: true with it locked, false for a handle that is not live.
+ * Return: true with it locked, false for a handle that is not live.  For
+ * sparse's lock context the lock counts as taken either way: a caller
+ * that gets false says __release(k->h->lock), which does nothing else.
  */
 static bool handle_lock(struct rm_xcf_pool *pool, unsigned long handle,
 			struct rm_xcf_held *k)
+	__acquires(k->h->lock)
 {
 	unsigned long irq;
 	struct rm_xcf_vpage *vp;
@@ -804,6 +808,7 @@ static bool handle_lock(struct rm_xcf_pool *pool, unsigned long handle,
 		e = entry_check(pool, handle);
 		if (!e) {
 			rm_spin_unlock_irqrestore(&pool->meta_lock, irq);
+			__acquire(k->h->lock);
 			return false;
 		}
 		val = *e;
@@ -1388,8 +1393,10 @@ void rm_xcf_free(struct rm_xcf_pool *pool, unsigned long handle)
 	u64 idx, val;
 	u32 owner;
 
-	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k)))
+	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k))) {
+		__release(k.h->lock);
 		return;
+	}
 	if (WARN_ON_ONCE(*k.e & HE_MAPPED)) {
 		rm_spin_unlock_irqrestore(&k.h->lock, k.irq);
 		return;
@@ -1446,8 +1453,10 @@ int rm_xcf_map(struct rm_xcf_pool *pool, unsigned long handle,
 
 	if (!mode || mode & ~RM_XCF_MAP_VALID)
 		return -EINVAL;
-	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k)))
+	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k))) {
+		__release(k.h->lock);
 		return -EINVAL;
+	}
 	if (*k.e & HE_MAPPED) {
 		rm_spin_unlock_irqrestore(&k.h->lock, k.irq);
 		return -EBUSY;
@@ -1479,8 +1488,10 @@ int rm_xcf_unmap(struct rm_xcf_pool *pool, unsigned long handle,
 	struct rm_xcf_held k;
 	unsigned int mode;
 
-	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k)))
+	if (WARN_ON_ONCE(!handle_lock(pool, handle, &k))) {
+		__release(k.h->lock);
 		return -EINVAL;
+	}
 	if (WARN_ON_ONCE(!(*k.e & HE_MAPPED))) {
 		rm_spin_unlock_irqrestore(&k.h->lock, k.irq);
 		return -EINVAL;

@@ -43,6 +43,10 @@ typedef int64_t s64;
 #define U32_MAX		UINT32_MAX
 #define BUILD_BUG_ON(c)	_Static_assert(!(c), #c)
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
+/* sparse's lock context annotations: nothing in userspace */
+#define __acquires(x)
+#define __acquire(x)	((void)0)
+#define __release(x)	((void)0)
 
 #define min(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a < _b ? _a : _b; })
 #define max(a, b) ({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
