@@ -27,6 +27,12 @@
 #include "kselftest_harness.h"
 #include "resmem_test.h"
 
+/*
+ * Each test's limit: take-backs migrate thousands of blocks, which on the
+ * debug kernel under TCG (KASAN, lockdep) with the machine loaded took
+ * more than the harness's default 30 s; a limit only catches hangs.
+ */
+#define CMA_TEST_TIMEOUT	300
 #define MAX_MOV		20000
 #define K		0x9e3779b97f4a7c15ULL
 #define CMADBG		DBG "cma/t/"
@@ -233,7 +239,7 @@ FIXTURE_TEARDOWN(cma)
 	close(self->fd);
 }
 
-TEST_F(cma, region_listed)
+TEST_F_TIMEOUT(cma, region_listed, CMA_TEST_TIMEOUT)
 {
 	EXPECT_EQ(1, list(self->fd, NULL, 0));
 	EXPECT_EQ(-EINVAL, list(self->fd, NULL, 2));
@@ -247,7 +253,7 @@ TEST_F(cma, region_listed)
 }
 
 /* Fill, take most of the region back, check, release; with a writer. */
-TEST_F(cma, taken_back_no_data_lost)
+TEST_F_TIMEOUT(cma, taken_back_no_data_lost, CMA_TEST_TIMEOUT)
 {
 	__u64 count = self->r.size / getpagesize() * 7 / 8, w;
 	long long migrated0 = stat_in(CMADBG "stats", "migrated");
@@ -294,7 +300,7 @@ TEST_F(cma, taken_back_no_data_lost)
 	EXPECT_LT(migrated0, stat_in(CMADBG "stats", "migrated"));
 }
 
-TEST_F(cma, unmovable_never_in_region)
+TEST_F_TIMEOUT(cma, unmovable_never_in_region, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 	unsigned int n = 0, inside = 0;
@@ -316,7 +322,7 @@ TEST_F(cma, unmovable_never_in_region)
 	EXPECT_EQ(0, inside);
 }
 
-TEST_F(cma, pinned_is_skipped)
+TEST_F_TIMEOUT(cma, pinned_is_skipped, CMA_TEST_TIMEOUT)
 {
 	struct resmem_pin pin = { 0 };
 	struct resmem_alloc a;
@@ -359,7 +365,7 @@ TEST_F(cma, pinned_is_skipped)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_UNPIN, &pin));
 }
 
-TEST_F(cma, create_list_destroy)
+TEST_F_TIMEOUT(cma, create_list_destroy, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "rt", .size = 4 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -380,7 +386,7 @@ TEST_F(cma, create_list_destroy)
 }
 
 /* One test per rejected argument. */
-TEST_F(cma, alloc_unknown_region)
+TEST_F_TIMEOUT(cma, alloc_unknown_region, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
@@ -388,14 +394,14 @@ TEST_F(cma, alloc_unknown_region)
 	EXPECT_EQ(-ENOENT, cma_buf(self->fd, 1000, 1, 0, &a));
 }
 
-TEST_F(cma, alloc_count_zero)
+TEST_F_TIMEOUT(cma, alloc_count_zero, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
 	EXPECT_EQ(-EINVAL, cma_buf(self->fd, self->r.id, 0, 0, &a));
 }
 
-TEST_F(cma, alloc_count_above_region)
+TEST_F_TIMEOUT(cma, alloc_count_above_region, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
@@ -403,14 +409,14 @@ TEST_F(cma, alloc_count_above_region)
 				   self->r.size / getpagesize() + 1, 0, &a));
 }
 
-TEST_F(cma, alloc_bad_alignment)
+TEST_F_TIMEOUT(cma, alloc_bad_alignment, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
 	EXPECT_EQ(-EINVAL, cma_buf(self->fd, self->r.id, 1, 3, &a));
 }
 
-TEST_F(cma, alloc_cma_fields)
+TEST_F_TIMEOUT(cma, alloc_cma_fields, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
@@ -430,7 +436,7 @@ TEST_F(cma, alloc_cma_fields)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
 }
 
-TEST_F(cma, alloc_region_on_buddy)
+TEST_F_TIMEOUT(cma, alloc_region_on_buddy, CMA_TEST_TIMEOUT)
 {
 	struct resmem_alloc a;
 
@@ -441,7 +447,7 @@ TEST_F(cma, alloc_region_on_buddy)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
 }
 
-TEST_F(cma, destroy_with_buffer)
+TEST_F_TIMEOUT(cma, destroy_with_buffer, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_destroy d = { .id = self->r.id };
 	struct resmem_alloc a;
@@ -451,14 +457,14 @@ TEST_F(cma, destroy_with_buffer)
 	ASSERT_EQ(0, free_handle(self->fd, a.handle));
 }
 
-TEST_F(cma, destroy_flags)
+TEST_F_TIMEOUT(cma, destroy_flags, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_destroy d = { .id = self->r.id, .flags = 1 };
 
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_DESTROY, &d));
 }
 
-TEST_F(cma, create_duplicate_name)
+TEST_F_TIMEOUT(cma, create_duplicate_name, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "t", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -466,7 +472,7 @@ TEST_F(cma, create_duplicate_name)
 	EXPECT_EQ(-EEXIST, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, create_overlapping)
+TEST_F_TIMEOUT(cma, create_overlapping, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -475,7 +481,7 @@ TEST_F(cma, create_overlapping)
 	EXPECT_EQ(-EBUSY, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, create_misaligned)
+TEST_F_TIMEOUT(cma, create_misaligned, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -489,7 +495,7 @@ TEST_F(cma, create_misaligned)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, create_outside_ranges)
+TEST_F_TIMEOUT(cma, create_outside_ranges, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -498,7 +504,7 @@ TEST_F(cma, create_outside_ranges)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, create_bad_name)
+TEST_F_TIMEOUT(cma, create_bad_name, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "Bad", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -510,7 +516,7 @@ TEST_F(cma, create_bad_name)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, create_flags)
+TEST_F_TIMEOUT(cma, create_flags, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY, .flags = 1 };
@@ -518,7 +524,7 @@ TEST_F(cma, create_flags)
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
-TEST_F(cma, pin_not_movable)
+TEST_F_TIMEOUT(cma, pin_not_movable, CMA_TEST_TIMEOUT)
 {
 	struct resmem_pin pin = { 0 };
 	struct resmem_alloc a;
@@ -534,7 +540,7 @@ TEST_F(cma, pin_not_movable)
 	ASSERT_EQ(0, free_handle(self->fd, a.handle));
 }
 
-TEST_F(cma, pin_flags)
+TEST_F_TIMEOUT(cma, pin_flags, CMA_TEST_TIMEOUT)
 {
 	struct resmem_pin pin = { .flags = 1 };
 
@@ -550,7 +556,7 @@ TEST_F(cma, pin_flags)
  * buffer fails at that position because the block could not move.
  */
 /* fills the memory word by word: minutes on the debug kernel under TCG */
-TEST_F_TIMEOUT(cma, strict_node_taken_back_keeps_node, 300)
+TEST_F_TIMEOUT(cma, strict_node_taken_back_keeps_node, CMA_TEST_TIMEOUT)
 {
 	__u64 count = self->r.size / getpagesize() * 7 / 8;
 	struct resmem_alloc a, buf;
@@ -685,7 +691,7 @@ static bool listed_as(int fd, const char *name, __u32 id)
  * debugfs files that read its size.  A destroyer that checked one region
  * and destroyed another would leave a directory over a freed bitmap.
  */
-TEST_F(cma, destroy_races_destroy_and_create)
+TEST_F_TIMEOUT(cma, destroy_races_destroy_and_create, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "d", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -751,7 +757,7 @@ TEST_F(cma, destroy_races_destroy_and_create)
 }
 
 /* CREATE's base: 0 places it (auto); any other must be a real address. */
-TEST_F(cma, create_base_zero_is_auto)
+TEST_F_TIMEOUT(cma, create_base_zero_is_auto, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "z", .size = 2 << 20,
 				       .node = RESMEM_NODE_ANY };
@@ -785,13 +791,13 @@ static int create_at(int fd, __u64 base, __u64 size)
 	return ret;
 }
 
-TEST_F(cma, create_base_all_ones)
+TEST_F_TIMEOUT(cma, create_base_all_ones, CMA_TEST_TIMEOUT)
 {
 	EXPECT_EQ(-EINVAL, create_at(self->fd, ~0ULL, 2 << 20));
 	EXPECT_EQ(1, list(self->fd, NULL, 0));
 }
 
-TEST_F(cma, create_base_in_no_range)
+TEST_F_TIMEOUT(cma, create_base_in_no_range, CMA_TEST_TIMEOUT)
 {
 	/* pageblock aligned, far above any memory */
 	EXPECT_EQ(-EINVAL, create_at(self->fd, 1ULL << 46, 2 << 20));
@@ -799,7 +805,7 @@ TEST_F(cma, create_base_in_no_range)
 }
 
 /* t lies at the top of its block: 4 MiB from 2 MiB below its end */
-TEST_F(cma, create_base_runs_past_its_block)
+TEST_F_TIMEOUT(cma, create_base_runs_past_its_block, CMA_TEST_TIMEOUT)
 {
 	EXPECT_EQ(-EINVAL, create_at(self->fd, self->r.base + self->r.size -
 				     (2 << 20), 4 << 20));
@@ -905,7 +911,7 @@ static void around_pins(struct __test_metadata *_metadata, int fd,
 	}
 }
 
-TEST_F(cma, walk_pin_at_start)
+TEST_F_TIMEOUT(cma, walk_pin_at_start, CMA_TEST_TIMEOUT)
 {
 	static const __u64 at[] = { 0 };
 	__u64 pages = self->r.size / getpagesize(), pinned[1];
@@ -918,7 +924,7 @@ TEST_F(cma, walk_pin_at_start)
 	unpin_all(_metadata, self->fd);
 }
 
-TEST_F(cma, walk_pin_in_middle)
+TEST_F_TIMEOUT(cma, walk_pin_in_middle, CMA_TEST_TIMEOUT)
 {
 	__u64 pages = self->r.size / getpagesize(), pinned[1], off;
 	const __u64 at[] = { pages / 2 - 64 };
@@ -933,7 +939,7 @@ TEST_F(cma, walk_pin_in_middle)
 	unpin_all(_metadata, self->fd);
 }
 
-TEST_F(cma, walk_pin_at_end)
+TEST_F_TIMEOUT(cma, walk_pin_at_end, CMA_TEST_TIMEOUT)
 {
 	__u64 pages = self->r.size / getpagesize(), pinned[2];
 	const __u64 at[] = { pages - 16, 0 };
