@@ -7,8 +7,10 @@
 # stream of mixed compressibility, pagestream.h), so that most of them are
 # swapped out through zswap into xcf.  While they are out, zswap's own
 # debugfs counters must agree with xcf's: every page zswap stored that is
-# not same-filled is one live xcf handle, and pool_total_size is the
-# pool's pages times the page size.  Then every page must read back
+# not same-filled is one live xcf handle, pool_total_size is the pool's
+# pages times the page size (zswap asks xcf for it), and the pages the
+# pool gained are the pages resmem's buddy handed out meanwhile (its own
+# free and per-CPU counts, which xcf does not keep).  Then every page must read back
 # intact, rmmod resmem must be refused while zswap holds the pool, and
 # after swapoff and switching zswap to zbud the pool must go and rmmod
 # succeed.  TAP output; skips on a kernel without zswap.  Runs as root in
@@ -33,7 +35,7 @@ if [ ! -w $ZP/zpool ] || [ ! -w $ZP/enabled ]; then
 	echo "1..0 # SKIP kernel without zswap"
 	exit 0
 fi
-echo "1..12"
+echo "1..13"
 
 # xstat KEY: a "key: value" line of xcf/stats
 xstat() { sed -n "s/^$1: //p" $XS; }
@@ -41,6 +43,10 @@ xstat() { sed -n "s/^$1: //p" $XS; }
 # 5 handles), empty when there is no pool
 xpool() { awk -v c="$1" 'seen { if (!/:/) print $c; exit } /^pool / { seen = 1 }' $XS; }
 zstat() { cat $ZD/"$1" 2> /dev/null; }
+# bstat KEY: a "key: value" line of resmem's buddy stats
+bstat() { sed -n "s/^$1: //p" /sys/kernel/debug/resmem/stats; }
+# buddy_free: pages free in resmem's buddy, in its lists and per-CPU caches
+buddy_free() { echo $(($(bstat free_pages) + $(bstat pcp_pages))); }
 cleanup() {
 	rm -f $HOLD
 	swapoff /dev/ram0 2> /dev/null
@@ -95,6 +101,7 @@ if ! grep -qw memory $CG/cgroup.controllers; then
 	skip "stream through zswap" "no memory controller"
 	skip "zswap and xcf agree on objects" "no memory controller"
 	skip "pool_total_size is xcf's pages" "no memory controller"
+	skip "resmem's buddy handed out the pages the pool gained" "no memory controller"
 	skip "every page read back intact" "no memory controller"
 else
 	echo +memory > $CG/cgroup.subtree_control
@@ -102,6 +109,8 @@ else
 	echo $LIMIT > $GRP/memory.max
 	echo max > $GRP/memory.swap.max
 	rm -f $HOLD
+	pages0=$(xpool 2)
+	free0=$(buddy_free)
 	sh -c "echo \$\$ > $GRP/cgroup.procs &&
 		exec ./zswap_stream --pages $PAGES --seed $SEED --hold $HOLD" &
 	pid=$!
@@ -116,6 +125,7 @@ else
 	total=$(zstat pool_total_size)
 	pages=$(xpool 2)
 	handles=$(xpool 5)
+	free1=$(buddy_free)
 	diag "zswap: stored_pages $stored same_filled_pages ${same:-(none)} pool_total_size $total reject_compress_poor $(zstat reject_compress_poor) reject_alloc_fail $(zstat reject_alloc_fail) reject_reclaim_fail $(zstat reject_reclaim_fail)"
 	diag "cgroup: memory.current $(cat $GRP/memory.current) memory.swap.current $(cat $GRP/memory.swap.current 2> /dev/null) $(grep -E '^(zswap|zswapped|swap|anon) ' $GRP/memory.stat | tr '\n' ' ')"
 	diag "vmstat: $(grep -E '^(pswpout|zswpout|zswpin|pswpin) ' /proc/vmstat | tr '\n' ' ') pool_limit_hit $(zstat pool_limit_hit)"
@@ -136,6 +146,11 @@ else
 		ok "pool_total_size is xcf's pages: $pages pages = $total bytes"
 	else
 		notok "pool_total_size is xcf's pages: $total bytes, xcf $pages pages"
+	fi
+	if [ -n "$pages0" ] && [ $((free0 - free1)) = $((pages - pages0)) ]; then
+		ok "resmem's buddy handed out the pages the pool gained: $((pages - pages0))"
+	else
+		notok "resmem's buddy handed out $((free0 - free1)) pages, the pool gained $((${pages:-0} - ${pages0:-0}))"
 	fi
 	rm -f $HOLD
 	if wait $pid; then
