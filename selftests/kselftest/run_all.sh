@@ -44,6 +44,7 @@ echo "# file: resmemctl_test.sh"
 echo "# file: fault_test"
 ./fault_test || rc=1
 kmod_test resmem_xcftest "xcf's in-kernel API, every object size"
+kmod_test resmem_xcfstress "xcf under load: a worker per CPU, objects traded across CPUs, compaction meanwhile"
 rmmod resmem || rc=1
 
 # loads resmem itself, and brd; leaves zswap on zbud
