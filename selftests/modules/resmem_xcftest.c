@@ -24,6 +24,9 @@
  *			another object.  The nested map must be refused (a
  *			third warning) and the outer mapping must still
  *			show its own object's bytes.
+ *	mode=hold	the pool keeps three objects (100, 2000 and
+ *			PAGE_SIZE bytes) until the module is unloaded, for
+ *			tests that read debugfs xcf/ (resmemctl_test.sh).
  *
  * Prints "resmem_xcftest: <mode> ok" on success.  Never loaded outside the
  * test VM.
@@ -41,7 +44,7 @@
 
 static char *mode = "basic";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "basic or badinput");
+MODULE_PARM_DESC(mode, "basic, badinput or hold");
 
 /* Object @i has @i + 1 bytes, each (i * 31 + byte) & 0xff. */
 static u8 xt_byte(unsigned long i, unsigned long b)
@@ -297,6 +300,34 @@ static int xt_badinput(struct resmem_xcf_pool *pool)
 	return resmem_xcf_total_pages(pool) ? -EINVAL : 0;
 }
 
+/* mode=hold: the pool and its objects, until unload */
+static struct resmem_xcf_pool *xt_held_pool;
+static unsigned long xt_held[3];
+
+static int xt_hold(struct resmem_xcf_pool *pool)
+{
+	const size_t sizes[] = { 100, 2000, PAGE_SIZE };
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(xt_held); k++)
+		if (resmem_xcf_malloc(pool, sizes[k], __GFP_ZERO, &xt_held[k]))
+			return -ENOMEM;
+	xt_held_pool = pool;
+	return 0;
+}
+
+static void xt_unhold(struct resmem_xcf_pool *pool)
+{
+	unsigned int k;
+
+	for (k = 0; k < ARRAY_SIZE(xt_held); k++) {
+		if (xt_held[k])
+			resmem_xcf_free(pool, xt_held[k]);
+		xt_held[k] = 0;
+	}
+	resmem_xcf_destroy(pool);
+}
+
 static int __init xt_init(void)
 {
 	struct resmem_xcf_pool *pool = resmem_xcf_create("xcftest");
@@ -308,9 +339,12 @@ static int __init xt_init(void)
 		ret = xt_basic(pool);
 	else if (!strcmp(mode, "badinput"))
 		ret = xt_badinput(pool);
+	else if (!strcmp(mode, "hold"))
+		ret = xt_hold(pool);
 	else
 		ret = -EINVAL;
-	resmem_xcf_destroy(pool);
+	if (!xt_held_pool)
+		xt_unhold(pool);
 	if (!ret)
 		pr_info("%s ok\n", mode);
 	return ret;
@@ -318,6 +352,8 @@ static int __init xt_init(void)
 
 static void __exit xt_exit(void)
 {
+	if (xt_held_pool)
+		xt_unhold(xt_held_pool);
 }
 
 module_init(xt_init);
