@@ -32,15 +32,26 @@
  * in for RESMEM_XCF_MAP_RO and _RW, copied back at unmap for _WO and _RW.
  * Like zs_map_object(), resmem_xcf_map() returns with preemption disabled
  * and resmem_xcf_unmap() enables it again, so the buffer stays this CPU's;
- * one object per CPU may be mapped at a time, and a second map on the same
- * CPU (a nested one, or one from an interrupt over a mapping) WARNs once
- * and returns NULL.  A mapped object does not move (the core skips it when
- * compacting) and cannot be freed.  The core refuses a second mapping of
- * an object mapped on another CPU (-EBUSY, NULL here): zswap never maps one
- * entry twice at once (a load and a writeback of an entry are serialised
- * by the swap cache folio).  resmem's memory is not in the kernel's linear
- * map, so the zpool driver says sleep_mapped = false: 6.1's zswap then
- * copies an object out before it decompresses, and 6.12's does since
+ * one object per CPU may be mapped at a time.  zs_map_object() may leave
+ * interrupts on because it refuses interrupt context (BUG_ON); ours may be
+ * called from an interrupt, so the area is claimed, with preemption off,
+ * by a this_cpu_cmpxchg() of xcf_area.pool from NULL (atomic against an
+ * interrupt on this CPU) before anything writes it: before rm_xcf_map()
+ * fills in .loc, before the copy into .buf.  A second map on the same CPU
+ * while the area is claimed (a nested one, or one from an interrupt that
+ * arrives anywhere between the claim and the unmap's release) is refused:
+ * it WARNs once and returns NULL, and the area stays the first mapping's.
+ * The unmap releases the area last, after the copy back.  So a nested map
+ * cannot corrupt a mapping; an interrupt handler that maps must cope with
+ * NULL when it lands over one (zswap never maps from an interrupt).
+ *
+ * A mapped object does not move (the core skips it when compacting) and
+ * cannot be freed.  The core refuses a second mapping of an object mapped
+ * on another CPU (-EBUSY, NULL here): zswap never maps one entry twice at
+ * once (a load and a writeback of an entry are serialised by the swap
+ * cache folio).  resmem's memory is not in the kernel's linear map, so
+ * the zpool driver says sleep_mapped = false: 6.1's zswap then copies an
+ * object out before it decompresses, and 6.12's does since
  * virt_addr_valid() fails on these addresses.
  *
  * Context.  Everything but create and destroy works in any context that
@@ -287,7 +298,10 @@ EXPORT_SYMBOL_GPL(resmem_xcf_free);
  *	  read later, and reads none now) or _RW
  *
  * On success preemption stays disabled until resmem_xcf_unmap(): the
- * caller must not sleep, and maps nothing else on this CPU meanwhile.
+ * caller must not sleep, and maps nothing else on this CPU meanwhile.  A
+ * map on this CPU in that time, an interrupt's included, is refused; the
+ * refusal cannot touch this mapping (this CPU's area is claimed before
+ * anything is written to it).
  * The address holds the object's class size, at least @size bytes of
  * resmem_xcf_malloc().
  *
@@ -308,12 +322,15 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 	if (WARN_ON_ONCE(!mode || mode & ~RESMEM_XCF_MAP_VALID))
 		return NULL;
 	preempt_disable();
+	/*
+	 * Claim this CPU's area before writing any of it: an interrupt here
+	 * that maps finds it taken, instead of filling in a->loc under us.
+	 */
+	if (WARN_ON_ONCE(this_cpu_cmpxchg(xcf_area.pool, NULL, pool)))
+		goto out;
 	a = this_cpu_ptr(&xcf_area);
-	if (WARN_ON_ONCE(a->pool))
-		goto out;
 	if (rm_xcf_map(pool->core, handle, mode, &a->loc))
-		goto out;
-	a->pool = pool;
+		goto release;
 	a->handle = handle;
 	a->copied = a->loc.nr == 2 && !a->loc.contig;
 	this_cpu_inc(xcf_stats.maps);
@@ -324,6 +341,8 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 		xcf_copy_in(a);
 	return a->buf;
 
+release:
+	this_cpu_write(xcf_area.pool, NULL);
 out:
 	preempt_enable();
 	return NULL;
@@ -351,7 +370,8 @@ void resmem_xcf_unmap(struct resmem_xcf_pool *pool, unsigned long handle)
 	if (a->copied && a->loc.mode & RESMEM_XCF_MAP_WO)
 		xcf_copy_out(a);
 	rm_xcf_unmap(pool->core, handle, &loc);
-	a->pool = NULL;
+	/* last: from here an interrupt on this CPU may map */
+	this_cpu_write(xcf_area.pool, NULL);
 	preempt_enable();
 }
 EXPORT_SYMBOL_GPL(resmem_xcf_unmap);

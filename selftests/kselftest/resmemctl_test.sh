@@ -6,13 +6,14 @@
 # and exit codes when the device is not there or not permitted; then
 # allocations (alloc, --hold, scripts with $N and $last, write and check
 # through mmap, failing and ignored lines), fragment, stats and fragmap
-# (text, JSON, PNG), each checked against what the kernel reports.
+# (text, JSON, PNG), each checked against what the kernel reports; stats'
+# xcf section with resmem_xcftest mode=hold's pool.
 # TAP output; runs as root in the test VM with resmem loaded.
 
 . "$(dirname "$0")/lib.sh"
 
 echo "TAP version 13"
-echo "1..27"
+echo "1..28"
 
 out=$(resmemctl info)
 if [ $? -eq 0 ] && echo "$out" | grep -q '^resmem ABI 1, page size 4096$' &&
@@ -420,6 +421,41 @@ if echo "$out" | grep -q '"kind":"vcompound","order":11,' &&
 else
 	echo "$out" | sed 's/^/# /'
 	notok "alloc --kind vcompound shows the pieces of a fallback"
+fi
+
+# xcf: the section, with resmem_xcftest's pool of 3 objects, then without
+xt=/resmem/selftests/resmem_xcftest.ko
+if $LOAD $xt mode=hold > "$tmp/err" 2>&1; then
+	out=$(resmemctl stats)
+	rc=$?
+	json=$(resmemctl stats --json)
+	rmmod resmem_xcftest
+	after=$(resmemctl stats)
+else
+	rc=load
+fi
+if [ "$rc" = 0 ] &&
+   echo "$out" | grep -q '^/sys/kernel/debug/resmem/xcf/stats:$' &&
+   echo "$out" | grep -q '^  zpool_registered  *[01]$' &&
+   echo "$out" | grep -Eq '^  mallocs  *[1-9][0-9]*$' &&
+   echo "$out" | grep -q '^  pool  *pages data_pages meta_pages handles ' &&
+   echo "$out" | grep -Eq '^  xcftest  *[1-9][0-9]* +[0-9]+ +[0-9]+ +3 ' &&
+   echo "$out" | grep -q '^/sys/kernel/debug/resmem/xcf/xcftest/classes: 3 of [0-9]* classes hold vpages$' &&
+   echo "$out" | grep -Eq '^  Total: obj_allocated [1-9][0-9]*, obj_used 3, pages_used [1-9][0-9]*, freeable [0-9]+$' &&
+   echo "$json" | grep -q '"xcf":{"stats":{"pools":1,' &&
+   echo "$json" | grep -Eq '"pools":\[\{"pool":"xcftest","pages":[0-9]+,"data_pages":[0-9]+,"meta_pages":[0-9]+,"handles":3,' &&
+   echo "$json" | grep -q '"classes":\[{"class":0,"size":[0-9]*,' &&
+   echo "$json" | grep -Eq '"total":\{"obj_allocated":[0-9]+,"obj_used":3,"pages_used":[0-9]+,"freeable":[0-9]+\}\}\]\}\}$' &&
+   [ "$(echo "$json" | tr -cd '{' | wc -c)" -eq "$(echo "$json" | tr -cd '}' | wc -c)" ] &&
+   [ "$(echo "$json" | tr -cd '[' | wc -c)" -eq "$(echo "$json" | tr -cd ']' | wc -c)" ] &&
+   echo "$after" | grep -q '^  no pools: ' &&
+   ! echo "$after" | grep -q xcftest; then
+	ok "stats shows xcf: counters, the pool and its classes' Total"
+else
+	sed 's/^/# /' "$tmp/err"
+	echo "$out" | tail -n 20 | sed 's/^/# /'
+	echo "$json" | cut -c 1-300 | sed 's/^/# /'
+	notok "stats shows xcf: counters, the pool and its classes' Total (exit $rc)"
 fi
 
 rm -rf "$tmp"

@@ -81,9 +81,9 @@ static const struct command commands[] = {
 	  "            CAP_SYS_ADMIN\n"
 	  "  destroy   a region without buffers; CAP_SYS_ADMIN\n", 0 },
 	{ "stats", cmd_stats, "[--dir DIR] [--json]",
-	  "debugfs counters and free blocks per order (buddyinfo)",
-	  "Reads DIR/stats and DIR/buddyinfo; DIR defaults to " DEBUGFS_DIR
-	  ".\n", 0 },
+	  "debugfs counters, free blocks per order (buddyinfo), memarea, xcf",
+	  "Reads DIR/stats, DIR/buddyinfo, DIR/memarea/stats, DIR/xcf/stats\n"
+	  "and DIR/xcf/POOL/classes; DIR defaults to " DEBUGFS_DIR ".\n", 0 },
 	{ "fragmap", cmd_fragmap,
 	  "[--input FILE] [--png FILE] [--scale PX] [--color=auto|always|never] [--json]",
 	  "the fragmentation map: coloured text, JSON or PNG",

@@ -8,7 +8,7 @@
  *   alloc.c     alloc, free, query, write, check, --hold
  *   script.c    script, shell: many commands on one open device
  *   fragment.c  fragmentation patterns
- *   stats.c     debugfs stats and buddyinfo
+ *   stats.c     debugfs stats, buddyinfo, memarea/ and xcf/
  *   fragmap.c   the fragmentation map: parser, text, JSON
  *   png.c       the fragmentation map as a PNG
  *   json.c      JSON output helpers
@@ -165,6 +165,41 @@ struct buddy_zone {
 int parse_stats(FILE *f, const char *name, struct stat_kv **kv, size_t *nr,
 		char *err, size_t errlen);
 void free_stats(struct stat_kv *kv, size_t nr);
+
+/*
+ * A table of debugfs xcf/: a header line of column names, then rows of
+ * numbers (in xcf/stats the first column is the pool's name).
+ */
+#define XCF_MAX_COLS	16
+
+struct xcf_table {
+	unsigned int ncols;
+	char *col[XCF_MAX_COLS];
+	size_t nrows;
+	uint64_t (*row)[XCF_MAX_COLS];
+	char **name;		/* xcf/stats: each row's pool */
+};
+
+/* xcf/stats: its "key: value" lines and its pool table */
+struct xcf_stats {
+	struct stat_kv *kv;
+	size_t nkv;
+	struct xcf_table pools;
+};
+
+/* xcf/<pool>/classes: one row per class, and the Total line */
+struct xcf_classes {
+	struct xcf_table classes;
+	bool summed[XCF_MAX_COLS];	/* the columns Total has */
+	uint64_t total[XCF_MAX_COLS];
+};
+
+int parse_xcf_stats(FILE *f, const char *name, struct xcf_stats *xs,
+		    char *err, size_t errlen);
+void free_xcf_stats(struct xcf_stats *xs);
+int parse_xcf_classes(FILE *f, const char *name, struct xcf_classes *xc,
+		      char *err, size_t errlen);
+void free_xcf_classes(struct xcf_classes *xc);
 int parse_buddyinfo(FILE *f, const char *name, struct buddy_zone **z,
 		    size_t *nr, char *err, size_t errlen);
 int open_debugfs(const char *cmd, const char *dir, const char *file,

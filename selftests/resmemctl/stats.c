@@ -4,7 +4,9 @@
  * its free lists (buddyinfo: the format of /proc/buddyinfo, one line per
  * node and zone, one column of free blocks per order) and memarea's
  * counters and histograms (memarea/stats: "key: value" lines, histograms
- * as space-separated counts, "#" comments).
+ * as space-separated counts, "#" comments), and xcf's: xcf/stats (its
+ * counters and histogram, and a table of the live pools) and each pool's
+ * xcf/<pool>/classes (a row per size class and a Total line).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -93,19 +95,84 @@ void free_stats(struct stat_kv *kv, size_t nr)
 	free(kv);
 }
 
+/*
+ * One "key: value" line (@buf, line @line of @name) onto *@kvp: an error
+ * when it is not one or its key is there already.  0, or -1 with @err set.
+ */
+static int kv_line(char *buf, const char *name, unsigned long line,
+		   struct stat_kv **kvp, size_t *np, size_t *capp, char *err,
+		   size_t errlen)
+{
+	struct stat_kv *kv = *kvp;
+	size_t n = *np, i;
+	char *colon, *val, *key;
+	uint64_t v;
+
+	colon = strchr(buf, ':');
+	for (key = buf; colon && key < colon; key++)
+		if (!isalnum((unsigned char)*key) && *key != '_' &&
+		    *key != '-' && *key != '.')
+			break;
+	if (!colon || colon == buf || key != colon ||
+	    (colon[1] != ' ' && colon[1])) {
+		snprintf(err, errlen,
+			 "%s:%lu: expected 'key: value', got '%.60s'",
+			 name, line, buf);
+		return -1;
+	}
+	*colon = '\0';
+	for (val = colon + 1; *val == ' '; val++)
+		;
+	if (!*val) {
+		snprintf(err, errlen, "%s:%lu: '%s' has no value", name, line,
+			 buf);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!strcmp(kv[i].key, buf)) {
+			snprintf(err, errlen, "%s:%lu: '%s' appears twice",
+				 name, line, buf);
+			return -1;
+		}
+	}
+	if (n == *capp) {
+		size_t cap = *capp ? 2 * *capp : 16;
+		struct stat_kv *k = realloc(kv, cap * sizeof(*k));
+
+		if (!k)
+			goto oom;
+		*kvp = kv = k;
+		*capp = cap;
+	}
+	kv[n].key = strdup(buf);
+	kv[n].text = NULL;
+	kv[n].value = 0;
+	*np = n + 1;
+	if (!kv[n].key)
+		goto oom;
+	if (!parse_u64(val, &v) && strncmp(val, "0x", 2)) {
+		kv[n].value = v;
+	} else {
+		kv[n].text = strdup(val);
+		if (!kv[n].text)
+			goto oom;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "%s: out of memory", name);
+	return -1;
+}
+
 int parse_stats(FILE *f, const char *name, struct stat_kv **kvp, size_t *nr,
 		char *err, size_t errlen)
 {
 	struct stat_kv *kv = NULL;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0;
 	unsigned long line = 0;
 	char buf[MAX_LINE];
 	int r;
 
 	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
-		char *colon, *val, *key;
-		uint64_t v;
-
 		line++;
 		if (r == -2) {
 			snprintf(err, errlen, "%s:%lu: line too long", name,
@@ -114,56 +181,8 @@ int parse_stats(FILE *f, const char *name, struct stat_kv **kvp, size_t *nr,
 		}
 		if (!buf[0] || buf[0] == '#')
 			continue;
-		colon = strchr(buf, ':');
-		for (key = buf; colon && key < colon; key++)
-			if (!isalnum((unsigned char)*key) && *key != '_' &&
-			    *key != '-' && *key != '.')
-				break;
-		if (!colon || colon == buf || key != colon ||
-		    (colon[1] != ' ' && colon[1])) {
-			snprintf(err, errlen,
-				 "%s:%lu: expected 'key: value', got '%.60s'",
-				 name, line, buf);
+		if (kv_line(buf, name, line, &kv, &n, &cap, err, errlen))
 			goto fail;
-		}
-		*colon = '\0';
-		for (val = colon + 1; *val == ' '; val++)
-			;
-		if (!*val) {
-			snprintf(err, errlen, "%s:%lu: '%s' has no value", name,
-				 line, buf);
-			goto fail;
-		}
-		for (i = 0; i < n; i++) {
-			if (!strcmp(kv[i].key, buf)) {
-				snprintf(err, errlen,
-					 "%s:%lu: '%s' appears twice", name,
-					 line, buf);
-				goto fail;
-			}
-		}
-		if (n == cap) {
-			struct stat_kv *k;
-
-			cap = cap ? 2 * cap : 16;
-			k = realloc(kv, cap * sizeof(*k));
-			if (!k)
-				goto oom;
-			kv = k;
-		}
-		kv[n].key = strdup(buf);
-		kv[n].text = NULL;
-		kv[n].value = 0;
-		n++;
-		if (!kv[n - 1].key)
-			goto oom;
-		if (!parse_u64(val, &v) && strncmp(val, "0x", 2)) {
-			kv[n - 1].value = v;
-		} else {
-			kv[n - 1].text = strdup(val);
-			if (!kv[n - 1].text)
-				goto oom;
-		}
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error: %s", name,
@@ -173,8 +192,6 @@ int parse_stats(FILE *f, const char *name, struct stat_kv **kvp, size_t *nr,
 	*kvp = kv;
 	*nr = n;
 	return 0;
-oom:
-	snprintf(err, errlen, "%s: out of memory", name);
 fail:
 	free_stats(kv, n);
 	return -1;
@@ -268,6 +285,303 @@ fail:
 	return -1;
 }
 
+/*
+ * Split @buf at blanks into at most @max words; the number of words, or
+ * @max + 1 when there are more.
+ */
+static unsigned int split_blanks(char *buf, char **w, unsigned int max)
+{
+	unsigned int n = 0;
+	char *p = buf;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return n;
+		if (n == max)
+			return max + 1;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+/* Words @w[@from..@n) as unsigned decimal integers into @v[@from..@n). */
+static bool all_numbers(char **w, unsigned int from, unsigned int n,
+			uint64_t *v)
+{
+	unsigned int i;
+
+	for (i = from; i < n; i++)
+		if (!isdigit((unsigned char)w[i][0]) || parse_u64(w[i], &v[i]) ||
+		    !strncmp(w[i], "0x", 2))
+			return false;
+	return true;
+}
+
+static void free_table(struct xcf_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++)
+		free(t->col[i]);
+	for (i = 0; t->name && i < t->nrows; i++)
+		free(t->name[i]);
+	free(t->name);
+	free(t->row);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The header line's words @w[0..@n) as @t's columns. */
+static int table_header(struct xcf_table *t, char **w, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		t->col[i] = strdup(w[i]);
+		if (!t->col[i])
+			return -1;
+		t->ncols = i + 1;
+	}
+	return 0;
+}
+
+/* A row of @t: @v[0..ncols), and its pool @name (xcf/stats) or NULL. */
+static int table_row(struct xcf_table *t, const uint64_t *v, const char *name)
+{
+	uint64_t (*row)[XCF_MAX_COLS];
+	char **names;
+
+	row = realloc(t->row, (t->nrows + 1) * sizeof(*row));
+	if (!row)
+		return -1;
+	t->row = row;
+	memcpy(row[t->nrows], v, sizeof(*row));
+	if (name) {
+		names = realloc(t->name, (t->nrows + 1) * sizeof(*names));
+		if (!names)
+			return -1;
+		t->name = names;
+		names[t->nrows] = strdup(name);
+		if (!names[t->nrows])
+			return -1;
+	}
+	t->nrows++;
+	return 0;
+}
+
+/* The column of @t named @col, or -1. */
+static int table_col(const struct xcf_table *t, const char *col)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (!strcmp(t->col[i], col))
+			return i;
+	return -1;
+}
+
+void free_xcf_stats(struct xcf_stats *xs)
+{
+	free_stats(xs->kv, xs->nkv);
+	free_table(&xs->pools);
+	memset(xs, 0, sizeof(*xs));
+}
+
+/*
+ * xcf/stats: "key: value" lines, "#" comments, and a table: a header line
+ * whose first word is "pool", then one row per pool (its name, then one
+ * number per column).  A row is a line of as many words as the header
+ * whose words after the first are numbers, and whose first word does not
+ * end in ':' (that is a "key: value" line); the table ends at the first
+ * line that is not one.
+ */
+int parse_xcf_stats(FILE *f, const char *name, struct xcf_stats *xs,
+		    char *err, size_t errlen)
+{
+	char buf[MAX_LINE], copy[MAX_LINE], *w[XCF_MAX_COLS + 1];
+	struct xcf_table *t = &xs->pools;
+	bool header = false, rows = false;
+	unsigned long line = 0;
+	size_t cap = 0;
+	int r;
+
+	memset(xs, 0, sizeof(*xs));
+	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
+		uint64_t v[XCF_MAX_COLS] = { 0 };
+		unsigned int n;
+
+		line++;
+		if (r == -2) {
+			snprintf(err, errlen, "%s:%lu: line too long", name,
+				 line);
+			goto fail;
+		}
+		if (!buf[0] || buf[0] == '#')
+			continue;
+		memcpy(copy, buf, sizeof(buf));
+		n = split_blanks(copy, w, XCF_MAX_COLS);
+		if (rows && n == t->ncols && w[0][strlen(w[0]) - 1] != ':' &&
+		    all_numbers(w, 1, n, v)) {
+			if (table_row(t, v, w[0]))
+				goto oom;
+			continue;
+		}
+		rows = false;
+		if (n >= 1 && n <= XCF_MAX_COLS && !strcmp(w[0], "pool") &&
+		    !strchr(buf, ':')) {
+			if (header) {
+				snprintf(err, errlen,
+					 "%s:%lu: a second pool table header",
+					 name, line);
+				goto fail;
+			}
+			if (n < 2) {
+				snprintf(err, errlen,
+					 "%s:%lu: a pool table without columns",
+					 name, line);
+				goto fail;
+			}
+			if (table_header(t, w, n))
+				goto oom;
+			header = true;
+			rows = true;
+			continue;
+		}
+		if (n > XCF_MAX_COLS && !strcmp(w[0], "pool")) {
+			snprintf(err, errlen,
+				 "%s:%lu: more than %d columns in the pool table",
+				 name, line, XCF_MAX_COLS);
+			goto fail;
+		}
+		if (kv_line(buf, name, line, &xs->kv, &xs->nkv, &cap, err,
+			    errlen))
+			goto fail;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", name,
+			 strerror(errno));
+		goto fail;
+	}
+	if (!header) {
+		snprintf(err, errlen, "%s: no pool table (a 'pool ...' header)",
+			 name);
+		goto fail;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "%s: out of memory", name);
+fail:
+	free_xcf_stats(xs);
+	return -1;
+}
+
+void free_xcf_classes(struct xcf_classes *xc)
+{
+	free_table(&xc->classes);
+	memset(xc, 0, sizeof(*xc));
+}
+
+/* The columns of classes that Total leaves blank: they are not sums. */
+static bool xcf_summed(const char *col)
+{
+	return strcmp(col, "class") && strcmp(col, "size") &&
+	       strcmp(col, "pages_per_vpage");
+}
+
+/*
+ * xcf/<pool>/classes: a header line whose first word is "class", one row
+ * of numbers per class, a blank line, then "Total" and the sums of the
+ * columns that are counts (every one but class, size and pages_per_vpage),
+ * the last line.
+ */
+int parse_xcf_classes(FILE *f, const char *name, struct xcf_classes *xc,
+		      char *err, size_t errlen)
+{
+	struct xcf_table *t = &xc->classes;
+	char buf[MAX_LINE], *w[XCF_MAX_COLS + 1];
+	unsigned long line = 0;
+	bool total = false;
+	int r;
+
+	memset(xc, 0, sizeof(*xc));
+	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
+		uint64_t v[XCF_MAX_COLS] = { 0 };
+		unsigned int n, i, k;
+
+		line++;
+		if (r == -2) {
+			snprintf(err, errlen, "%s:%lu: line too long", name,
+				 line);
+			goto fail;
+		}
+		n = split_blanks(buf, w, XCF_MAX_COLS);
+		if (!n)
+			continue;
+		if (total) {
+			snprintf(err, errlen, "%s:%lu: a line after Total",
+				 name, line);
+			goto fail;
+		}
+		if (!t->ncols) {
+			if (n > XCF_MAX_COLS || strcmp(w[0], "class")) {
+				snprintf(err, errlen,
+					 "%s:%lu: expected the header 'class size ...' (at most %d columns)",
+					 name, line, XCF_MAX_COLS);
+				goto fail;
+			}
+			if (table_header(t, w, n))
+				goto oom;
+			for (i = 0; i < n; i++)
+				xc->summed[i] = xcf_summed(t->col[i]);
+			continue;
+		}
+		if (n <= XCF_MAX_COLS && !strcmp(w[0], "Total")) {
+			uint64_t s[XCF_MAX_COLS + 1] = { 0 };
+
+			for (i = 0, k = 0; i < t->ncols; i++)
+				k += xc->summed[i];
+			if (n != k + 1 || !all_numbers(w, 1, n, s)) {
+				snprintf(err, errlen,
+					 "%s:%lu: expected 'Total' and %u numbers",
+					 name, line, k);
+				goto fail;
+			}
+			for (i = 0, k = 1; i < t->ncols; i++)
+				if (xc->summed[i])
+					xc->total[i] = s[k++];
+			total = true;
+			continue;
+		}
+		if (n != t->ncols || !all_numbers(w, 0, n, v)) {
+			snprintf(err, errlen,
+				 "%s:%lu: expected a class row of %u numbers",
+				 name, line, t->ncols);
+			goto fail;
+		}
+		if (table_row(t, v, NULL))
+			goto oom;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", name,
+			 strerror(errno));
+		goto fail;
+	}
+	if (!total) {
+		snprintf(err, errlen, "%s: no Total line (cut short?)", name);
+		goto fail;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "%s: out of memory", name);
+fail:
+	free_xcf_classes(xc);
+	return -1;
+}
+
 static uint64_t zone_free_pages(const struct buddy_zone *z)
 {
 	uint64_t pages = 0;
@@ -299,6 +613,90 @@ static bool json_counts(FILE *f, const char *t)
 	return true;
 }
 
+/*
+ * What stats shows of xcf/: xcf/stats, and each pool's classes file
+ * (@have false when it could not be opened: the pool went away between
+ * the reads, or its debugfs directory was never made).
+ */
+struct xcf_view {
+	struct xcf_stats xs;
+	struct xcf_classes *cls;
+	bool *have;
+};
+
+static void xcf_view_free(struct xcf_view *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	for (i = 0; x->cls && i < x->xs.pools.nrows; i++)
+		free_xcf_classes(&x->cls[i]);
+	free(x->cls);
+	free(x->have);
+	free_xcf_stats(&x->xs);
+	free(x);
+}
+
+/*
+ * Read DIR/xcf/: 0 with *@xp NULL when the module has no xcf/ (older than
+ * xcf), 0 with *@xp set, or -1 with @err set.
+ */
+static int xcf_view_read(const char *dir, struct xcf_view **xp, char *err,
+			 size_t errlen)
+{
+	struct xcf_view *x;
+	char name[4096];
+	size_t i;
+	FILE *f;
+	int ret;
+
+	*xp = NULL;
+	snprintf(name, sizeof(name), "%s/xcf/stats", dir);
+	f = fopen(name, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	ret = parse_xcf_stats(f, name, &x->xs, err, errlen);
+	fclose(f);
+	if (ret) {
+		free(x);
+		return -1;
+	}
+	x->cls = calloc(x->xs.pools.nrows + 1, sizeof(*x->cls));
+	x->have = calloc(x->xs.pools.nrows + 1, sizeof(*x->have));
+	if (!x->cls || !x->have) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
+	for (i = 0; i < x->xs.pools.nrows; i++) {
+		snprintf(name, sizeof(name), "%s/xcf/%s/classes", dir,
+			 x->xs.pools.name[i]);
+		f = fopen(name, "re");
+		if (!f)
+			continue;
+		ret = parse_xcf_classes(f, name, &x->cls[i], err, errlen);
+		fclose(f);
+		if (ret)
+			goto fail;
+		x->have[i] = true;
+	}
+	*xp = x;
+	return 0;
+fail:
+	xcf_view_free(x);
+	return -1;
+}
+
 static void kv_json(FILE *f, const struct stat_kv *kv, size_t nkv)
 {
 	size_t i;
@@ -316,9 +714,67 @@ static void kv_json(FILE *f, const struct stat_kv *kv, size_t nkv)
 	fputc('}', f);
 }
 
+/*
+ * "COL":N,... of row @r of @t from column @from, the columns in @use (all
+ * when NULL), each but the first after a comma unless @comma.
+ */
+static void row_json(FILE *f, const struct xcf_table *t, const uint64_t *r,
+		     unsigned int from, const bool *use, bool comma)
+{
+	unsigned int c;
+
+	for (c = from; c < t->ncols; c++) {
+		if (use && !use[c])
+			continue;
+		fprintf(f, "%s", comma ? "," : "");
+		json_str(f, t->col[c]);
+		fprintf(f, ":%" PRIu64, r[c]);
+		comma = true;
+	}
+}
+
+/*
+ * "xcf":{"stats":{...},"pools":[{"pool":NAME,"pages":N,...,
+ * "classes":[{"class":0,...},...],"total":{"obj_allocated":N,...}}]}
+ */
+static void xcf_json(FILE *f, const struct xcf_view *x)
+{
+	const struct xcf_table *p = &x->xs.pools;
+	size_t i, k;
+
+	fprintf(f, ",\"xcf\":{\"stats\":");
+	kv_json(f, x->xs.kv, x->xs.nkv);
+	fprintf(f, ",\"pools\":[");
+	for (i = 0; i < p->nrows; i++) {
+		const struct xcf_classes *c = &x->cls[i];
+
+		fprintf(f, "%s{", i ? "," : "");
+		json_str(f, p->col[0]);
+		fputc(':', f);
+		json_str(f, p->name[i]);
+		row_json(f, p, p->row[i], 1, NULL, true);
+		if (!x->have[i]) {
+			fprintf(f, ",\"classes\":null,\"total\":null}");
+			continue;
+		}
+		fprintf(f, ",\"classes\":[");
+		for (k = 0; k < c->classes.nrows; k++) {
+			fprintf(f, "%s{", k ? "," : "");
+			row_json(f, &c->classes, c->classes.row[k], 0, NULL,
+				 false);
+			fputc('}', f);
+		}
+		fprintf(f, "],\"total\":{");
+		row_json(f, &c->classes, c->total, 0, c->summed, false);
+		fprintf(f, "}}");
+	}
+	fprintf(f, "]}");
+}
+
 static void stats_json(FILE *f, const struct stat_kv *kv, size_t nkv,
 		       const struct buddy_zone *z, size_t nz,
-		       const struct stat_kv *ma, size_t nma)
+		       const struct stat_kv *ma, size_t nma,
+		       const struct xcf_view *x)
 {
 	size_t i;
 	unsigned int k;
@@ -340,7 +796,10 @@ static void stats_json(FILE *f, const struct stat_kv *kv, size_t nkv,
 		fprintf(f, "],\"free_pages\":%" PRIu64 "}",
 			zone_free_pages(&z[i]));
 	}
-	fprintf(f, "]}\n");
+	fputc(']', f);
+	if (x)
+		xcf_json(f, x);
+	fprintf(f, "}\n");
 }
 
 static int digits(uint64_t v)
@@ -373,9 +832,83 @@ static void kv_text(FILE *f, const char *dir, const char *file,
 	}
 }
 
+/* xcf/stats, its pool table aligned again, and each pool's Total line */
+static void xcf_text(FILE *f, const char *dir, const struct xcf_view *x)
+{
+	int w[XCF_MAX_COLS] = { 0 };
+	const struct xcf_table *p;
+	unsigned int c;
+	size_t i, k;
+
+	fputc('\n', f);
+	if (!x) {
+		fprintf(f, "%s/xcf/stats: none: the loaded module has no xcf",
+			dir);
+		fprintf(f, " (older than resmemctl?)\n");
+		return;
+	}
+	p = &x->xs.pools;
+	kv_text(f, dir, "xcf/stats", x->xs.kv, x->xs.nkv);
+	fprintf(f, "  (histograms: counts of 0, then of "
+		"[2^(i-1), 2^i) for i = 1, 2, ...)\n");
+	if (!p->nrows) {
+		fprintf(f, "  no pools: zswap is not on zpool xcf, and no module made one\n");
+		return;
+	}
+	for (c = 0; c < p->ncols; c++) {
+		w[c] = strlen(p->col[c]);
+		for (i = 0; i < p->nrows; i++) {
+			int d = c ? digits(p->row[i][c]) :
+				    (int)strlen(p->name[i]);
+
+			if (d > w[c])
+				w[c] = d;
+		}
+	}
+	fprintf(f, "  %-*s", w[0], p->col[0]);
+	for (c = 1; c < p->ncols; c++)
+		fprintf(f, " %*s", w[c], p->col[c]);
+	fputc('\n', f);
+	for (i = 0; i < p->nrows; i++) {
+		fprintf(f, "  %-*s", w[0], p->name[i]);
+		for (c = 1; c < p->ncols; c++)
+			fprintf(f, " %*" PRIu64, w[c], p->row[i][c]);
+		fputc('\n', f);
+	}
+	for (i = 0; i < p->nrows; i++) {
+		const struct xcf_classes *xc = &x->cls[i];
+		int used = table_col(&xc->classes, "obj_allocated");
+		bool comma = false;
+		size_t busy = 0;
+
+		fprintf(f, "%s/xcf/%s/classes: ", dir, p->name[i]);
+		if (!x->have[i]) {
+			fprintf(f, "cannot be read (the pool is gone?)\n");
+			continue;
+		}
+		for (k = 0; used >= 0 && k < xc->classes.nrows; k++)
+			busy += xc->classes.row[k][used] != 0;
+		if (used >= 0)
+			fprintf(f, "%zu of %zu classes hold vpages", busy,
+				xc->classes.nrows);
+		else
+			fprintf(f, "%zu classes", xc->classes.nrows);
+		fprintf(f, "\n  Total:");
+		for (c = 0; c < xc->classes.ncols; c++) {
+			if (!xc->summed[c])
+				continue;
+			fprintf(f, "%s %s %" PRIu64, comma ? "," : "",
+				xc->classes.col[c], xc->total[c]);
+			comma = true;
+		}
+		fputc('\n', f);
+	}
+}
+
 static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
 		       size_t nkv, const struct buddy_zone *z, size_t nz,
-		       const struct stat_kv *ma, size_t nma)
+		       const struct stat_kv *ma, size_t nma,
+		       const struct xcf_view *x)
 {
 	unsigned int k, orders = 0;
 	int w[BUDDY_MAX_ORDERS], zw = 4;
@@ -415,6 +948,7 @@ static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
 		fprintf(f, "  (histograms: counts of 0, then of "
 			"[2^(i-1), 2^i) for i = 1, 2, ...)\n");
 	}
+	xcf_text(f, dir, x);
 }
 
 int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
@@ -428,8 +962,9 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
 	};
 	struct stat_kv *kv = NULL, *ma = NULL;
 	struct buddy_zone *z = NULL;
+	struct xcf_view *x = NULL;
 	size_t nkv = 0, nz = 0, nma = 0;
-	char err[256], name[4096];
+	char err[8192], name[4096];
 	FILE *f;
 	int ret;
 
@@ -463,13 +998,17 @@ int cmd_stats(struct ctl *ctl, const struct command *cmd, int argc,
 		if (ret)
 			goto bad;
 	}
+	/* xcf/: none in modules older than xcf */
+	if (xcf_view_read(dir, &x, err, sizeof(err)))
+		goto bad;
 	if (json)
-		stats_json(ctl->out, kv, nkv, z, nz, ma, nma);
+		stats_json(ctl->out, kv, nkv, z, nz, ma, nma, x);
 	else
-		stats_text(ctl->out, dir, kv, nkv, z, nz, ma, nma);
+		stats_text(ctl->out, dir, kv, nkv, z, nz, ma, nma, x);
 	free_stats(kv, nkv);
 	free_stats(ma, nma);
 	free(z);
+	xcf_view_free(x);
 	return EXIT_OK;
 bad:
 	fprintf(stderr, "resmemctl stats: %s\n", err);

@@ -3,7 +3,8 @@
 # shellcheck disable=SC2016 # $N of scripts is single-quoted on purpose
 #
 # resmemctl's command line on the host, without a resmem device: usage and
-# exit statuses, fragmap and stats on the samples in testdata/, scripts
+# exit statuses, fragmap and stats on the samples in testdata/ (a module
+# with xcf; copies without xcf/, without pools, damaged), scripts
 # (line numbers, '-', quoting) and the kernel's errors as a non-resmem
 # device (/dev/null) gives them.  TAP.  RESMEMCTL names the binary
 # (default: the one "make resmemctl" builds).
@@ -27,7 +28,7 @@ rc() { cat "$tmp/rc"; }
 has() { grep -q -- "$2" "$tmp/$1"; }
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..30"
 
 run "$ctl" --help
 if [ "$(rc)" -eq 0 ] && has out '^usage: resmemctl' && has out 'fragmap'; then
@@ -103,8 +104,89 @@ if [ "$(rc)" -eq 2 ] && [ ! -e "$tmp/x.png" ]; then
 
 run "$ctl" stats --dir "$data" --json
 if [ "$(rc)" -eq 0 ] &&
-   has out '^{"stats":{"allocations":12,"frees":5,"failed_allocations":0,"splits":30,"merges":17},"buddyinfo":\[{"node":0,"zone":"range0","free":\[5,3,0,1,2,0,0,1,0,2,124\],"free_pages":128179},{"node":1,"zone":"range1","free":\[1,0,0,0,0,0,0,0,0,1,15\],"free_pages":15873}\]}$'; then
+   has out '^{"stats":{"allocations":12,"frees":5,"failed_allocations":0,"splits":30,"merges":17},"buddyinfo":\[{"node":0,"zone":"range0","free":\[5,3,0,1,2,0,0,1,0,2,124\],"free_pages":128179},{"node":1,"zone":"range1","free":\[1,0,0,0,0,0,0,0,0,1,15\],"free_pages":15873}\],"xcf":{' &&
+   { ! command -v python3 > /dev/null ||
+     python3 -c 'import json, sys; json.load(sys.stdin)' < "$tmp/out"; }; then
 	ok "stats --json"; else notok "stats --json"; fi
+
+# xcf/: the counters, a pool's row and its classes, in JSON and as text
+z2='{"pool":"zswap2","pages":4020,"data_pages":3945,"meta_pages":75,"handles":9723,"vpages":780,"compactions":0,"moved":0,"returns":0,"classes":\[{"class":0,"size":32,"obj_allocated":0,"obj_used":0,"pages_used":0,"pages_per_vpage":1,"freeable":0},{"class":1,'
+if has out '"xcf":{"stats":{"pools":2,"zpool_registered":1,"mallocs":9736,"malloc_failures":0,"maps":9747,"map_copies":3088,"compact_calls":1,"compact_freed":0,"malloc_latency_ns_hist":\[48,0,0,0,0,0,0,0,0,0,0,0,1331,4218,3090,626,351,34,17,12,1,2,3,1\]},"pools":\[' &&
+   has out "$z2" &&
+   has out '{"class":5,"size":4096,"obj_allocated":64,"obj_used":60,"pages_used":64,"pages_per_vpage":16,"freeable":4}\],"total":{"obj_allocated":960,"obj_used":890,"pages_used":81,"freeable":4}},{"pool":"xcftest",' &&
+   has out '"total":{"obj_allocated":32,"obj_used":2,"pages_used":1,"freeable":0}}\]}}$'; then
+	ok "stats --json: xcf's counters, pools and classes"
+else
+	notok "stats --json: xcf's counters, pools and classes"
+fi
+
+run "$ctl" stats --dir "$data"
+if [ "$(rc)" -eq 0 ] && has out "^$data/xcf/stats:$" &&
+   has out '^  map_copies  *3088$' &&
+   has out '^  pool  *pages data_pages meta_pages handles vpages compactions moved returns$' &&
+   has out '^  zswap2   4020       3945         75    9723    780 ' &&
+   has out "^$data/xcf/zswap2/classes: 4 of 6 classes hold vpages$" &&
+   has out '^  Total: obj_allocated 960, obj_used 890, pages_used 81, freeable 4$' &&
+   has out "^$data/xcf/xcftest/classes: 1 of 6 classes hold vpages$"; then
+	ok "stats: the xcf section"; else notok "stats: the xcf section"; fi
+
+# a module older than xcf: no xcf/
+mkdir "$tmp/old"
+cp "$data/stats" "$data/buddyinfo" "$tmp/old/"
+run "$ctl" stats --dir "$tmp/old"
+if [ "$(rc)" -eq 0 ] && [ ! -s "$tmp/err" ] &&
+   has out "^$tmp/old/xcf/stats: none: the loaded module has no xcf" &&
+   run "$ctl" stats --dir "$tmp/old" --json && [ "$(rc)" -eq 0 ] &&
+   has out '"free_pages":15873}\]}$' && ! has out '"xcf"'; then
+	ok "stats without xcf/ says so, JSON without xcf"
+else
+	notok "stats without xcf/ says so, JSON without xcf"
+fi
+
+# no pool; and a pool whose classes cannot be read
+mkdir -p "$tmp/np/xcf"
+cp "$data/stats" "$data/buddyinfo" "$tmp/np/"
+sed -e 's/^pools: 2/pools: 0/' -e '/^zswap2 /d' -e '/^xcftest /d' \
+	"$data/xcf/stats" > "$tmp/np/xcf/stats"
+run "$ctl" stats --dir "$tmp/np"
+if [ "$(rc)" -eq 0 ] && has out '^  no pools: ' &&
+   run "$ctl" stats --dir "$tmp/np" --json && [ "$(rc)" -eq 0 ] &&
+   has out '"pools":\[\]}}$'; then
+	ok "stats: xcf without pools"; else notok "stats: xcf without pools"; fi
+sed '/^xcftest /d' "$data/xcf/stats" > "$tmp/np/xcf/stats"
+run "$ctl" stats --dir "$tmp/np" --json
+if [ "$(rc)" -eq 0 ] &&
+   has out '"returns":0,"classes":null,"total":null}\]}}$' &&
+   run "$ctl" stats --dir "$tmp/np" && [ "$(rc)" -eq 0 ] &&
+   has out "^$tmp/np/xcf/zswap2/classes: cannot be read"; then
+	ok "stats: a pool without its classes file"
+else
+	notok "stats: a pool without its classes file"
+fi
+
+# damaged files: the file and line, exit 1
+mkdir -p "$tmp/bad/xcf/zswap2" "$tmp/bad/xcf/xcftest"
+cp "$data/stats" "$data/buddyinfo" "$tmp/bad/"
+cp "$data/xcf/xcftest/classes" "$tmp/bad/xcf/xcftest/"
+sed 's/^\(zswap2  *\)4020/\1x/' "$data/xcf/stats" > "$tmp/bad/xcf/stats"
+cp "$data/xcf/zswap2/classes" "$tmp/bad/xcf/zswap2/"
+run "$ctl" stats --dir "$tmp/bad"
+bad1=$(rc)
+has err "$tmp/bad/xcf/stats:4: expected 'key: value', got 'zswap2" || bad1=x
+cp "$data/xcf/stats" "$tmp/bad/xcf/stats"
+head -n 5 "$data/xcf/zswap2/classes" > "$tmp/bad/xcf/zswap2/classes"
+run "$ctl" stats --dir "$tmp/bad" --json
+bad2=$(rc)
+has err "$tmp/bad/xcf/zswap2/classes: no Total line (cut short?)" || bad2=x
+sed '3s/ 48 / 4.8 /' "$data/xcf/zswap2/classes" > "$tmp/bad/xcf/zswap2/classes"
+run "$ctl" stats --dir "$tmp/bad"
+bad3=$(rc)
+has err "$tmp/bad/xcf/zswap2/classes:3: expected a class row of 7 numbers" || bad3=x
+if [ "$bad1$bad2$bad3" = 111 ] && [ ! -s "$tmp/out" ]; then
+	ok "stats: damaged xcf files name file and line, exit 1"
+else
+	notok "stats: damaged xcf files name file and line, exit 1 ($bad1$bad2$bad3)"
+fi
 
 run "$ctl" stats --dir "$tmp"
 if [ "$(rc)" -eq 1 ] && has err "$tmp/stats does not exist"; then

@@ -3,7 +3,7 @@
  * Host unit tests of resmemctl's parsers and PNG writer, built with ASan and
  * UBSan (make -C selftests/resmemctl test): the fragmap parser on the
  * sample in testdata/ and on malformed and randomly damaged copies of it,
- * the stats and buddyinfo parsers, script word splitting, JSON strings, the
+ * the stats, buddyinfo and xcf parsers, script word splitting, JSON strings, the
  * PRNG of fragment random, and PNGs read back with libpng.
  */
 #define _GNU_SOURCE
@@ -467,6 +467,99 @@ static int buddy_str(const char *text, struct buddy_zone **z, size_t *n,
 
 	fclose(f);
 	return ret;
+}
+
+static FILE *str_file(const char *text)
+{
+	return fmemopen((void *)text, strlen(text), "r");
+}
+
+TEST(xcf_parsers)
+{
+	struct xcf_classes xc;
+	struct xcf_stats xs;
+	char err[512] = "";
+	FILE *f;
+
+	f = fopen(TESTDATA "/xcf/stats", "re");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, parse_xcf_stats(f, "xs", &xs, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fclose(f);
+	EXPECT_EQ(9, xs.nkv);
+	EXPECT_STREQ("pools", xs.kv[0].key);
+	EXPECT_EQ(2, xs.kv[0].value);
+	ASSERT_EQ(9, xs.pools.ncols);
+	EXPECT_STREQ("returns", xs.pools.col[8]);
+	ASSERT_EQ(2, xs.pools.nrows);
+	EXPECT_STREQ("zswap2", xs.pools.name[0]);
+	EXPECT_EQ(9723, xs.pools.row[0][4]);
+	EXPECT_STREQ("xcftest", xs.pools.name[1]);
+	free_xcf_stats(&xs);
+
+	f = fopen(TESTDATA "/xcf/zswap2/classes", "re");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, parse_xcf_classes(f, "xc", &xc, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fclose(f);
+	ASSERT_EQ(7, xc.classes.ncols);
+	ASSERT_EQ(6, xc.classes.nrows);
+	EXPECT_EQ(4096, xc.classes.row[5][1]);
+	EXPECT_FALSE(xc.summed[1]);
+	EXPECT_TRUE(xc.summed[2]);
+	EXPECT_EQ(960, xc.total[2]);
+	EXPECT_EQ(4, xc.total[6]);
+	free_xcf_classes(&xc);
+
+	/* "key: N" ends the table even where it could be a row */
+	f = str_file("pool pages\nz 1\nmallocs: 3\n");
+	ASSERT_EQ(0, parse_xcf_stats(f, "s", &xs, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fclose(f);
+	EXPECT_EQ(1, xs.pools.nrows);
+	EXPECT_EQ(1, xs.nkv);
+	free_xcf_stats(&xs);
+	f = str_file("pool pages\nz: 4\npool pages\n");
+	EXPECT_EQ(-1, parse_xcf_stats(f, "s", &xs, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "s:3: a second pool table header"))
+		TH_LOG("%s", err);
+	f = str_file("pools: 0\n");
+	EXPECT_EQ(-1, parse_xcf_stats(f, "s", &xs, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "no pool table")) TH_LOG("%s", err);
+	f = str_file("pool pages\nz 1 2\n");
+	EXPECT_EQ(-1, parse_xcf_stats(f, "s", &xs, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "s:2: expected 'key: value'"))
+		TH_LOG("%s", err);
+
+	f = str_file(" class size n\n 0 8 1\n 1 16 2\n\n Total 3\n");
+	ASSERT_EQ(0, parse_xcf_classes(f, "c", &xc, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fclose(f);
+	EXPECT_EQ(3, xc.total[2]);
+	free_xcf_classes(&xc);
+	f = str_file(" class size n\n 0 8 1\n\n Total 1 2\n");
+	EXPECT_EQ(-1, parse_xcf_classes(f, "c", &xc, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "c:4: expected 'Total' and 1 numbers"))
+		TH_LOG("%s", err);
+	f = str_file(" class size n\n\n Total 1\n 2 3 4\n");
+	EXPECT_EQ(-1, parse_xcf_classes(f, "c", &xc, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "c:4: a line after Total"))
+		TH_LOG("%s", err);
+	f = str_file(" size class\n");
+	EXPECT_EQ(-1, parse_xcf_classes(f, "c", &xc, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "c:1: expected the header"))
+		TH_LOG("%s", err);
+	f = str_file(" class size n\n 0 0x8 1\n");
+	EXPECT_EQ(-1, parse_xcf_classes(f, "c", &xc, err, sizeof(err)));
+	fclose(f);
+	EXPECT_NE(NULL, strstr(err, "c:2: expected a class row of 3 numbers"))
+		TH_LOG("%s", err);
 }
 
 TEST(buddyinfo_parser)
