@@ -55,7 +55,7 @@ get() {
 sum_times() {
 	grep "^result pool=$2 threads=$3 " "$1" |
 		sed 's/.* out_ns=\([0-9]*\) in_ns=\([0-9]*\).*/\1 \2/' |
-		awk '{ printf "%d\n", $1 + $2 }'
+		awk '{ printf "%.0f\n", $1 + $2 }'
 }
 
 MEM="| kernel | init_on_alloc | zpool | objects | pool pages per 100 objects | with slab metadata | ratio to zsmalloc |"$'\n|---|---|---|---|---|---|---|\n'

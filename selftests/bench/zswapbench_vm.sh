@@ -31,8 +31,16 @@ HOLD=/tmp/zswapbench.hold
 LOAD=/resmem/selftests/modload
 
 zstat() { cat $ZD/"$1" 2> /dev/null || echo 0; }
+# slab_pages POOL: pages in POOL's own slab caches (6.1 names them
+# zs_handle and zspage, 6.12 zs_handle-NAME and zspage-NAME; z3fold's are
+# z3fold_handle); zbud and xcf have none
 slab_pages() {
-	awk '/^(zs_handle|zspage|z3fold)/ { p += $15 * $6 } END { print p + 0 }' \
+	case $1 in
+	zsmalloc) re='^(zs_handle|zspage)' ;;
+	z3fold) re='^z3fold' ;;
+	*) echo 0; return ;;
+	esac
+	awk -v re="$re" '$0 ~ re { p += $15 * $6 } END { print p + 0 }' \
 		/proc/slabinfo
 }
 pool_pages() { echo $(($(zstat pool_total_size) / 4096)); }
@@ -75,12 +83,12 @@ rounds() {
 			return
 		fi
 		rm -f $HOLD
-		s0=$(slab_pages)
+		s0=$(slab_pages "$p")
 		$B --pages "$PAGES" --threads $t --hold $HOLD \
 			> /tmp/zswapbench.out &
 		pid=$!
 		wait_hold $pid
-		o=$(objects) g=$(pool_pages) s=$(($(slab_pages) - s0))
+		o=$(objects) g=$(pool_pages) s=$(($(slab_pages "$p") - s0))
 		rm -f $HOLD
 		wait $pid
 		echo "result pool=$p threads=$t round=$r objects=$o pool_pages=$g slab_pages=$s out_ns=$(field out_ns) in_ns=$(field in_ns) resident=$(field resident) bad=$(field bad)"

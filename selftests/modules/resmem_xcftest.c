@@ -295,7 +295,10 @@ static int xt_badinput(struct resmem_xcf_pool *pool)
 		}
 	}
 	resmem_xcf_free(pool, h);
-	if (xt_nested(pool))
+	/* the debug kernel's small config has no kprobes */
+	if (!IS_ENABLED(CONFIG_KRETPROBES))
+		pr_info("badinput: no kretprobes in this kernel, the nested map is not tried\n");
+	else if (xt_nested(pool))
 		return -EINVAL;
 	return resmem_xcf_total_pages(pool) ? -EINVAL : 0;
 }
