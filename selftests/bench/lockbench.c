@@ -88,18 +88,14 @@ static u64 rng(u64 *s)
 	return *s * 0x2545f4914f6cdd1dULL;
 }
 
+/* A size such as 256M or 1G (src/core/parse.c's syntax), checked. */
 static u64 parse_size(const char *s)
 {
-	char *end;
-	u64 v = strtoull(s, &end, 10);
+	const char *end;
+	u64 v;
 
-	if (!strcmp(end, "G"))
-		v <<= 30;
-	else if (!strcmp(end, "M"))
-		v <<= 20;
-	else
-		usage();
-	if (!v || v % LB_SIZE_UNIT || v > LB_MAX_SIZE)
+	if (rm_parse_size(s, &end, &v) || *end || !v || v % LB_SIZE_UNIT ||
+	    v > LB_MAX_SIZE)
 		usage();
 	return v;
 }

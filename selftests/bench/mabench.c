@@ -107,18 +107,14 @@ static u64 parse_u64(const char *s)
 	return v;
 }
 
+/* A size such as 256M or 1G (src/core/parse.c's syntax), checked. */
 static u64 parse_size(const char *s)
 {
-	char *end;
-	u64 v = strtoull(s, &end, 10);
+	const char *end;
+	u64 v;
 
-	if (!strcmp(end, "G"))
-		v <<= 30;
-	else if (!strcmp(end, "M"))
-		v <<= 20;
-	else
-		usage();
-	if (!v || v % MB_SIZE_UNIT || v > MB_MAX_SIZE)
+	if (rm_parse_size(s, &end, &v) || *end || !v || v % MB_SIZE_UNIT ||
+	    v > MB_MAX_SIZE)
 		usage();
 	return v;
 }
