@@ -273,6 +273,7 @@ void rm_block_meta_probe_fill(struct rm_block *b);
 u64 rm_block_meta_probe_check(const struct rm_block *b, u64 *wrote, u64 *read);
 int rm_region_enable(struct rm_region *rg);
 struct rm_block *rm_region_find(struct rm_region *rg, u64 pfn);
+u64 rm_region_virt_to_pfn(const struct rm_region *rg, const void *addr);
 
 /*
  * Set or clear the bitmap bits of [pfn, pfn + nr) of @b and mark their

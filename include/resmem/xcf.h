@@ -128,8 +128,9 @@ struct rm_xcf_class {
 
 /**
  * struct rm_xcf_tab - records of a fixed size in pages from the buddy
- * @root:	pfn + 1 of each directory page (0: none); a directory page
- *		holds pfn + 1 of RM_XCF_DIR_ENTRIES record pages
+ * @root:	kernel address of each directory page (0: none); a
+ *		directory page holds the addresses of RM_XCF_DIR_ENTRIES
+ *		record pages
  * @dir_used:	record pages listed in each directory page
  * @nr_root:	entries in @root and @dir_used
  * @shift:	log2 of the record size

@@ -413,6 +413,32 @@ struct rm_block *rm_region_find(struct rm_region *rg, u64 pfn)
 }
 
 /**
+ * rm_region_virt_to_pfn - the pfn of a page in resmem's mapping of a block
+ * @rg: the region, enabled
+ * @addr: an address inside some block's mapping (b->vaddr)
+ *
+ * A linear walk of the blocks, for callers that keep a page's address
+ * instead of its pfn and need the pfn only to free it.
+ *
+ * Context: any; takes no lock (the block table is fixed once enabled).
+ * Return: the pfn, or RM_NO_PFN when no block maps @addr.
+ */
+u64 rm_region_virt_to_pfn(const struct rm_region *rg, const void *addr)
+{
+	const char *a = addr;
+	unsigned int i;
+
+	for (i = 0; i < rg->nr_blocks; i++) {
+		const struct rm_block *b = &rg->block[i];
+		const char *v = b->vaddr;
+
+		if (v && a >= v && a < v + (b->nr_pages << PAGE_SHIFT))
+			return b->base_pfn + ((a - v) >> PAGE_SHIFT);
+	}
+	return RM_NO_PFN;
+}
+
+/**
  * rm_region_total_pages - pages in all blocks, metadata included
  * @rg: the region
  *
