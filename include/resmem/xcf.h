@@ -112,6 +112,9 @@ struct rm_xcf_heap {
  * @compactions: compaction runs that moved an object
  * @moved:	objects moved by compaction
  * @returns:	vpages per-CPU heaps gave back to @global
+ * @visits:	descriptors the compaction under way has looked at
+ * @step_visits: the most descriptors one automatic compaction step looked at
+ * @step_moves:	the most objects one automatic compaction step moved
  */
 struct rm_xcf_class {
 	u32 size;
@@ -124,6 +127,9 @@ struct rm_xcf_class {
 	u64 compactions;
 	u64 moved;
 	u64 returns;
+	u32 visits;
+	u32 step_visits;
+	u32 step_moves;
 };
 
 /**
@@ -224,6 +230,9 @@ struct rm_xcf_class_stats {
  * @compactions: compaction runs that moved an object
  * @moved:	objects compaction moved
  * @returns:	vpages per-CPU heaps gave back to global heaps
+ * @step_visits: the most vpage descriptors one automatic compaction step
+ *		(a free's or a return's) looked at, in any class
+ * @step_moves:	the most objects one automatic compaction step moved
  */
 struct rm_xcf_pool_stats {
 	u64 pages;
@@ -234,6 +243,8 @@ struct rm_xcf_pool_stats {
 	u64 compactions;
 	u64 moved;
 	u64 returns;
+	u32 step_visits;
+	u32 step_moves;
 };
 
 void rm_xcf_geometry(u32 slot, u32 max_pages, u32 max_objs, u32 *pages,

@@ -918,6 +918,7 @@ static u32 compact_source(struct rm_xcf_pool *pool, struct rm_xcf_class *c)
 	for (g = RM_XCF_NR_GROUPS - 1; g > 0; g--) {
 		for (id = c->global.head[g]; id; id = vp->next) {
 			vp = vp_of(pool, id);
+			c->visits++;
 			if (vp->seq != c->seq && vp->inuse > vp->mapped &&
 			    vp->inuse < most) {
 				best = id;
@@ -944,6 +945,7 @@ static u32 compact_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 	for (g = 1; g < RM_XCF_NR_GROUPS; g++) {
 		for (id = c->global.head[g]; id; id = vp->next) {
 			vp = vp_of(pool, id);
+			c->visits++;
 			if (id == src || vp->inuse < inuse ||
 			    (best && vp->inuse <= most))
 				continue;
@@ -1040,13 +1042,17 @@ static bool compact_wanted(const struct rm_xcf_class *c)
 /* The automatic compaction of one source; class lock held. */
 static void compact_auto(struct rm_xcf_pool *pool, struct rm_xcf_class *c)
 {
+	u64 before = c->moved;
 	bool moved = false;
 
 	if (!compact_wanted(c))
 		return;
 	c->seq++;
+	c->visits = 0;
 	compact_one(pool, c, &moved);
 	c->compactions += moved;
+	c->step_visits = max(c->step_visits, c->visits);
+	c->step_moves = max_t(u32, c->step_moves, c->moved - before);
 }
 
 /* --- the pool --- */
@@ -1657,6 +1663,8 @@ void rm_xcf_stats(struct rm_xcf_pool *pool, struct rm_xcf_pool_stats *ps,
 		ps->compactions += c->compactions;
 		ps->moved += c->moved;
 		ps->returns += c->returns;
+		ps->step_visits = max(ps->step_visits, c->step_visits);
+		ps->step_moves = max(ps->step_moves, c->step_moves);
 		rm_spin_unlock_irqrestore(&c->global.lock, irq);
 		one.size = c->size;
 		one.pages_per_vpage = c->pages;
