@@ -678,6 +678,7 @@ static void pcp_drain(struct rm_zone *z, int cpu)
 	unsigned long flags;
 
 	rm_spin_lock_irqsave(&pcp->lock, flags);
+	pcp->drain_locks++;
 	if (pcp->count) {
 		pcp_spill(z, pcp, pcp->count);
 		pcp->drains++;
@@ -1052,6 +1053,7 @@ void rm_buddy_stats(struct rm_buddy *b, struct rm_buddy_stats *st)
 			st->pcp_refills += pcp->refills;
 			st->pcp_spills += pcp->spills;
 			st->pcp_drains += pcp->drains;
+			st->pcp_drain_locks += pcp->drain_locks;
 			st->pcp_pages += pcp->count;
 			rm_spin_unlock_irqrestore(&pcp->lock, flags);
 		}
