@@ -662,6 +662,60 @@ TEST(buddy_exhausted)
 	teardown_pools(_metadata);
 }
 
+/*
+ * On a full buddy a malloc that needs a page fails without draining the
+ * per-CPU caches, which are empty (it used to take every CPU's cache lock
+ * in every zone, under the meta lock, for every page it asked for); pages
+ * that another CPU's cache holds are still found, by draining that one.
+ */
+TEST(full_buddy_no_drain)
+{
+	static u64 held[1 << 15];
+	struct rm_buddy_stats s0, s1;
+	struct rm_xcf_pool *p;
+	unsigned int nheld = 0, i;
+	unsigned long h;
+	u64 pfn;
+
+	setup_pools();
+	p = pools[0];
+	rm_user_cpu = 0;
+	while ((pfn = rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0, RM_PK_BUDDY)) !=
+	       RM_NO_PFN)
+		held[nheld++] = pfn;
+	free0 -= nheld;
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(0, s0.pcp_pages);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(-ENOMEM, rm_xcf_malloc(p, 100, 0, i % 4, &h));
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks, s1.pcp_drain_locks)
+		TH_LOG("100 failed mallocs took %llu cache locks",
+		       (unsigned long long)(s1.pcp_drain_locks -
+					    s0.pcp_drain_locks));
+	ASSERT_EQ(s0.pcp_drains, s1.pcp_drains);
+	check_light(_metadata);
+	/* the 5 pages a first object needs, in CPU 3's cache */
+	rm_user_cpu = 3;
+	for (i = 0; i < 5; i++)
+		rm_buddy_free(&b, held[--nheld], 0);
+	free0 += 5;
+	rm_user_cpu = 0;
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(5, s0.pcp_pages);
+	ASSERT_EQ(0, do_malloc(_metadata, 0, 100, 0, 0));
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks + 1, s1.pcp_drain_locks);
+	ASSERT_EQ(s0.pcp_drains + 1, s1.pcp_drains);
+	ASSERT_EQ(0, buddy_free());
+	check_full(_metadata);
+	while (nheld)
+		rm_buddy_free(&b, held[--nheld], 0);
+	free0 = buddy_free() + pools_pages();
+	check_light(_metadata);
+	teardown_pools(_metadata);
+}
+
 /* Build a fragmented global heap of one class, some objects mapped. */
 static void fragment(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
 		     u32 size, unsigned int n, unsigned int keep_one_in)
