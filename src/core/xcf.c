@@ -1124,7 +1124,7 @@ static void compact_move(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
  * into fuller vpages, as far as they have room in present pages, and free
  * the source if it empties; class lock held.  The destination is kept
  * while it has such a slot: it only grows, so it stays at least as full as
- * the source.  When it has none, @auto asks step_dest() for another, at
+ * the source.  When it has none, @autostep asks step_dest() for another, at
  * most RM_XCF_DESTS times; otherwise compact_dest() scans the heap, which
  * would have chosen the kept one again (see Compaction above).
  */
