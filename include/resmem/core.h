@@ -362,6 +362,8 @@ struct rm_free_area {
  * @refills:	times a list was refilled from the zone
  * @spills:	times @high was passed and a batch went back
  * @drains:	times the cache was emptied on demand
+ * @drain_locks: times a drain took @lock, emptying the cache or finding
+ *		it empty
  */
 struct rm_pcp {
 	rm_spinlock_t lock;
@@ -375,6 +377,7 @@ struct rm_pcp {
 	u64 refills;
 	u64 spills;
 	u64 drains;
+	u64 drain_locks;
 };
 
 /**
@@ -435,6 +438,7 @@ struct rm_buddy_stats {
 	u64 pcp_refills;
 	u64 pcp_spills;
 	u64 pcp_drains;
+	u64 pcp_drain_locks;
 	u64 pageblocks_stolen;
 	u64 free_pages;
 	u64 pcp_pages;

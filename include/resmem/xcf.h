@@ -34,6 +34,10 @@
 /* Automatic compaction of a class's global heap: see src/core/xcf.c. */
 #define RM_XCF_COMPACT_NUM		1
 #define RM_XCF_COMPACT_DEN		4
+/* descriptors one search looks at in one fullness group */
+#define RM_XCF_SCAN			8
+/* destination searches in one automatic step */
+#define RM_XCF_DESTS			4
 
 /* rm_xcf_malloc() flags */
 #define RM_XCF_ZERO		BIT(0)	/* the object reads as zeroes */
@@ -49,6 +53,13 @@
 #define RM_XCF_GLOBAL		U32_MAX
 /* Fullness groups of vpages: 0 full, 1 at least 3/4 used ... 4 below 1/4. */
 #define RM_XCF_NR_GROUPS		5
+/*
+ * The most descriptors one automatic compaction step looks at: a source
+ * search and RM_XCF_DESTS destination searches, each RM_XCF_SCAN in each
+ * group but the full one.
+ */
+#define RM_XCF_STEP_VISITS \
+	((1 + RM_XCF_DESTS) * (RM_XCF_NR_GROUPS - 1) * RM_XCF_SCAN)
 
 /**
  * struct rm_xcf_seg - one piece of an object: bytes [@off, @off + @len) of @pfn
@@ -86,6 +97,7 @@ struct rm_xcf_loc {
  * struct rm_xcf_heap - vpages of one class held by one CPU, or the global heap
  * @lock:	protects everything here and the vpages it owns
  * @head:	first vpage id of each fullness group (0: none)
+ * @tail:	last vpage id of each fullness group (0: none)
  * @vpages:	vpages owned
  * @capacity:	their slots: @vpages * objects per vpage
  * @used:	live objects in them
@@ -94,6 +106,7 @@ struct rm_xcf_loc {
 struct rm_xcf_heap {
 	rm_spinlock_t lock;
 	u32 head[RM_XCF_NR_GROUPS];
+	u32 tail[RM_XCF_NR_GROUPS];
 	u32 vpages;
 	u64 capacity;
 	u64 used;
@@ -108,10 +121,13 @@ struct rm_xcf_heap {
  * @pages:	pages per vpage
  * @objs:	slots per vpage
  * @global:	the global heap; its lock is the class lock
- * @seq:	compaction runs, to mark the vpages a run has visited
+ * @seq:	rm_xcf_compact() runs, to mark the vpages a run has visited
  * @compactions: compaction runs that moved an object
  * @moved:	objects moved by compaction
  * @returns:	vpages per-CPU heaps gave back to @global
+ * @visits:	descriptors the compaction under way has looked at
+ * @step_visits: the most descriptors one automatic compaction step looked at
+ * @step_moves:	the most objects one automatic compaction step moved
  */
 struct rm_xcf_class {
 	u32 size;
@@ -124,6 +140,9 @@ struct rm_xcf_class {
 	u64 compactions;
 	u64 moved;
 	u64 returns;
+	u32 visits;
+	u32 step_visits;
+	u32 step_moves;
 };
 
 /**
@@ -225,6 +244,9 @@ struct rm_xcf_class_stats {
  * @compactions: compaction runs that moved an object
  * @moved:	objects compaction moved
  * @returns:	vpages per-CPU heaps gave back to global heaps
+ * @step_visits: the most vpage descriptors one automatic compaction step
+ *		(a free's or a return's) looked at, in any class
+ * @step_moves:	the most objects one automatic compaction step moved
  */
 struct rm_xcf_pool_stats {
 	u64 pages;
@@ -235,6 +257,8 @@ struct rm_xcf_pool_stats {
 	u64 compactions;
 	u64 moved;
 	u64 returns;
+	u32 step_visits;
+	u32 step_moves;
 };
 
 void rm_xcf_geometry(u32 slot, u32 max_pages, u32 max_objs, u32 *pages,

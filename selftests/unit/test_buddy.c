@@ -193,6 +193,52 @@ TEST(pcp_batches_and_drain)
 	check(_metadata);
 }
 
+/*
+ * An allocation that finds nothing drains only the caches that hold pages:
+ * with all of them empty it takes no cache's lock (it used to take every
+ * CPU's in every zone), and a page cached by another CPU is still found.
+ */
+TEST(failed_alloc_drains_only_caches_with_pages)
+{
+	struct rm_buddy_stats s0, s1;
+	unsigned int i;
+	u64 pfn;
+
+	setup(10);
+	rm_user_cpu = 0;
+	while ((pfn = rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0, RM_PK_BUDDY)) !=
+	       RM_NO_PFN)
+		live[nlive++] = (struct alloc){ pfn, 0, 0, 0 };
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(0, s0.pcp_pages);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(RM_NO_PFN, rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0,
+						    RM_PK_BUDDY));
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks, s1.pcp_drain_locks);
+	ASSERT_EQ(s0.pcp_drains, s1.pcp_drains);
+	ASSERT_EQ(s0.failures + 100, s1.failures);
+	check(_metadata);
+	/* one page in CPU 2's cache: CPU 0 gets it, draining that cache */
+	pfn = live[nlive - 1].pfn;
+	rm_user_cpu = 2;
+	free_at(nlive - 1);
+	rm_user_cpu = 0;
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(1, s0.pcp_pages);
+	ASSERT_EQ(pfn, rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0, RM_PK_BUDDY));
+	live[nlive++] = (struct alloc){ pfn, 0, 0, 0 };
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks + 1, s1.pcp_drain_locks);
+	ASSERT_EQ(s0.pcp_drains + 1, s1.pcp_drains);
+	ASSERT_EQ(s0.failures, s1.failures);
+	check(_metadata);
+	while (nlive)
+		free_at(nlive - 1);
+	rm_buddy_drain(&b);
+	check(_metadata);
+}
+
 TEST(bad_frees_warn_and_change_nothing)
 {
 	u64 pfn, before[4096], after[4096];

@@ -20,7 +20,7 @@
 #include <resmem/xcf.h>
 
 #define NPOOL	2
-#define MAXOBJ	4096
+#define MAXOBJ	8192
 
 struct obj {
 	unsigned long h;
@@ -662,6 +662,60 @@ TEST(buddy_exhausted)
 	teardown_pools(_metadata);
 }
 
+/*
+ * On a full buddy a malloc that needs a page fails without draining the
+ * per-CPU caches, which are empty (it used to take every CPU's cache lock
+ * in every zone, under the meta lock, for every page it asked for); pages
+ * that another CPU's cache holds are still found, by draining that one.
+ */
+TEST(full_buddy_no_drain)
+{
+	static u64 held[1 << 15];
+	struct rm_buddy_stats s0, s1;
+	struct rm_xcf_pool *p;
+	unsigned int nheld = 0, i;
+	unsigned long h;
+	u64 pfn;
+
+	setup_pools();
+	p = pools[0];
+	rm_user_cpu = 0;
+	while ((pfn = rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0, RM_PK_BUDDY)) !=
+	       RM_NO_PFN)
+		held[nheld++] = pfn;
+	free0 -= nheld;
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(0, s0.pcp_pages);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(-ENOMEM, rm_xcf_malloc(p, 100, 0, i % 4, &h));
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks, s1.pcp_drain_locks)
+		TH_LOG("100 failed mallocs took %llu cache locks",
+		       (unsigned long long)(s1.pcp_drain_locks -
+					    s0.pcp_drain_locks));
+	ASSERT_EQ(s0.pcp_drains, s1.pcp_drains);
+	check_light(_metadata);
+	/* the 5 pages a first object needs, in CPU 3's cache */
+	rm_user_cpu = 3;
+	for (i = 0; i < 5; i++)
+		rm_buddy_free(&b, held[--nheld], 0);
+	free0 += 5;
+	rm_user_cpu = 0;
+	rm_buddy_stats(&b, &s0);
+	ASSERT_EQ(5, s0.pcp_pages);
+	ASSERT_EQ(0, do_malloc(_metadata, 0, 100, 0, 0));
+	rm_buddy_stats(&b, &s1);
+	ASSERT_EQ(s0.pcp_drain_locks + 1, s1.pcp_drain_locks);
+	ASSERT_EQ(s0.pcp_drains + 1, s1.pcp_drains);
+	ASSERT_EQ(0, buddy_free());
+	check_full(_metadata);
+	while (nheld)
+		rm_buddy_free(&b, held[--nheld], 0);
+	free0 = buddy_free() + pools_pages();
+	check_light(_metadata);
+	teardown_pools(_metadata);
+}
+
 /* Build a fragmented global heap of one class, some objects mapped. */
 static void fragment(struct __test_metadata *_metadata, struct rm_xcf_pool *p,
 		     u32 size, unsigned int n, unsigned int keep_one_in)
@@ -759,6 +813,143 @@ TEST(compaction_auto)
 	check_full(_metadata);
 	rm_xcf_stats(p, &ps1, cs);
 	ASSERT_EQ(0, ps1.data_pages);
+	teardown_pools(_metadata);
+}
+
+/*
+ * The work of one automatic compaction step does not grow with the class:
+ * 3000 single-page vpages of two 2044-byte objects in the global heap, then
+ * one object freed from each (one kept object in 8 mapped): each free that
+ * compacts looks at no more than RM_XCF_STEP_VISITS descriptors and moves
+ * at most a vpage's objects, mapped objects stay, and the heap still ends
+ * within the bound that starts compaction.
+ */
+TEST(compaction_bounded)
+{
+	static struct obj pair[2][MAXOBJ / 2];
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_loc l;
+	unsigned int i, k, v = 3000;
+	struct rm_xcf_pool *p;
+	u64 f;
+
+	setup_pools();
+	srandom(6);
+	p = pools[0];
+	k = class_by_size(p, 2044);
+	ASSERT_EQ(1, p->cls[k].pages);
+	ASSERT_EQ(2, p->cls[k].objs);
+	for (i = 0; i < 2 * v; i++)
+		ASSERT_EQ(0, do_malloc(_metadata, 0, p->cls[k].size, 0, 0));
+	rm_xcf_drain(p, 0);
+	rm_xcf_stats(p, &ps, cs);
+	ASSERT_EQ(v, cs[k].vpages);
+	ASSERT_EQ(v, p->cls[k].global.vpages);
+	ASSERT_EQ(0, ps.moved);
+	/* objects 2j and 2j + 1 share vpage j: the first of each goes */
+	for (i = 0; i < v; i++) {
+		pair[0][i] = objs[2 * i + 1];
+		pair[1][i] = objs[2 * i];
+	}
+	memcpy(objs, pair[0], v * sizeof(*objs));
+	memcpy(objs + v, pair[1], v * sizeof(*objs));
+	/* one kept object in 8 mapped: it stays, and so does its vpage */
+	for (i = 0; i < v; i += 8) {
+		ASSERT_EQ(0, rm_xcf_map(p, objs[i].h, RM_XCF_MAP_RO, &l));
+		objs[i].mapped = true;
+		objs[i].loc = l;
+	}
+	check_full(_metadata);
+	for (i = 0; i < v; i++) {
+		do_free(nobj - 1);
+		rm_xcf_stats(p, &ps, NULL);
+		ASSERT_GE(RM_XCF_STEP_VISITS, ps.step_visits)
+			TH_LOG("free %u of %u: a step looked at %u vpages", i,
+			       v, ps.step_visits);
+		ASSERT_GE(p->cls[k].objs, ps.step_moves);
+		if (i % 64 == 0)
+			check_light(_metadata);
+	}
+	check_full(_metadata);
+	rm_xcf_stats(p, &ps, cs);
+	TH_LOG("%llu moved, %llu vpages left, largest step %u visits",
+	       (unsigned long long)ps.moved, (unsigned long long)cs[k].vpages,
+	       ps.step_visits);
+	ASSERT_LT(v / 4, ps.moved);
+	f = cs[k].freeable;
+	ASSERT_TRUE(f < p->cls[k].pages || 4 * f <= cs[k].pages)
+		TH_LOG("%llu of %llu pages freeable", (unsigned long long)f,
+		       (unsigned long long)cs[k].pages);
+	for (i = 0; i < v; i += 8) {
+		ASSERT_EQ(0, rm_xcf_unmap(p, objs[i].h, &l));
+		ASSERT_EQ(0, memcmp(&l.seg, &objs[i].loc.seg, sizeof(l.seg)));
+		objs[i].mapped = false;
+	}
+	teardown_pools(_metadata);
+}
+
+static unsigned int obj_of(unsigned long h)
+{
+	unsigned int i;
+
+	for (i = 0; i < nobj && objs[i].h != h; i++)
+		;
+	return i;
+}
+
+/*
+ * Steps go round a group.  200 vpages of two objects; one object freed
+ * from each of vpages 0 to 61, then from each of vpages 62 on, whose other
+ * object is mapped (not a source).  Group 2's head is then the mapped ones,
+ * newest first; the 102nd free makes a quarter of the pages freeable and
+ * starts the first step, which sees only mapped vpages.  Each later free
+ * starts another step that sees the newest vpage and RM_XCF_SCAN - 1 it has
+ * not seen, until one reaches vpage 61.
+ */
+TEST(compaction_rotates)
+{
+	static unsigned long hv[200][2];
+	unsigned int i, j, k, n = 200, first = 101;
+	struct rm_xcf_pool_stats ps;
+	struct rm_xcf_pool *p;
+	struct rm_xcf_loc l;
+
+	setup_pools();
+	p = pools[0];
+	k = class_by_size(p, 2044);
+	ASSERT_EQ(2, p->cls[k].objs);
+	for (i = 0; i < 2 * n; i++) {
+		ASSERT_EQ(0, do_malloc(_metadata, 0, p->cls[k].size, 0, 0));
+		hv[i / 2][i % 2] = objs[nobj - 1].h;
+	}
+	rm_xcf_drain(p, 0);
+	for (j = 0; j < n; j++) {
+		if (j >= 62) {
+			i = obj_of(hv[j][1]);
+			ASSERT_EQ(0, rm_xcf_map(p, objs[i].h, RM_XCF_MAP_RO,
+						&l));
+			objs[i].mapped = true;
+			objs[i].loc = l;
+		}
+		do_free(obj_of(hv[j][0]));
+		rm_xcf_stats(p, &ps, NULL);
+		if (ps.moved)
+			break;
+		ASSERT_EQ(j < first ? 0 : RM_XCF_SCAN, ps.step_visits)
+			TH_LOG("free %u", j);
+	}
+	ASSERT_EQ(1, ps.moved);
+	/* the source search and one destination search */
+	ASSERT_EQ(2 * RM_XCF_SCAN, ps.step_visits);
+	ASSERT_EQ(first + DIV_ROUND_UP(first - 62 + 1 - RM_XCF_SCAN,
+				       RM_XCF_SCAN - 1), j);
+	check_full(_metadata);
+	for (i = 0; i < nobj; i++) {
+		if (!objs[i].mapped)
+			continue;
+		ASSERT_EQ(0, rm_xcf_unmap(p, objs[i].h, &l));
+		objs[i].mapped = false;
+	}
 	teardown_pools(_metadata);
 }
 

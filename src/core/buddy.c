@@ -57,7 +57,11 @@
  * from 256 MiB up, 16 for a 64 MiB zone), and high = 6 * batch, between
  * the kernel's 4x and 8x: at most 0.6% of a zone per CPU sits in caches.  Cached pages carry
  * RM_PK_PCP.  An allocation that finds nothing anywhere drains every CPU's
- * cache of its zones and tries once more before it fails.
+ * cache that holds pages, in every zone, and tries once more if one did,
+ * before it fails.  It reads the counts without the caches' locks, as the
+ * kernel's drain_all_pages() does: on a full allocator whose caches are
+ * empty (xcf's every malloc, with its meta lock held, when resmem is full)
+ * a failure then costs one read per CPU and zone, not a lock of each.
  *
  * Locking (the module's lock order: include/resmem/resmem.h): interrupts
  * are off while any lock is held (spin_lock_irqsave or
@@ -678,11 +682,39 @@ static void pcp_drain(struct rm_zone *z, int cpu)
 	unsigned long flags;
 
 	rm_spin_lock_irqsave(&pcp->lock, flags);
+	pcp->drain_locks++;
 	if (pcp->count) {
 		pcp_spill(z, pcp, pcp->count);
 		pcp->drains++;
 	}
 	rm_spin_unlock_irqrestore(&pcp->lock, flags);
+}
+
+/*
+ * Before an allocation fails: drain the caches that hold pages, as the
+ * kernel's drain_all_pages() drains only the CPUs its has_pcps test picks.
+ * The counts are read without the locks: a cache that another CPU fills
+ * meanwhile is missed, as it would be if the free came after the drain.
+ * Only here: rm_buddy_drain() takes every lock, for isolation (which needs
+ * every pcp_free() that read the old pageblock type to be over).  Return:
+ * whether it drained one.
+ */
+static bool drain_for_alloc(struct rm_buddy *b)
+{
+	bool any = false;
+	unsigned int i;
+	int cpu;
+
+	for (i = 0; i < b->nr_zones; i++) {
+		rm_for_each_cpu(cpu) {
+			if (!READ_ONCE(rm_per_cpu_ptr(b->zone[i].pcp,
+						      cpu)->count))
+				continue;
+			pcp_drain(&b->zone[i], cpu);
+			any = true;
+		}
+	}
+	return any;
 }
 
 /* --- zones --- */
@@ -880,7 +912,7 @@ static u64 try_zones(struct rm_buddy *b, unsigned int order, int nid,
  * Context: any context that may take a spinlock; may sleep only with
  * RM_ALLOC_MAY_SLEEP.
  * Return: the first pfn, or RM_NO_PFN when no zone allowed has a free block
- * of @order even after every per-CPU cache was drained.
+ * of @order even after every per-CPU cache that held pages was drained.
  */
 u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 		   unsigned int flags, unsigned int kind)
@@ -896,10 +928,8 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	if (nid == NUMA_NO_NODE)
 		nid = rm_numa_node_id();
 	pfn = try_zones(b, order, nid, flags, mt, &z);
-	if (pfn == RM_NO_PFN) {
-		rm_buddy_drain(b);
+	if (pfn == RM_NO_PFN && drain_for_alloc(b))
 		pfn = try_zones(b, order, nid, flags, mt, &z);
-	}
 	if (pfn == RM_NO_PFN) {
 		rm_spin_lock_irqsave(&b->zone[0].lock, irq);
 		b->failures++;
@@ -1052,6 +1082,7 @@ void rm_buddy_stats(struct rm_buddy *b, struct rm_buddy_stats *st)
 			st->pcp_refills += pcp->refills;
 			st->pcp_spills += pcp->spills;
 			st->pcp_drains += pcp->drains;
+			st->pcp_drain_locks += pcp->drain_locks;
 			st->pcp_pages += pcp->count;
 			rm_spin_unlock_irqrestore(&pcp->lock, flags);
 		}
