@@ -953,6 +953,51 @@ TEST(compaction_rotates)
 	teardown_pools(_metadata);
 }
 
+/*
+ * A vpage that compaction cannot empty (the class has no other) is packed
+ * into itself: one full 8-page-or-longer vpage, every other object freed,
+ * then rm_xcf_compact() leaves only the pages the objects need (and one
+ * for a slot across a boundary), and every object intact.
+ */
+TEST(compact_packs_a_lone_vpage)
+{
+	static unsigned long hv[RM_XCF_MAX_OBJS];
+	struct rm_xcf_pool_stats ps0, ps1;
+	unsigned int i, k, used;
+	struct rm_xcf_pool *p;
+	u64 need, before;
+
+	setup_pools();
+	srandom(8);
+	p = pools[0];
+	for (k = 0; k < p->nr_classes; k++)
+		if (p->cls[k].pages >= 8 && p->cls[k].objs >= 16)
+			break;
+	ASSERT_GT(p->nr_classes, k);
+	for (i = 0; i < p->cls[k].objs; i++) {
+		ASSERT_EQ(0, do_malloc(_metadata, 0, p->cls[k].size, 0, 0));
+		hv[i] = objs[nobj - 1].h;
+	}
+	for (i = 1; i < p->cls[k].objs; i += 2)
+		do_free(obj_of(hv[i]));
+	check_full(_metadata);
+	rm_xcf_stats(p, &ps0, cs);
+	ASSERT_EQ(1, cs[k].vpages);
+	before = cs[k].pages;
+	used = cs[k].used;
+	need = DIV_ROUND_UP((u64)used * p->cls[k].slot, PAGE_SIZE) + 1;
+	ASSERT_LT(need, before);
+	rm_xcf_compact(p);
+	rm_xcf_stats(p, &ps1, cs);
+	TH_LOG("class %u bytes, %u pages/vpage: pages %llu, then %llu, need %llu",
+	       p->cls[k].size, p->cls[k].pages, (unsigned long long)before,
+	       (unsigned long long)cs[k].pages, (unsigned long long)need);
+	ASSERT_GE(need, cs[k].pages);
+	ASSERT_LT(ps0.moved, ps1.moved);
+	check_full(_metadata);	/* every object's bytes, at its handle */
+	teardown_pools(_metadata);
+}
+
 /* Frees on a CPU give its sparse vpages to the global heap. */
 TEST(hoard)
 {
