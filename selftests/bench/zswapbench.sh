@@ -17,7 +17,8 @@
 #               zsmalloc: zs_compact() through its shrinker).
 #
 # Usage: zswapbench.sh [--kernels 'LIST'] [--modes 'LIST'] [--rounds N]
-#        [--pages N] [--out DIR]
+#        [--pages N] [--out DIR] [--tables-only]
+# --tables-only boots nothing: it prints the tables of the logs in DIR.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,8 +28,14 @@ MODES="0 1"
 ROUNDS=3
 PAGES=16384
 POOLS="xcf zsmalloc zbud z3fold"
+BOOT=1
 
 while [[ $# -gt 0 ]]; do
+	if [[ $1 == --tables-only ]]; then
+		BOOT=0
+		shift
+		continue
+	fi
 	[[ $# -ge 2 ]] || { echo "zswapbench: $1 needs a value" >&2; exit 2; }
 	case "$1" in
 	--kernels) KERNELS=$2 ;;
@@ -42,7 +49,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 mkdir -p "$OUT"
-cc -O2 -Wall -Wextra -Werror -static -pthread -o "$OUT/zswapbench" \
+[[ $BOOT == 0 ]] || cc -O2 -Wall -Wextra -Werror -static -pthread -o "$OUT/zswapbench" \
 	"$TOP/selftests/bench/zswapbench.c"
 
 # med: the median of the numbers on stdin
@@ -57,16 +64,21 @@ sum_times() {
 		sed 's/.* out_ns=\([0-9]*\) in_ns=\([0-9]*\).*/\1 \2/' |
 		awk '{ printf "%.0f\n", $1 + $2 }'
 }
+# range LOG POOL THREADS: the fastest and slowest total, in ms
+range() {
+	sum_times "$@" | sort -n |
+		awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%d-%d", a / 1e6, b / 1e6 }'
+}
 
 MEM="| kernel | init_on_alloc | zpool | objects | pool pages per 100 objects | with slab metadata | ratio to zsmalloc |"$'\n|---|---|---|---|---|---|---|\n'
-SPEED="| kernel | init_on_alloc | zpool | threads | swap-out ms | swap-in ms | total ms | ratio to zsmalloc |"$'\n|---|---|---|---|---|---|---|---|\n'
+SPEED="| kernel | init_on_alloc | zpool | threads | swap-out ms | swap-in ms | total ms | range of totals, ms | ratio to zsmalloc |"$'\n|---|---|---|---|---|---|---|---|---|\n'
 COMPACT="| kernel | init_on_alloc | zpool | objects | pages | after freeing half | after compaction | reclaimed by compaction |"$'\n|---|---|---|---|---|---|---|---|\n'
 failed=0
 for k in $KERNELS; do
 	for m in $MODES; do
 		log=$OUT/zswapbench-$k-init_on_alloc=$m.log
-		echo "zswapbench: VM $k, init_on_alloc=$m (log $log)" >&2
-		"$TOP/selftests/vm/run" --kernel "$k" --timeout 3000 \
+		[[ $BOOT == 1 ]] && echo "zswapbench: VM $k, init_on_alloc=$m (log $log)" >&2
+		[[ $BOOT == 0 ]] || "$TOP/selftests/vm/run" --kernel "$k" --timeout 3000 \
 			--append "slab_nomerge init_on_alloc=$m" \
 			--add "$OUT/zswapbench" \
 			--add "$TOP/selftests/bench/zswapbench_vm.sh" -- \
@@ -92,7 +104,7 @@ for k in $KERNELS; do
 				in=$(get "$log" "$p" $t in_ns | med)
 				tot=$(sum_times "$log" "$p" $t | med)
 				[[ $p == zsmalloc ]] && eval "zs_t$t=$tot"
-				SPEED+="| $k | $m | $p | $t | $((out / 1000000)) | $((in / 1000000)) | $((tot / 1000000)) | @$p.$t@ |"$'\n'
+				SPEED+="| $k | $m | $p | $t | $((out / 1000000)) | $((in / 1000000)) | $((tot / 1000000)) | $(range "$log" "$p" $t) | @$p.$t@ |"$'\n'
 				eval "tot_${p}_$t=$tot"
 			done
 			c=$(grep "^compact pool=$p " "$log" || true)
