@@ -58,9 +58,22 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	cp -a $(TOP)/selftests/modules/. $(BUILD)/$*/modules/ && \
 	cp -a $(TOP)/include $(BUILD)/$*/modules/ && \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod W=1 KCFLAGS=-Werror modules && \
+	$(call symvers-stale,$*,modules) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/modules W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
+	$(call symvers-seen,$*,modules) \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
+
+# A module that calls resmem records the CRC of each symbol it uses, and
+# Kbuild does not rebuild it when only resmem's Module.symvers changed (an
+# exported function's types changed, not the caller's source): it would
+# then fail to load ("disagrees about version of symbol").  So the objects
+# of a build against resmem go whenever resmem's Module.symvers differs
+# from the one they were built against.
+symvers-stale = { cmp -s $(BUILD)/$(1)/mod/Module.symvers \
+	$(BUILD)/$(1)/$(2)/.resmem.symvers || rm -f $(BUILD)/$(1)/$(2)/*.o; } &&
+symvers-seen = cp $(BUILD)/$(1)/mod/Module.symvers \
+	$(BUILD)/$(1)/$(2)/.resmem.symvers &&
 
 # selftests/bench: resmem_bench.ko and resmem_mabench.ko for one test
 # kernel, W=1 and -Werror, modpost against resmem's Module.symvers (from
@@ -76,8 +89,10 @@ bench-kmod-%:
 		$(TOP)/selftests/bench/vcbench.c $(TOP)/selftests/bench/bench.h \
 		$(TOP)/include \
 		$(BUILD)/$*/bench/ && \
+	$(call symvers-stale,$*,bench) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
+	$(call symvers-seen,$*,bench) \
 	cp $(BUILD)/$*/bench/resmem_bench.ko \
 		$(BUILD)/$*/bench/resmem_mabench.ko \
 		$(BUILD)/$*/bench/resmem_vcbench.ko $(BUILD)/$*/modules/
