@@ -1126,6 +1126,25 @@ static u32 step_dest(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 }
 
 /*
+ * The handle entry of the object in slot @s of vpage @id, checked to point
+ * back there (a mismatch WARNs: the tables disagree), or NULL; the owner's
+ * lock held.
+ */
+static u64 *slot_entry(struct rm_xcf_pool *pool, struct rm_xcf_vpage *vp,
+		       u32 id, u32 s)
+{
+	unsigned long irq;
+	u64 *e;
+
+	rm_spin_lock_irqsave(&pool->meta_lock, irq);
+	e = entry_of(pool, slot_backref(pool, vp, s));
+	rm_spin_unlock_irqrestore(&pool->meta_lock, irq);
+	if (WARN_ON_ONCE(!e || entry_vp(*e) != id || entry_slot(*e) != s))
+		return NULL;
+	return e;
+}
+
+/*
  * Move the object of slot @s of @src to free slot @d, in present pages, of
  * @dst and point its handle there; class lock held.
  */
@@ -1166,16 +1185,12 @@ static bool compact_src(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 {
 	struct rm_xcf_vpage *src = vp_of(pool, sid), *dst = NULL;
 	u32 did = 0, s, d = c->objs, dests = 0;
-	unsigned long irq;
 	u64 *e;
 
 	for (s = rm_bitmap_next_set(src->used, c->objs, 0); s < c->objs;
 	     s = rm_bitmap_next_set(src->used, c->objs, s + 1)) {
-		rm_spin_lock_irqsave(&pool->meta_lock, irq);
-		e = entry_of(pool, slot_backref(pool, src, s));
-		rm_spin_unlock_irqrestore(&pool->meta_lock, irq);
-		if (WARN_ON_ONCE(!e || entry_vp(*e) != sid ||
-				 entry_slot(*e) != s))
+		e = slot_entry(pool, src, sid, s);
+		if (!e)
 			break;
 		if (*e & HE_MAPPED)
 			continue;
@@ -1215,7 +1230,6 @@ static void compact_pack(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 			 u32 id, bool *moved)
 {
 	struct rm_xcf_vpage *vp = vp_of(pool, id);
-	unsigned long irq;
 	u32 s, d;
 	u64 *e;
 
@@ -1225,11 +1239,8 @@ static void compact_pack(struct rm_xcf_pool *pool, struct rm_xcf_class *c,
 		d = slot_pick(c, vp, true);
 		if (d >= s)
 			break;
-		rm_spin_lock_irqsave(&pool->meta_lock, irq);
-		e = entry_of(pool, slot_backref(pool, vp, s));
-		rm_spin_unlock_irqrestore(&pool->meta_lock, irq);
-		if (WARN_ON_ONCE(!e || entry_vp(*e) != id ||
-				 entry_slot(*e) != s))
+		e = slot_entry(pool, vp, id, s);
+		if (!e)
 			break;
 		if (*e & HE_MAPPED)
 			continue;
