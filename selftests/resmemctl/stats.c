@@ -73,13 +73,20 @@ static void trim_end(char *s)
 		s[--n] = '\0';
 }
 
-/* One line into buf; -1 at the end, -2 when the line is too long. */
-static int read_line(FILE *f, char *buf, size_t len)
+/*
+ * The next line of @name into buf, counted in *line; -1 at the end, -2
+ * (with @err said) when the line is too long.
+ */
+static int read_line(FILE *f, char *buf, size_t len, const char *name,
+		     unsigned long *line, char *err, size_t errlen)
 {
 	if (!fgets(buf, len, f))
 		return -1;
-	if (!strchr(buf, '\n') && !feof(f))
+	++*line;
+	if (!strchr(buf, '\n') && !feof(f)) {
+		snprintf(err, errlen, "%s:%lu: line too long", name, *line);
 		return -2;
+	}
 	trim_end(buf);
 	return 0;
 }
@@ -172,13 +179,10 @@ int parse_stats(FILE *f, const char *name, struct stat_kv **kvp, size_t *nr,
 	char buf[MAX_LINE];
 	int r;
 
-	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
-		line++;
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%lu: line too long", name,
-				 line);
+	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
+			      errlen)) != -1) {
+		if (r == -2)
 			goto fail;
-		}
 		if (!buf[0] || buf[0] == '#')
 			continue;
 		if (kv_line(buf, name, line, &kv, &n, &cap, err, errlen))
@@ -206,17 +210,14 @@ int parse_buddyinfo(FILE *f, const char *name, struct buddy_zone **zp,
 	char buf[MAX_LINE];
 	int r;
 
-	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
+	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
+			      errlen)) != -1) {
 		struct buddy_zone zone = { 0 };
 		char *p, *end;
 		int used = 0;
 
-		line++;
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%lu: line too long", name,
-				 line);
+		if (r == -2)
 			goto fail;
-		}
 		if (!buf[0])
 			continue;
 		if (sscanf(buf, "Node %u, zone %31s%n", &zone.node, zone.zone,
@@ -410,16 +411,13 @@ int parse_xcf_stats(FILE *f, const char *name, struct xcf_stats *xs,
 	int r;
 
 	memset(xs, 0, sizeof(*xs));
-	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
+	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
+			      errlen)) != -1) {
 		uint64_t v[XCF_MAX_COLS] = { 0 };
 		unsigned int n;
 
-		line++;
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%lu: line too long", name,
-				 line);
+		if (r == -2)
 			goto fail;
-		}
 		if (!buf[0] || buf[0] == '#')
 			continue;
 		memcpy(copy, buf, sizeof(buf));
@@ -508,16 +506,13 @@ int parse_xcf_classes(FILE *f, const char *name, struct xcf_classes *xc,
 	int r;
 
 	memset(xc, 0, sizeof(*xc));
-	while ((r = read_line(f, buf, sizeof(buf))) != -1) {
+	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
+			      errlen)) != -1) {
 		uint64_t v[XCF_MAX_COLS] = { 0 };
 		unsigned int n, i, k;
 
-		line++;
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%lu: line too long", name,
-				 line);
+		if (r == -2)
 			goto fail;
-		}
 		n = split_blanks(buf, w, XCF_MAX_COLS);
 		if (!n)
 			continue;
