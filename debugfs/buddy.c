@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: debugfs views of the buddy allocator
+ *
  * debugfs views of the buddy allocator: buddyinfo, pagetypeinfo,
  * extfrag_index, unusable_index, fragmap and stats.  Formats follow the
  * kernel's files of the same names (mm/vmstat.c) with one row per block,

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: debugfs cma/
+ *
  * /sys/kernel/debug/resmem/cma/<name>/: one directory per CMA region, as
  * mm/cma_debug.c has for the kernel's.  Read-only files:
  *

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: debugfs: statistics and maps
+ *
  * /sys/kernel/debug/resmem/: statistics and maps for people and scripts.
  * The formats are documented in debugfs/README.md; keep the two in step.
  *

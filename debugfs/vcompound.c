@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: debugfs vcompound/
+ *
  * debugfs vcompound/: stats (counters, requests per order, pieces per
  * fallback and latency of each path) and vfallback_always (the switch that
  * forces the fallback, the same variable as the module parameter).

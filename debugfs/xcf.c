@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: debugfs xcf/
+ *
  * debugfs xcf/: the pools of src/xcf.c.
  *
  *	xcf/stats		every live pool (pages held, of which object

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: CMA regions in the kernel
+ *
  * CMA regions in the kernel: the table of regions, the cma= parameter,
  * the migration callback a region's allocations use, and the in-kernel
  * API for buffers (include/resmem/api.h).
@@ -468,8 +470,8 @@ out:
 /**
  * resmem_cma_teardown - destroy every region
  *
- * At unload, when no file is open and no module uses the API, so no
- * region has buffers.
+ * Description: At unload, when no file is open and no module uses the API,
+ * so no region has buffers.
  *
  * Context: module unload; may sleep.
  */

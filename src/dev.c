@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The misc device and its ioctl dispatcher
+ *
  * /dev/resmem: the misc device and its ioctl dispatcher.
  *
  * The dispatcher follows Documentation/process/botching-up-ioctls.rst and

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Allocations made through /dev/resmem
+ *
  * Allocations made through /dev/resmem: handles, ownership, mmap offsets.
  *
  * struct resmem_ualloc is one allocation.  Its fields:

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Module entry and exit
+ *
  * resmem: allocators running in physical memory reserved at boot.
  *
  * Module entry and exit.  Load order: take over the ranges (src/range.c),

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Movable blocks and the migration flow
+ *
  * Movable blocks: the reverse map, the one migration flow every owner of a
  * movable block uses, and the in-kernel movable API (include/resmem/api.h).
  *

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The buddy allocator in the kernel
+ *
  * The buddy allocator in the kernel: its setup over the region and the
  * in-kernel API other modules use (include/resmem/api.h).
  *
@@ -60,6 +62,8 @@ void resmem_pages_teardown(void)
  * resmem_virt_to_pfn - page frame of a kernel address in resmem memory
  * @addr: any byte of a page resmem manages
  *
+ * Context: any context; does not sleep.
+ *
  * Return: the pfn, or 0 when @addr is not in resmem's ranges (pfn 0 never
  * is: the first MiB is refused at load).
  */
@@ -84,6 +88,8 @@ EXPORT_SYMBOL_GPL(resmem_virt_to_pfn);
 /**
  * resmem_pfn_to_virt - kernel address of a page resmem manages
  * @pfn: the page frame
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the address, or NULL when @pfn is not in resmem's ranges.
  */
@@ -212,6 +218,8 @@ EXPORT_SYMBOL_GPL(resmem_free_area);
 
 /**
  * resmem_max_order - the largest order resmem_alloc_pages() serves
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the max_order module parameter.
  */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Taking over the ranges= memory
+ *
  * Taking over the ranges= memory: check every range against the running
  * kernel, then claim, map and hand it to the region layer.
  *

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: vcompound in the kernel
+ *
  * vcompound in the kernel: 2^order pages that are physically contiguous when
  * the buddy has such a block and otherwise mapped virtually contiguous from
  * several blocks, after Christoph Lameter's virtual compound pages (2007).
@@ -700,6 +702,8 @@ EXPORT_SYMBOL_GPL(resmem_vcompound_pieces);
 
 /**
  * resmem_vcompound_max_order - the largest order vcompound serves
+ *
+ * Context: any context; does not sleep.
  *
  * Return: min(resmem_max_order() + RM_VC_EXTRA_ORDERS (8), log2 of the
  * pages resmem manages outside its metadata); orders above

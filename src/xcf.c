@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: xcf in the kernel
+ *
  * xcf in the kernel: the in-kernel API of include/resmem/api.h over the
  * allocator of src/core/xcf.c (its design comment says how objects, vpages,
  * handles, heaps and compaction work), and the zpool driver "xcf", so that
@@ -509,8 +511,8 @@ err_free:
 /**
  * resmem_xcf_exit - undo resmem_xcf_init()
  *
- * Every pool is gone by now (zpool and API users hold a reference on the
- * module); one that is not WARNs and is destroyed.
+ * Description: Every pool is gone by now (zpool and API users hold a
+ * reference on the module); one that is not WARNs and is destroyed.
  *
  * Context: module exit.
  */
@@ -611,8 +613,8 @@ void resmem_xcf_zpool_register(void)
 /**
  * resmem_xcf_zpool_unregister - withdraw the driver
  *
- * zpool refuses while a pool exists, which cannot happen here: every pool
- * holds a reference on the module.  So a refusal WARNs.
+ * Description: zpool refuses while a pool exists, which cannot happen
+ * here: every pool holds a reference on the module.  So a refusal WARNs.
  *
  * Context: module exit, first.
  */

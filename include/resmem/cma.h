@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: Glue for CMA regions and movable blocks
+ *
  * resmem kernel glue for CMA regions (src/cma.c, debugfs/cma.c) and
  * movable blocks (src/migrate.c): what src/file.c, src/dev.c and debugfs
  * share with them.

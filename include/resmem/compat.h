@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: The core's one door to the kernel
+ *
  * The one header through which src/core/ reaches the kernel.
  *
  * In the kernel it pulls in the few kernel headers the core needs.  In the

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: The core's API
+ *
  * resmem core: the allocator logic that builds both in the kernel and in
  * userspace.  Nothing here knows about iomem, memremap or files; the kernel
  * glue in src/ feeds it plain numbers and kernel addresses.
@@ -312,9 +314,12 @@ enum rm_migratetype {
 
 /* Largest max_order: the order field of a page's state has 6 bits. */
 #define RM_MAX_ORDER_LIMIT	32
+/* Orders 0..RM_MAX_ORDER_LIMIT: kernel-doc cannot parse "[A + 1][B]". */
+#define RM_ORDERS_LIMIT		(RM_MAX_ORDER_LIMIT + 1)
 #define RM_DEFAULT_MAX_ORDER	10
 /* Orders with per-CPU lists, as the kernel's PAGE_ALLOC_COSTLY_ORDER. */
 #define RM_PCP_MAX_ORDER	3
+#define RM_PCP_ORDERS		(RM_PCP_MAX_ORDER + 1)
 /* Most pages one per-CPU batch moves; the kernel's typical batch is 63. */
 #define RM_PCP_BATCH_MAX	63
 
@@ -370,7 +375,7 @@ struct rm_pcp {
 	u32 count;
 	u32 high;
 	u32 batch;
-	struct rm_list list[RM_PCP_MAX_ORDER + 1][RM_MT_PCPTYPES];
+	struct rm_list list[RM_PCP_ORDERS][RM_MT_PCPTYPES];
 	u64 allocs;
 	u64 frees;
 	u64 hits;
@@ -431,16 +436,27 @@ struct rm_buddy {
  * struct rm_buddy_stats - counters summed over zones and CPUs
  */
 struct rm_buddy_stats {
+	/** @allocations: blocks handed out, by the zones and the caches */
 	u64 allocations;
+	/** @frees: blocks freed, to the zones and the caches */
 	u64 frees;
+	/** @failures: allocations that found nothing, even after draining */
 	u64 failures;
+	/** @pcp_hits: allocations served from a cache without a refill */
 	u64 pcp_hits;
+	/** @pcp_refills: times a cache list was refilled from its zone */
 	u64 pcp_refills;
+	/** @pcp_spills: times a cache passed its high mark */
 	u64 pcp_spills;
+	/** @pcp_drains: times a cache was emptied on demand */
 	u64 pcp_drains;
+	/** @pcp_drain_locks: times a drain took a cache's lock */
 	u64 pcp_drain_locks;
+	/** @pageblocks_stolen: pageblocks a fallback took over */
 	u64 pageblocks_stolen;
+	/** @free_pages: pages in the zones' free lists */
 	u64 free_pages;
+	/** @pcp_pages: pages in the per-CPU caches */
 	u64 pcp_pages;
 };
 
@@ -460,7 +476,7 @@ void rm_zero_pages(void *addr, u64 nr, unsigned int flags);
  * @pageblocks:	pageblocks per migratetype
  */
 struct rm_zone_counts {
-	u64 nr_free[RM_MAX_ORDER_LIMIT + 1][RM_MT_TYPES];
+	u64 nr_free[RM_ORDERS_LIMIT][RM_MT_TYPES];
 	u64 pageblocks[RM_MT_TYPES];
 };
 
@@ -618,7 +634,11 @@ struct rm_cma_stats {
  * @base_pfn:	first pfn, pageblock aligned
  * @count:	pages, whole pageblocks
  * @bitmap:	one bit per page handed out by rm_cma_alloc()
- * @lock:	protects @bitmap and @st
+ * @heads:	one bit per page, set at the first page of each buffer
+ *		(same allocation as @bitmap, after it)
+ * @was_mt:	each pageblock's migratetype before the region was made
+ *		(same allocation, after @heads)
+ * @lock:	protects @bitmap, @heads and @st
  * @st:		counters
  */
 struct rm_cma {

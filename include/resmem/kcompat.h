@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: Differences between kernel versions
+ *
  * Differences between the kernels resmem builds against (6.1 to 6.12), in
  * one place, so the glue reads as if there were one kernel.
  */
@@ -54,10 +56,10 @@ static inline int resmem_phys_nid(u64 phys)
 /**
  * resmem_fw_map_known - whether resmem_fw_mapped_any() can answer
  *
- * Only x86 keeps the firmware's memory map as it was before memmap=
- * (e820_table_firmware); other architectures reserve memory by other means
- * (device tree reserved-memory, mem=) and have no such map to ask, so there
- * resmem trusts the current map and the metadata probe alone.
+ * Description: Only x86 keeps the firmware's memory map as it was before
+ * memmap= (e820_table_firmware); other architectures reserve memory by
+ * other means (device tree reserved-memory, mem=) and have no such map to
+ * ask, so there resmem trusts the current map and the metadata probe alone.
  *
  * Return: true on x86.
  */

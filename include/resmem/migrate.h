@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: The migration of one block: its ops
+ *
  * The migration of one movable buddy block (src/core/migrate.c): the
  * order of its steps, with the reverse map and the client behind an ops
  * table so that the userspace unit test can fail each fallible step.

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: The glue's shared state
+ *
  * resmem kernel glue: what the files under src/ and debugfs/ share.
  *
  * There is one resmem instance per module load (struct resmem_dev resmem),
  * built by resmem_ranges_setup() at init and torn down at exit.  Its range
  * table and region are written only while the module loads and unloads, when
  * no file is open and no debugfs file exists, so readers take no lock.
- *
+ */
+
+/**
  * DOC: Lock order
  *
  * Every lock of the module, outermost first; a lock is only ever taken

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: xcf's types
+ *
  * xcf: a size-class allocator of small objects in vpages (arrays of order-0
  * buddy pages), with handles, map/unmap, partial free of vpages, compaction
  * and per-CPU heaps.  The design comment is in src/core/xcf.c.  Only xcf's

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
-/*
+/**
+ * DOC: The ioctl ABI
+ *
  * resmem: allocators running in memory reserved at boot with memmap=.
  *
  * The ioctl ABI of /dev/resmem, shared by the module and userspace.

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Word-at-a-time bitmaps
+ *
  * Word-at-a-time bitmaps for the region layer and the allocators above it.
  *
  * The kernel has lib/bitmap.c and find_next_bit(), but they take unsigned

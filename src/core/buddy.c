@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The buddy allocator
+ *
  * The buddy allocator: blocks of 2^order pages from the region's blocks.
  *
  * It follows mm/page_alloc.c closely, on memory that has no struct page.

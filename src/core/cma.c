@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: CMA regions
+ *
  * CMA regions: memory kept for large contiguous buffers and lent, while
  * idle, to movable allocations.
  *

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Fragmentation metrics
+ *
  * Fragmentation metrics, with the formulas of mm/vmstat.c so the numbers
  * read like the kernel's /sys/kernel/debug/extfrag files.
  *

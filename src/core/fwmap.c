@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The firmware-map RAM check
+ *
  * Is a range RAM in the firmware memory map?  The proof, from one question.
  *
  * On x86 the map the firmware gave the kernel, before memmap= and other

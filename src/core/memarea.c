@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: memarea: areas of any number of pages
+ *
  * memarea: physically contiguous areas of any number of pages.
  *
  * After Ingo Molnar's memarea (2001): find a free contiguous area of any

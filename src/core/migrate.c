@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The migration of one movable block
+ *
  * The migration of one movable buddy block, for every owner of movable
  * blocks alike (userspace RESMEM_ALLOC_MOVABLE allocations, kernel
  * resmem_alloc_movable() blocks; src/migrate.c adds the reverse map).

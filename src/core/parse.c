@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: Parsing the ranges= parameter
+ *
  * Parsing and static checks of the ranges= module parameter.
  *
  *   ranges=SIZE@BASE[:NODE][,SIZE@BASE[:NODE]...]

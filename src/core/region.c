@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: The region layer
+ *
  * The region layer: every page resmem manages, as blocks on nodes.
  *
  * After bootmem2 (Johannes Weiner, 2008): memory is a set of contiguous

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: vcompound, the core half
+ *
  * vcompound, the core half: which buddy blocks ("pieces") stand in for a
  * block of 2^order pages that the buddy cannot, or may not, hand out whole.
  * The kernel glue (src/vcompound.c) maps the pieces virtually contiguous;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
+/**
+ * DOC: xcf, the core half
+ *
  * xcf, the core half: a size-class allocator of objects of 1 to PAGE_SIZE
  * bytes (compressed pages, for zswap), after Nitin Gupta's xcfmalloc design
  * of 2011 (linux-mm, "frontswap/zcache: xvmalloc discussion").  The kernel
