@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: The in-kernel API
+ *
  * resmem's in-kernel API, for other modules (EXPORT_SYMBOL_GPL).
  *
  * Pages come from the reserved ranges, never from the kernel's own memory.
@@ -7,24 +9,28 @@
  * pfn helpers, never page_address()/virt_to_page().  The memory is mapped
  * write-back.
  *
- * Context, per function (each one's kernel-doc says the same):
+ * Context, per function (each one's kernel-doc says the same, and
+ * selftests/check-docs checks both lists against those Context: lines and
+ * the might_sleep() calls):
  *
  *  - any context that may take a spinlock (process, softirq, hardirq,
  *    with or without interrupts off), never sleeping:
  *    resmem_alloc_pages(), resmem_free_pages(), resmem_alloc_area(),
  *    resmem_free_area(), resmem_virt_to_pfn(), resmem_pfn_to_virt(),
  *    resmem_max_order(), resmem_drain_pcp(), resmem_vcompound_alloc() and
- *    _node() with RESMEM_VC_ATOMIC, resmem_vcompound_free(),
- *    resmem_vcompound_is_virtual(), resmem_vcompound_to_pfn(),
+ *    resmem_vcompound_alloc_node() with RESMEM_VC_ATOMIC,
+ *    resmem_vcompound_free(), resmem_vcompound_is_virtual(),
+ *    resmem_vcompound_to_pfn(),
  *    resmem_vcompound_pieces(), resmem_vcompound_max_order(),
  *    resmem_movable_addr(), resmem_cma_release(), resmem_xcf_malloc(),
  *    resmem_xcf_free(), resmem_xcf_map(), resmem_xcf_unmap(),
  *    resmem_xcf_compact(), resmem_xcf_total_pages();
  *  - process context, may sleep (they take mutexes, migrate, vmap or
- *    zero large buffers; those of src/migrate.c and src/cma.c check it
- *    with might_sleep()):
- *    resmem_vcompound_alloc() and _node() without RESMEM_VC_ATOMIC,
- *    resmem_vcompound_flush(), resmem_alloc_movable(),
+ *    zero large buffers; those of src/migrate.c, src/cma.c and src/xcf.c
+ *    check it with might_sleep(), vcompound's allocation with
+ *    might_sleep_if()):
+ *    resmem_vcompound_alloc() and resmem_vcompound_alloc_node() without
+ *    RESMEM_VC_ATOMIC, resmem_vcompound_flush(), resmem_alloc_movable(),
  *    resmem_free_movable(), resmem_pin(), resmem_unpin(),
  *    resmem_cma_alloc(), resmem_xcf_create(), resmem_xcf_destroy().
  */
