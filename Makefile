@@ -176,6 +176,11 @@ fuzz-selftest: $(KSFT)/kselftest_harness.h
 deps:
 	@$(TOP)/selftests/deps
 
+# make check's docs checks alone (selftests/check-docs): file indexes,
+# api.h's context rules, DOC: blocks, kernel-doc.
+docs-check:
+	@$(TOP)/selftests/check-docs
+
 check:
 	@$(TOP)/selftests/check
 
@@ -217,9 +222,10 @@ help:
 	@echo "make bench       callgrind and VM benchmarks of the buddy and memarea (BENCH_ARGS=--help)"
 	@echo "make stress      the long concurrent stress kselftest (STRESS_OPS=1000000, RESMEM_STRESS_SEED=N)"
 	@echo "make deps        install the Debian packages the tests need"
+	@echo "make docs-check  file indexes, api.h's context rules, kernel-doc (no VM)"
 	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
-.PHONY: all module vm-artifacts unit fuzz fuzz-check fuzz-selftest deps check \
+.PHONY: all module vm-artifacts unit fuzz fuzz-check fuzz-selftest deps docs-check check \
 	run bench stress clean help
