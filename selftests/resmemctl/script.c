@@ -27,6 +27,43 @@ void free_words(char **argv, int argc)
 	free(argv);
 }
 
+/*
+ * The word at *@pp into @w (room for the rest of the line), its quotes
+ * and escapes undone; *@pp moves past it.  NULL, or what is wrong.
+ */
+static const char *read_word(const char **pp, char *w)
+{
+	const char *p = *pp;
+	size_t wl = 0;
+
+	while (*p && !isspace((unsigned char)*p)) {
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; )
+				w[wl++] = *p++;
+			if (!*p)
+				return "unterminated '...' quote";
+			p++;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; ) {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				w[wl++] = *p++;
+			}
+			if (!*p)
+				return "unterminated \"...\" quote";
+			p++;
+		} else if (*p == '\\' && p[1]) {
+			p++;
+			w[wl++] = *p++;
+		} else {
+			w[wl++] = *p++;
+		}
+	}
+	w[wl] = '\0';
+	*pp = p;
+	return NULL;
+}
+
 char **split_words(const char *line, int *argc, const char **err)
 {
 	size_t len = strlen(line);
@@ -36,8 +73,6 @@ char **split_words(const char *line, int *argc, const char **err)
 
 	*err = NULL;
 	for (;;) {
-		size_t wl = 0;
-
 		while (*p && isspace((unsigned char)*p))
 			p++;
 		if (!*p || *p == '#')
@@ -47,35 +82,9 @@ char **split_words(const char *line, int *argc, const char **err)
 			*err = "out of memory";
 			goto fail;
 		}
-		while (*p && !isspace((unsigned char)*p)) {
-			if (*p == '\'') {
-				for (p++; *p && *p != '\''; )
-					w[wl++] = *p++;
-				if (!*p) {
-					*err = "unterminated '...' quote";
-					goto fail_word;
-				}
-				p++;
-			} else if (*p == '"') {
-				for (p++; *p && *p != '"'; ) {
-					if (*p == '\\' &&
-					    (p[1] == '"' || p[1] == '\\'))
-						p++;
-					w[wl++] = *p++;
-				}
-				if (!*p) {
-					*err = "unterminated \"...\" quote";
-					goto fail_word;
-				}
-				p++;
-			} else if (*p == '\\' && p[1]) {
-				p++;
-				w[wl++] = *p++;
-			} else {
-				w[wl++] = *p++;
-			}
-		}
-		w[wl] = '\0';
+		*err = read_word(&p, w);
+		if (*err)
+			goto fail_word;
 		if (n + 1 >= cap) {
 			char **a;
 
