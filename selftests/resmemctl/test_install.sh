@@ -8,8 +8,10 @@
 # SCRIPT COMMANDS and every such section is a command; every option and
 # keyword of a command's synopsis ("help COMMAND" in a script) is named in
 # its section, and every item the section lists (.TP) is in the synopsis;
-# the global options and the exit statuses match.  The check must fail on
-# a page that lost a command or lists an option the tool does not have.
+# the global options, the exit statuses, the files and the version
+# (dkms.conf's) match.  The check must fail on a page that lost a
+# command, lists an option or a command the tool does not have, or has
+# another version.
 # Then "make install" into a DESTDIR (default PREFIX, and PREFIX=/usr):
 # exactly the tool and the page, where they belong, with their modes;
 # "make uninstall" removes them; the page renders without a warning with
@@ -109,6 +111,10 @@ check_page() {
 	dev=$(sed -n 's/.*(default \([^ ,]*\).*/\1/p' "$tmp/usage")
 	dbg=$(printf 'stats --help\n' | "$ctl" script 2> /dev/null |
 		sed -n 's/.*DIR defaults to \(.*\)\.$/\1/p')
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf" \
+		2> /dev/null)
+	[ -z "$ver" ] || grep -q "^\.TH RESMEMCTL 8 .* \"resmem $ver\" " "$p" ||
+		echo "man page: .TH does not say resmem $ver (dkms.conf)"
 	shsection "$p" FILES > "$tmp/files"
 	for f in "$dev" "$dbg"; do
 		grep -qF -- "$f" "$tmp/files" ||
@@ -127,14 +133,16 @@ else
 fi
 
 # the check can fail: a page without sleep's section, with an option and
-# a command the tool does not have
+# a command the tool does not have, and another version
 sed -e '/^\.SS sleep$/d' -e 's/^\.SS echo$/.SS echo\n.SS frobnicate/' \
+	-e 's/"resmem [0-9.]*"/"resmem 0.0.9"/' \
 	-e 's/^\.B \\-\\-strict\\-node$/.B \\-\\-strict\\-nodes/' \
 	"$page" > "$tmp/bad.8"
 check_page "$tmp/bad.8" > "$tmp/msg"
 if grep -q "no section for command 'sleep'" "$tmp/msg" &&
    grep -q "section 'frobnicate' is no command" "$tmp/msg" &&
-   grep -q "'alloc' lists '--strict-nodes'" "$tmp/msg"; then
+   grep -q "'alloc' lists '--strict-nodes'" "$tmp/msg" &&
+   grep -q "does not say resmem" "$tmp/msg"; then
 	ok "man page check fails on a page that drifted"
 else
 	notok "man page check fails on a page that drifted"
