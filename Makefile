@@ -48,6 +48,20 @@ module:
 resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
 	$(CC) $(UCFLAGS) -o $@ $(CTL_SRC) $(CTL_LIBS)
 
+# make install: resmemctl and its man page (the module: DKMS, in README).
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+install: resmemctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 resmemctl $(DESTDIR)$(BINDIR)/resmemctl
+	install -m 0644 $(CTL_DIR)/resmemctl.8 $(DESTDIR)$(MANDIR)/man8/resmemctl.8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/resmemctl $(DESTDIR)$(MANDIR)/man8/resmemctl.8
+
+.PHONY: install uninstall
+
 # resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
 # each built in its own copy of the tree so both kernels' objects coexist.
 kmod-%: $(addprefix $(TOP)/,$(KSRC))
@@ -225,6 +239,7 @@ help:
 	@echo "make docs-check  file indexes, api.h's context rules, kernel-doc (no VM)"
 	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
 	@echo "make clean       remove build output (the kernel cache stays)"
+	@echo "make install     resmemctl and its man page (PREFIX=/usr/local, DESTDIR=); make uninstall"
 	@echo "KDIR=path        build against these kernel headers"
 
 .PHONY: all module vm-artifacts unit fuzz fuzz-check fuzz-selftest deps docs-check check \

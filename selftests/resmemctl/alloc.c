@@ -293,137 +293,189 @@ static void print_query(FILE *f, const struct resmem_query *q, bool json,
 		fprintf(f, " pieces=%u", pieces);
 }
 
-int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
-	      char **argv)
+/*
+ * An allocation shown as alloc and query print it: one line of key=value
+ * words, or one JSON object; @ref (an alloc in a script) prefixes $N.
+ */
+static void print_alloc(struct ctl *ctl, const struct resmem_query *q,
+			bool json, size_t ref)
 {
-	const char *kind = "buddy", *policy = "first-fit";
-	bool json = ctl->force_json, movable = false, strict = false;
-	bool hold_it = false, have_order = false, have_node = false;
-	bool have_count = false, have_area = false;
-	uint64_t count = 0, align = 0, offset = 0;
-	uint32_t order = 0, flags = 0;
-	int32_t node = RESMEM_NODE_ANY;
-	const struct opt opts[] = {
-		{ "--kind", OPT_STR, &kind, NULL },
-		{ "--order", OPT_U32, &order, &have_order },
-		{ "--count", OPT_U64, &count, &have_count },
-		{ "--align", OPT_U64, &align, &have_area },
-		{ "--offset", OPT_U64, &offset, &have_area },
-		{ "--policy", OPT_STR, &policy, &have_area },
-		{ "--node", OPT_NODE, &node, &have_node },
-		{ "--movable", OPT_FLAG, &movable, NULL },
-		{ "--strict-node", OPT_FLAG, &strict, NULL },
-		{ "--hold", OPT_FLAG, &hold_it, NULL },
-		{ "--json", OPT_FLAG, &json, NULL },
-	};
-	int k, p = RESMEM_POLICY_FIRST_FIT;
-	struct resmem_query q;
-	struct resmem_alloc a;
-	char hint[128];
-	int ret;
+	uint32_t pieces = nr_pieces(ctl->fd, q->handle);
 
-	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), NULL, 0, 0,
-			 NULL);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
-	k = lookup(kinds, ARRAY_SIZE(kinds), kind);
+	if (json) {
+		fputc('{', ctl->out);
+		if (ref)
+			fprintf(ctl->out, "\"ref\":\"$%zu\",", ref);
+		print_query(ctl->out, q, true, pieces);
+		fprintf(ctl->out, "}\n");
+	} else {
+		if (ref)
+			fprintf(ctl->out, "alloc $%zu: ", ref);
+		print_query(ctl->out, q, false, pieces);
+		fputc('\n', ctl->out);
+	}
+}
+
+/* alloc's command line, as given */
+struct alloc_args {
+	const char *kind, *policy;
+	bool json, movable, strict, hold;
+	bool have_order, have_node, have_count, have_area;
+	uint64_t count, align, offset;
+	uint32_t order;
+	int32_t node;
+};
+
+static int alloc_parse(const struct command *cmd, int argc, char **argv,
+		       struct alloc_args *r)
+{
+	const struct opt opts[] = {
+		{ "--kind", OPT_STR, &r->kind, NULL },
+		{ "--order", OPT_U32, &r->order, &r->have_order },
+		{ "--count", OPT_U64, &r->count, &r->have_count },
+		{ "--align", OPT_U64, &r->align, &r->have_area },
+		{ "--offset", OPT_U64, &r->offset, &r->have_area },
+		{ "--policy", OPT_STR, &r->policy, &r->have_area },
+		{ "--node", OPT_NODE, &r->node, &r->have_node },
+		{ "--movable", OPT_FLAG, &r->movable, NULL },
+		{ "--strict-node", OPT_FLAG, &r->strict, NULL },
+		{ "--hold", OPT_FLAG, &r->hold, NULL },
+		{ "--json", OPT_FLAG, &r->json, NULL },
+	};
+
+	return parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), NULL, 0, 0,
+			  NULL);
+}
+
+/* Whether @r's kind takes the options given, as a message. */
+static const char *alloc_kind_misfit(const struct alloc_args *r, int k)
+{
+	if (k != RESMEM_KIND_MEMAREA && (r->have_count || r->have_area))
+		return "--count, --align, --offset and --policy are for --kind memarea";
+	if (k == RESMEM_KIND_VCOMPOUND && r->movable)
+		return "--kind vcompound cannot be --movable (the kernel's mapping pins it)";
+	if (k != RESMEM_KIND_MEMAREA && !r->have_order)
+		return "--order N is required";
+	if (k == RESMEM_KIND_MEMAREA && (r->have_order || !r->have_count))
+		return "--kind memarea takes --count PAGES, not --order";
+	return NULL;
+}
+
+/* The request @r asks for, into @a; EXIT_USAGE after a message. */
+static int alloc_check(const struct ctl *ctl, const struct alloc_args *r,
+		       struct resmem_alloc *a)
+{
+	int k, p = RESMEM_POLICY_FIRST_FIT;
+	const char *misfit;
+
+	k = lookup(kinds, ARRAY_SIZE(kinds), r->kind);
 	if (k < 0) {
 		fprintf(stderr,
 			"resmemctl alloc: unknown --kind '%s' (known: buddy, memarea, vcompound)\n",
-			kind);
+			r->kind);
 		return EXIT_USAGE;
 	}
-	if (k != RESMEM_KIND_MEMAREA && (have_count || have_area)) {
-		fprintf(stderr,
-			"resmemctl alloc: --count, --align, --offset and --policy are for --kind memarea\n");
-		return EXIT_USAGE;
-	}
-	if (k == RESMEM_KIND_VCOMPOUND && movable) {
-		fprintf(stderr,
-			"resmemctl alloc: --kind vcompound cannot be --movable (the kernel's mapping pins it)\n");
-		return EXIT_USAGE;
-	}
-	if (k != RESMEM_KIND_MEMAREA && !have_order) {
-		fprintf(stderr, "resmemctl alloc: --order N is required\n");
-		return EXIT_USAGE;
-	}
-	if (k == RESMEM_KIND_MEMAREA && (have_order || !have_count)) {
-		fprintf(stderr,
-			"resmemctl alloc: --kind memarea takes --count PAGES, not --order\n");
+	misfit = alloc_kind_misfit(r, k);
+	if (misfit) {
+		fprintf(stderr, "resmemctl alloc: %s\n", misfit);
 		return EXIT_USAGE;
 	}
 	if (k == RESMEM_KIND_MEMAREA) {
-		p = lookup(policies, ARRAY_SIZE(policies), policy);
+		p = lookup(policies, ARRAY_SIZE(policies), r->policy);
 		if (p < 0) {
 			fprintf(stderr,
 				"resmemctl alloc: unknown --policy '%s' (first-fit, best-fit, least-frag)\n",
-				policy);
+				r->policy);
 			return EXIT_USAGE;
 		}
 	}
-	if (strict && !have_node) {
+	if (r->strict && !r->have_node) {
 		fprintf(stderr, "resmemctl alloc: --strict-node needs --node N\n");
 		return EXIT_USAGE;
 	}
-	if (hold_it && ctl->script) {
+	if (r->hold && ctl->script) {
 		fprintf(stderr,
 			"resmemctl alloc: --hold is for standalone use: a script keeps its allocations until it ends (sleep holds them longer)\n");
 		return EXIT_USAGE;
 	}
-	flags = (movable ? RESMEM_ALLOC_MOVABLE : 0) |
-		(strict ? RESMEM_ALLOC_STRICT_NODE : 0);
-	if (ctl_open(ctl))
-		return EXIT_FAIL;
+	memset(a, 0, sizeof(*a));
+	a->kind = k;
+	a->flags = (r->movable ? RESMEM_ALLOC_MOVABLE : 0) |
+		   (r->strict ? RESMEM_ALLOC_STRICT_NODE : 0);
+	a->order = r->order;
+	a->node = r->node;
+	a->count = r->count;
+	a->align = r->align;
+	a->offset = r->offset;
+	a->policy = p;
+	return 0;
+}
 
-	memset(&a, 0, sizeof(a));
-	a.kind = k;
-	a.flags = flags;
-	a.order = order;
-	a.node = node;
-	a.count = count;
-	a.align = align;
-	a.offset = offset;
-	a.policy = p;
-	ret = dev_alloc_raw(ctl->fd, &a);
+/*
+ * RESMEM_IOC_ALLOC of @a, kept for $N in a script, then RESMEM_IOC_QUERY
+ * of it into @q.  Returns -1 when there is nothing to show, EXIT_OK, or
+ * EXIT_FAIL when the query failed (then @q holds what ALLOC returned).
+ */
+static int alloc_make(struct ctl *ctl, struct resmem_alloc *a,
+		      struct resmem_query *q)
+{
+	char hint[128];
+	int ret;
+
+	ret = dev_alloc_raw(ctl->fd, a);
 	if (ret) {
 		report_ioctl("alloc", "RESMEM_IOC_ALLOC", -ret,
-			     alloc_hint(ctl, &a, -ret, hint, sizeof(hint)));
-		return EXIT_FAIL;
+			     alloc_hint(ctl, a, -ret, hint, sizeof(hint)));
+		return -1;
 	}
-	if (ctl->script && remember_handle(ctl, a.handle)) {
+	if (ctl->script && remember_handle(ctl, a->handle)) {
 		fprintf(stderr, "resmemctl alloc: out of memory\n");
-		return EXIT_FAIL;
+		return -1;
 	}
-	ret = dev_query(ctl->fd, a.handle, &q);
-	if (ret) {
-		report_ioctl("alloc", "RESMEM_IOC_QUERY of the new allocation",
-			     -ret, NULL);
-		memset(&q, 0, sizeof(q));
-		q.handle = a.handle;
-		q.kind = a.kind;
-		q.order = order;
-		q.alloc_flags = flags;
-		q.node = -1;
-		q.size = a.size;
-		q.mmap_offset = a.mmap_offset;
-		ret = EXIT_FAIL;
-	}
-	if (json) {
-		fputc('{', ctl->out);
-		if (ctl->script)
-			fprintf(ctl->out, "\"ref\":\"$%zu\",", ctl->nr_handles);
-		print_query(ctl->out, &q, true, nr_pieces(ctl->fd, q.handle));
-		fprintf(ctl->out, "}\n");
-	} else {
-		if (ctl->script)
-			fprintf(ctl->out, "alloc $%zu: ", ctl->nr_handles);
-		print_query(ctl->out, &q, false,
-			    nr_pieces(ctl->fd, q.handle));
-		fputc('\n', ctl->out);
-	}
+	ret = dev_query(ctl->fd, a->handle, q);
+	if (!ret)
+		return EXIT_OK;
+	report_ioctl("alloc", "RESMEM_IOC_QUERY of the new allocation", -ret,
+		     NULL);
+	memset(q, 0, sizeof(*q));
+	q->handle = a->handle;
+	q->kind = a->kind;
+	q->order = a->order;
+	q->alloc_flags = a->flags;
+	q->node = -1;
+	q->size = a->size;
+	q->mmap_offset = a->mmap_offset;
+	return EXIT_FAIL;
+}
+
+int cmd_alloc(struct ctl *ctl, const struct command *cmd, int argc,
+	      char **argv)
+{
+	struct alloc_args r = {
+		.kind = "buddy",
+		.policy = "first-fit",
+		.json = ctl->force_json,
+		.node = RESMEM_NODE_ANY,
+	};
+	struct resmem_query q;
+	struct resmem_alloc a;
+	int ret;
+
+	ret = alloc_parse(cmd, argc, argv, &r);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = alloc_check(ctl, &r, &a);
 	if (ret)
 		return ret;
-	return hold_it ? hold("the allocation") : EXIT_OK;
+	if (ctl_open(ctl))
+		return EXIT_FAIL;
+	ret = alloc_make(ctl, &a, &q);
+	if (ret < 0)
+		return EXIT_FAIL;
+	print_alloc(ctl, &q, r.json, ctl->script ? ctl->nr_handles : 0);
+	if (ret)
+		return ret;
+	return r.hold ? hold("the allocation") : EXIT_OK;
 }
 
 int cmd_free(struct ctl *ctl, const struct command *cmd, int argc,
@@ -493,15 +545,7 @@ int cmd_query(struct ctl *ctl, const struct command *cmd, int argc,
 		report_ioctl("query", what, -ret, handle_hint(ctl, -ret));
 		return EXIT_FAIL;
 	}
-	if (json) {
-		fputc('{', ctl->out);
-		print_query(ctl->out, &q, true, nr_pieces(ctl->fd, q.handle));
-		fprintf(ctl->out, "}\n");
-	} else {
-		print_query(ctl->out, &q, false,
-			    nr_pieces(ctl->fd, q.handle));
-		fputc('\n', ctl->out);
-	}
+	print_alloc(ctl, &q, json, 0);
 	return EXIT_OK;
 }
 

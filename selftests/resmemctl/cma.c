@@ -197,71 +197,78 @@ static int do_destroy(struct ctl *ctl, const char *region, bool json)
 	return EXIT_OK;
 }
 
-int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
-	    char **argv)
+/* cma's command line, as given */
+struct cma_args {
+	const char *sub;
+	char *arg;		/* REGION, HANDLE or NAME */
+	bool json, hold, have_count, have_size;
+	uint64_t count, align, size, base;
+	int32_t node;
+};
+
+static bool known_sub(const char *sub)
 {
-	bool json = ctl->force_json, hold_it = false, have_count = false;
-	bool have_size = false;
-	uint64_t count = 0, align = 0, size = 0, base = 0, handle;
-	int32_t node = RESMEM_NODE_ANY;
+	static const char * const subs[] = {
+		"list", "alloc", "free", "create", "destroy",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(subs); i++)
+		if (!strcmp(sub, subs[i]))
+			return true;
+	return false;
+}
+
+/* The command line into @c, checked; EXIT_USAGE after a message. */
+static int cma_parse(const struct ctl *ctl, const struct command *cmd,
+		     int argc, char **argv, struct cma_args *c)
+{
 	const struct opt opts[] = {
-		{ "--count", OPT_U64, &count, &have_count },
-		{ "--align", OPT_U64, &align, NULL },
-		{ "--size", OPT_U64, &size, &have_size },
-		{ "--base", OPT_U64, &base, NULL },
-		{ "--node", OPT_NODE, &node, NULL },
-		{ "--hold", OPT_FLAG, &hold_it, NULL },
-		{ "--json", OPT_FLAG, &json, NULL },
+		{ "--count", OPT_U64, &c->count, &c->have_count },
+		{ "--align", OPT_U64, &c->align, NULL },
+		{ "--size", OPT_U64, &c->size, &c->have_size },
+		{ "--base", OPT_U64, &c->base, NULL },
+		{ "--node", OPT_NODE, &c->node, NULL },
+		{ "--hold", OPT_FLAG, &c->hold, NULL },
+		{ "--json", OPT_FLAG, &c->json, NULL },
 	};
 	char *pos[2] = { NULL, NULL };
-	const char *sub;
+	const char *msg = NULL;
 	int ret, n = 0;
 
 	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), pos, 1, 2,
 			 &n);
 	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
-	sub = pos[0];
-	if (strcmp(sub, "list") && n != 2) {
-		fprintf(stderr, "resmemctl cma %s: missing argument\n", sub);
+		return ret;
+	c->sub = pos[0];
+	c->arg = pos[1];
+	if (strcmp(c->sub, "list") && n != 2) {
+		fprintf(stderr, "resmemctl cma %s: missing argument\n", c->sub);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(sub, "alloc") && !have_count) {
-		fprintf(stderr, "resmemctl cma alloc: --count N is required\n");
+	if (!strcmp(c->sub, "alloc") && !c->have_count)
+		msg = "resmemctl cma alloc: --count N is required";
+	else if (!strcmp(c->sub, "create") && !c->have_size)
+		msg = "resmemctl cma create: --size BYTES is required";
+	else if (c->hold && ctl->script)
+		msg = "resmemctl cma alloc: --hold is for standalone use";
+	if (msg) {
+		fprintf(stderr, "%s\n", msg);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(sub, "create") && !have_size) {
-		fprintf(stderr, "resmemctl cma create: --size BYTES is required\n");
-		return EXIT_USAGE;
-	}
-	if (hold_it && ctl->script) {
-		fprintf(stderr, "resmemctl cma alloc: --hold is for standalone use\n");
-		return EXIT_USAGE;
-	}
-	if (strcmp(sub, "list") && strcmp(sub, "alloc") &&
-	    strcmp(sub, "free") && strcmp(sub, "create") &&
-	    strcmp(sub, "destroy")) {
+	if (!known_sub(c->sub)) {
 		fprintf(stderr,
 			"resmemctl cma: unknown subcommand '%s' (list, alloc, free, create, destroy)\n",
-			sub);
+			c->sub);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(sub, "free")) {
-		ret = resolve_handle(ctl, "cma free", pos[1], &handle);
-		if (ret)
-			return ret;
-	}
-	if (ctl_open(ctl))
-		return EXIT_FAIL;
-	if (!strcmp(sub, "list"))
-		return do_list(ctl, json);
-	if (!strcmp(sub, "alloc"))
-		return do_alloc(ctl, pos[1], count, align, hold_it, json);
-	if (!strcmp(sub, "create"))
-		return do_create(ctl, pos[1], size, base, node, json);
-	if (!strcmp(sub, "destroy"))
-		return do_destroy(ctl, pos[1], json);
-	ret = dev_free(ctl->fd, handle);
+	return 0;
+}
+
+static int do_free(struct ctl *ctl, uint64_t handle, bool json)
+{
+	int ret = dev_free(ctl->fd, handle);
+
 	if (ret) {
 		report_ioctl("cma free", "RESMEM_IOC_FREE", -ret, NULL);
 		return EXIT_FAIL;
@@ -272,4 +279,35 @@ int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
 	else
 		fprintf(ctl->out, "freed handle=%" PRIu64 "\n", handle);
 	return EXIT_OK;
+}
+
+int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
+	    char **argv)
+{
+	struct cma_args c = {
+		.json = ctl->force_json,
+		.node = RESMEM_NODE_ANY,
+	};
+	uint64_t handle = 0;
+	int ret;
+
+	ret = cma_parse(ctl, cmd, argc, argv, &c);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (!strcmp(c.sub, "free")) {
+		ret = resolve_handle(ctl, "cma free", c.arg, &handle);
+		if (ret)
+			return ret;
+	}
+	if (ctl_open(ctl))
+		return EXIT_FAIL;
+	if (!strcmp(c.sub, "list"))
+		return do_list(ctl, c.json);
+	if (!strcmp(c.sub, "alloc"))
+		return do_alloc(ctl, c.arg, c.count, c.align, c.hold, c.json);
+	if (!strcmp(c.sub, "create"))
+		return do_create(ctl, c.arg, c.size, c.base, c.node, c.json);
+	if (!strcmp(c.sub, "destroy"))
+		return do_destroy(ctl, c.arg, c.json);
+	return do_free(ctl, handle, c.json);
 }

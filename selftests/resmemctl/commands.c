@@ -235,6 +235,31 @@ static int set_opt(const struct command *cmd, const struct opt *o,
 	return 0;
 }
 
+/*
+ * Option @o at argv[*@i]: a flag, or its value after '=' (@eq) or in the
+ * next word (then *@i moves on).  EXIT_USAGE after a message.
+ */
+static int take_opt(const struct command *cmd, const struct opt *o,
+		    const char *eq, int argc, char **argv, int *i)
+{
+	if (o->type == OPT_FLAG) {
+		if (eq) {
+			fprintf(stderr, "resmemctl %s: %s takes no value\n",
+				cmd->name, o->name);
+			return EXIT_USAGE;
+		}
+		*(bool *)o->val = true;
+		return 0;
+	}
+	if (eq)
+		return set_opt(cmd, o, eq + 1);
+	if (*i + 1 < argc)
+		return set_opt(cmd, o, argv[++*i]);
+	fprintf(stderr, "resmemctl %s: %s needs a value\n", cmd->name,
+		o->name);
+	return EXIT_USAGE;
+}
+
 /* Where "COMMAND --help" goes: the output of the command being run. */
 static FILE *help_out;
 
@@ -282,30 +307,8 @@ int parse_args(const struct command *cmd, int argc, char **argv,
 				cmd->name, (int)len, a);
 			return bad_usage(cmd);
 		}
-		if (o->type == OPT_FLAG) {
-			if (eq) {
-				fprintf(stderr,
-					"resmemctl %s: %s takes no value\n",
-					cmd->name, o->name);
-				return bad_usage(cmd);
-			}
-			*(bool *)o->val = true;
-		} else {
-			const char *val;
-
-			if (eq) {
-				val = eq + 1;
-			} else if (i + 1 < argc) {
-				val = argv[++i];
-			} else {
-				fprintf(stderr,
-					"resmemctl %s: %s needs a value\n",
-					cmd->name, o->name);
-				return bad_usage(cmd);
-			}
-			if (set_opt(cmd, o, val))
-				return bad_usage(cmd);
-		}
+		if (take_opt(cmd, o, eq, argc, argv, &i))
+			return bad_usage(cmd);
 		if (o->given)
 			*o->given = true;
 	}

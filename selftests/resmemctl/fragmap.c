@@ -528,41 +528,46 @@ static void print_json(FILE *f, const struct fragmap *fm, const char *png,
 	fprintf(f, "}\n");
 }
 
-int cmd_fragmap(struct ctl *ctl, const struct command *cmd, int argc,
-		char **argv)
+/* fragmap's command line, checked; EXIT_USAGE after a message. */
+static int fragmap_args(const struct command *cmd, int argc, char **argv,
+			const char **input, const char **png, uint32_t *scale,
+			const char **colour, bool *json)
 {
-	const char *input = NULL, *png = NULL, *colour = "auto";
-	bool json = ctl->force_json, use_colour;
-	uint32_t scale = 4;
 	const struct opt opts[] = {
-		{ "--input", OPT_STR, &input, NULL },
-		{ "--png", OPT_STR, &png, NULL },
-		{ "--scale", OPT_U32, &scale, NULL },
-		{ "--color", OPT_STR, &colour, NULL },
-		{ "--colour", OPT_STR, &colour, NULL },
-		{ "--json", OPT_FLAG, &json, NULL },
+		{ "--input", OPT_STR, input, NULL },
+		{ "--png", OPT_STR, png, NULL },
+		{ "--scale", OPT_U32, scale, NULL },
+		{ "--color", OPT_STR, colour, NULL },
+		{ "--colour", OPT_STR, colour, NULL },
+		{ "--json", OPT_FLAG, json, NULL },
 	};
-	unsigned int w = 0, h = 0;
-	struct fragmap fm;
-	const char *name;
-	char err[512];
-	FILE *f;
 	int ret;
 
 	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), NULL, 0, 0,
 			 NULL);
 	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
-	if (strcmp(colour, "auto") && strcmp(colour, "always") &&
-	    strcmp(colour, "never")) {
+		return ret;
+	if (strcmp(*colour, "auto") && strcmp(*colour, "always") &&
+	    strcmp(*colour, "never")) {
 		fprintf(stderr,
 			"resmemctl fragmap: --color must be auto, always or never\n");
 		return EXIT_USAGE;
 	}
-	if (!scale || scale > 64) {
+	if (!*scale || *scale > 64) {
 		fprintf(stderr, "resmemctl fragmap: --scale must be 1 to 64\n");
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+/* Read and check the map from @input (NULL: debugfs, "-": stdin). */
+static int fragmap_read(const char *input, struct fragmap *fm)
+{
+	const char *name;
+	char err[512];
+	FILE *f;
+	int ret;
+
 	if (!input) {
 		if (open_debugfs("fragmap", DEBUGFS_DIR, "fragmap", &f))
 			return EXIT_FAIL;
@@ -579,13 +584,34 @@ int cmd_fragmap(struct ctl *ctl, const struct command *cmd, int argc,
 		}
 		name = input;
 	}
-	ret = fragmap_parse(f, name, &fm, err, sizeof(err));
+	ret = fragmap_parse(f, name, fm, err, sizeof(err));
 	if (f != stdin)
 		fclose(f);
 	if (ret) {
 		fprintf(stderr, "resmemctl fragmap: %s\n", err);
 		return EXIT_FAIL;
 	}
+	return 0;
+}
+
+int cmd_fragmap(struct ctl *ctl, const struct command *cmd, int argc,
+		char **argv)
+{
+	const char *input = NULL, *png = NULL, *colour = "auto";
+	bool json = ctl->force_json, use_colour;
+	unsigned int w = 0, h = 0;
+	uint32_t scale = 4;
+	struct fragmap fm;
+	char err[512];
+	int ret;
+
+	ret = fragmap_args(cmd, argc, argv, &input, &png, &scale, &colour,
+			   &json);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = fragmap_read(input, &fm);
+	if (ret)
+		return ret;
 	if (png && fragmap_png(&fm, png, scale, &w, &h, err, sizeof(err))) {
 		fprintf(stderr, "resmemctl fragmap: %s\n", err);
 		fragmap_free(&fm);

@@ -54,6 +54,16 @@ struct order_count {
 	uint64_t allocated, freed;
 };
 
+/* fragment's command line, as given */
+struct frag_args {
+	const char *pattern;
+	bool json, movable, hold;
+	bool have_order, have_count, have_node, have_seed;
+	uint64_t count, seed;
+	uint32_t order;
+	int32_t node;
+};
+
 struct frag_run {
 	struct ctl *ctl;
 	const char *cmd;
@@ -62,6 +72,9 @@ struct frag_run {
 	bool by_phys;		/* physical addresses are visible */
 	struct frag_set set;
 	struct order_count per_order[BUDDY_MAX_ORDERS];
+	/* what was built: orders lo..hi, and whether the memory ran out */
+	uint32_t lo, hi;
+	bool full;
 };
 
 static int frag_push(struct frag_run *r, uint64_t handle, uint32_t order)
@@ -296,56 +309,73 @@ static void frag_undo(struct frag_run *r)
 			dev_free(r->ctl->fd, r->set.v[i].handle);
 }
 
-static void report(struct frag_run *r, FILE *f, bool json,
-		   const char *pattern, uint32_t lo, uint32_t hi,
-		   uint64_t seed, bool full, bool held, uint32_t page_size)
+/* Blocks allocated and freed, and pages kept, over orders lo..hi. */
+static void frag_totals(const struct frag_run *r, uint64_t *alloc,
+			uint64_t *freed, uint64_t *pages)
 {
-	uint64_t alloc = 0, freed = 0, pages = 0;
 	uint32_t k;
 
-	for (k = lo; k <= hi; k++) {
-		alloc += r->per_order[k].allocated;
-		freed += r->per_order[k].freed;
-		pages += (r->per_order[k].allocated - r->per_order[k].freed)
-			 << k;
+	for (k = r->lo; k <= r->hi; k++) {
+		*alloc += r->per_order[k].allocated;
+		*freed += r->per_order[k].freed;
+		*pages += (r->per_order[k].allocated -
+			   r->per_order[k].freed) << k;
 	}
-	if (json) {
-		fprintf(f, "{\"pattern\":\"%s\",\"order\":%u,", pattern, lo);
-		if (!strcmp(pattern, "stripe"))
-			fprintf(f, "\"max_order\":%u,", hi);
-		fprintf(f, "\"node\":");
-		if (r->node == RESMEM_NODE_ANY)
-			fprintf(f, "null");
-		else
-			fprintf(f, "%d", r->node);
-		fprintf(f, ",\"movable\":%s,",
-			r->flags & RESMEM_ALLOC_MOVABLE ? "true" : "false");
-		if (!strcmp(pattern, "random"))
-			fprintf(f, "\"seed\":%" PRIu64 ",", seed);
-		fprintf(f, "\"allocated\":%" PRIu64 ",\"freed\":%" PRIu64
-			",\"kept\":%" PRIu64 ",\"pages_held\":%" PRIu64
-			",\"bytes_held\":%" PRIu64 ",\"filled\":%s,"
-			"\"by\":\"%s\",\"held\":%s",
-			alloc, freed, alloc - freed, pages, pages * page_size,
-			full ? "true" : "false",
-			r->by_phys ? "phys" : "allocation",
-			held ? "true" : "false");
-		if (!strcmp(pattern, "stripe")) {
-			fprintf(f, ",\"orders\":[");
-			for (k = lo; k <= hi; k++) {
-				const struct order_count *c = &r->per_order[k];
+}
 
-				fprintf(f, "%s{\"order\":%u,\"allocated\":%"
-					PRIu64 ",\"freed\":%" PRIu64
-					",\"kept\":%" PRIu64 "}",
-					k > lo ? "," : "", k, c->allocated,
-					c->freed, c->allocated - c->freed);
-			}
-			fputc(']', f);
+static void report_json(const struct frag_run *r, FILE *f,
+			const struct frag_args *q, bool held,
+			uint32_t page_size)
+{
+	const char *pattern = q->pattern;
+	uint64_t alloc = 0, freed = 0, pages = 0;
+	uint32_t k, lo = r->lo, hi = r->hi;
+
+	frag_totals(r, &alloc, &freed, &pages);
+	fprintf(f, "{\"pattern\":\"%s\",\"order\":%u,", pattern, lo);
+	if (!strcmp(pattern, "stripe"))
+		fprintf(f, "\"max_order\":%u,", hi);
+	fprintf(f, "\"node\":");
+	if (r->node == RESMEM_NODE_ANY)
+		fprintf(f, "null");
+	else
+		fprintf(f, "%d", r->node);
+	fprintf(f, ",\"movable\":%s,",
+		r->flags & RESMEM_ALLOC_MOVABLE ? "true" : "false");
+	if (!strcmp(pattern, "random"))
+		fprintf(f, "\"seed\":%" PRIu64 ",", q->seed);
+	fprintf(f, "\"allocated\":%" PRIu64 ",\"freed\":%" PRIu64
+		",\"kept\":%" PRIu64 ",\"pages_held\":%" PRIu64
+		",\"bytes_held\":%" PRIu64 ",\"filled\":%s,"
+		"\"by\":\"%s\",\"held\":%s",
+		alloc, freed, alloc - freed, pages, pages * page_size,
+		r->full ? "true" : "false",
+		r->by_phys ? "phys" : "allocation",
+		held ? "true" : "false");
+	if (!strcmp(pattern, "stripe")) {
+		fprintf(f, ",\"orders\":[");
+		for (k = lo; k <= hi; k++) {
+			const struct order_count *c = &r->per_order[k];
+
+			fprintf(f, "%s{\"order\":%u,\"allocated\":%"
+				PRIu64 ",\"freed\":%" PRIu64
+				",\"kept\":%" PRIu64 "}",
+				k > lo ? "," : "", k, c->allocated,
+				c->freed, c->allocated - c->freed);
 		}
-		fprintf(f, "}\n");
-		return;
+		fputc(']', f);
 	}
+	fprintf(f, "}\n");
+}
+
+static void report_text(const struct frag_run *r, FILE *f,
+			const struct frag_args *q, uint32_t page_size)
+{
+	const char *pattern = q->pattern;
+	uint64_t alloc = 0, freed = 0, pages = 0;
+	uint32_t k, lo = r->lo, hi = r->hi;
+
+	frag_totals(r, &alloc, &freed, &pages);
 	fprintf(f, "fragment %s: ", pattern);
 	if (!strcmp(pattern, "stripe"))
 		fprintf(f, "orders %u-%u", lo, hi);
@@ -356,8 +386,8 @@ static void report(struct frag_run *r, FILE *f, bool json,
 	if (r->flags & RESMEM_ALLOC_MOVABLE)
 		fprintf(f, ", movable");
 	if (!strcmp(pattern, "random"))
-		fprintf(f, ", seed %" PRIu64, seed);
-	if (full)
+		fprintf(f, ", seed %" PRIu64, q->seed);
+	if (r->full)
 		fprintf(f, ", until the memory ran out\n");
 	else if (!strcmp(pattern, "stripe"))
 		fprintf(f, ", --count max_order blocks per order\n");
@@ -380,124 +410,162 @@ static void report(struct frag_run *r, FILE *f, bool json,
 		r->by_phys ? "physical address" : "allocation order");
 }
 
-int cmd_fragment(struct ctl *ctl, const struct command *cmd, int argc,
-		 char **argv)
+/* The command line's rules; EXIT_USAGE after a message. */
+static int frag_check(const struct ctl *ctl, const struct frag_args *q)
 {
-	bool json = ctl->force_json, movable = false, hold_it = false;
-	bool have_order = false, have_count = false, have_node = false;
-	bool have_seed = false, full = true;
-	uint64_t count = 0, seed = 1;
-	uint32_t order = 0, hi;
-	int32_t node = RESMEM_NODE_ANY;
+	const char *msg = NULL;
+
+	if (strcmp(q->pattern, "every-other") && strcmp(q->pattern, "random") &&
+	    strcmp(q->pattern, "stripe")) {
+		fprintf(stderr,
+			"resmemctl fragment: unknown pattern '%s' (every-other, random, stripe)\n",
+			q->pattern);
+		return EXIT_USAGE;
+	}
+	if (q->have_count && !q->count)
+		msg = "--count must be at least 1";
+	else if (q->have_seed && strcmp(q->pattern, "random"))
+		msg = "--seed is for the random pattern";
+	else if (q->hold && ctl->script)
+		msg = "--hold is for standalone use: a script keeps the pattern until it ends";
+	if (msg) {
+		fprintf(stderr, "resmemctl fragment: %s\n", msg);
+		return EXIT_USAGE;
+	}
+	if (q->order >= BUDDY_MAX_ORDERS) {
+		fprintf(stderr, "resmemctl fragment: --order %u is too large\n",
+			q->order);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int frag_parse(const struct ctl *ctl, const struct command *cmd,
+		      int argc, char **argv, struct frag_args *q)
+{
 	const struct opt opts[] = {
-		{ "--order", OPT_U32, &order, &have_order },
-		{ "--count", OPT_U64, &count, &have_count },
-		{ "--seed", OPT_U64, &seed, &have_seed },
-		{ "--node", OPT_NODE, &node, &have_node },
-		{ "--movable", OPT_FLAG, &movable, NULL },
-		{ "--hold", OPT_FLAG, &hold_it, NULL },
-		{ "--json", OPT_FLAG, &json, NULL },
+		{ "--order", OPT_U32, &q->order, &q->have_order },
+		{ "--count", OPT_U64, &q->count, &q->have_count },
+		{ "--seed", OPT_U64, &q->seed, &q->have_seed },
+		{ "--node", OPT_NODE, &q->node, &q->have_node },
+		{ "--movable", OPT_FLAG, &q->movable, NULL },
+		{ "--hold", OPT_FLAG, &q->hold, NULL },
+		{ "--json", OPT_FLAG, &q->json, NULL },
 	};
-	struct frag_run r = { .ctl = ctl, .cmd = "fragment" };
-	struct resmem_info info;
-	const char *pattern;
 	char *pos[1];
-	long made;
 	int ret;
 
 	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), pos, 1, 1,
 			 NULL);
 	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
-	pattern = pos[0];
-	if (strcmp(pattern, "every-other") && strcmp(pattern, "random") &&
-	    strcmp(pattern, "stripe")) {
-		fprintf(stderr,
-			"resmemctl fragment: unknown pattern '%s' (every-other, random, stripe)\n",
-			pattern);
-		return EXIT_USAGE;
-	}
-	if (have_count && !count) {
-		fprintf(stderr, "resmemctl fragment: --count must be at least 1\n");
-		return EXIT_USAGE;
-	}
-	if (have_seed && strcmp(pattern, "random")) {
-		fprintf(stderr, "resmemctl fragment: --seed is for the random pattern\n");
-		return EXIT_USAGE;
-	}
-	if (hold_it && ctl->script) {
-		fprintf(stderr,
-			"resmemctl fragment: --hold is for standalone use: a script keeps the pattern until it ends\n");
-		return EXIT_USAGE;
-	}
-	if (order >= BUDDY_MAX_ORDERS) {
-		fprintf(stderr, "resmemctl fragment: --order %u is too large\n",
-			order);
-		return EXIT_USAGE;
-	}
-	r.node = node;
-	r.flags = (movable ? RESMEM_ALLOC_MOVABLE : 0) |
-		  (have_node ? RESMEM_ALLOC_STRICT_NODE : 0);
+		return ret;
+	q->pattern = pos[0];
+	return frag_check(ctl, q);
+}
+
+/* The module's GET_INFO, when it can build @q's pattern. */
+static int frag_info(struct ctl *ctl, const struct frag_args *q,
+		     struct resmem_info *info)
+{
+	int ret;
+
 	if (ctl_open(ctl))
 		return EXIT_FAIL;
-	ret = get_info(ctl->fd, &info, NULL);
+	ret = get_info(ctl->fd, info, NULL);
 	if (ret) {
 		report_ioctl("fragment", "RESMEM_IOC_GET_INFO", -ret, NULL);
 		return EXIT_FAIL;
 	}
-	if (!(info.features & RESMEM_FEAT_BUDDY)) {
+	if (!(info->features & RESMEM_FEAT_BUDDY)) {
 		fprintf(stderr,
 			"resmemctl fragment: this resmem module has no allocator (no 'buddy' feature in 'resmemctl info')\n");
 		return EXIT_FAIL;
 	}
-	if (order > info.max_order || info.max_order >= BUDDY_MAX_ORDERS) {
+	if (q->order > info->max_order || info->max_order >= BUDDY_MAX_ORDERS) {
 		fprintf(stderr,
 			"resmemctl fragment: --order %u is above max_order %u\n",
-			order, info.max_order);
+			q->order, info->max_order);
 		return EXIT_FAIL;
 	}
-	r.by_phys = info.features & RESMEM_FEAT_PHYS_ADDR;
+	return 0;
+}
 
-	hi = order;
-	if (!strcmp(pattern, "stripe")) {
-		hi = info.max_order;
-		if (build_stripe(&r, order, hi, count))
-			goto fail;
-		full = !have_count;
-	} else {
-		made = frag_fill(&r, order, count);
-		if (made < 0 || frag_sort(&r, r.set.v, made))
-			goto fail;
-		full = !have_count || (uint64_t)made < count;
-		if (!strcmp(pattern, "every-other"))
-			ret = free_alternate(&r, r.set.v, made);
-		else
-			ret = free_random(&r, r.set.v, made, seed);
-		if (ret)
-			goto fail;
+/* Allocate and free @q's pattern; -1 after a message. */
+static int frag_build(struct frag_run *r, const struct frag_args *q,
+		      uint32_t max_order)
+{
+	long made;
+
+	r->lo = q->order;
+	r->hi = q->order;
+	if (!strcmp(q->pattern, "stripe")) {
+		r->hi = max_order;
+		r->full = !q->have_count;
+		return build_stripe(r, r->lo, r->hi, q->count);
 	}
-	if (!r.set.n) {
-		fprintf(stderr,
-			"resmemctl fragment: no memory: not one block of order %u could be allocated%s\n",
-			!strcmp(pattern, "stripe") ? hi : order,
-			have_node ? " on this node" : "");
-		free(r.set.v);
-		return EXIT_FAIL;
-	}
-	report(&r, ctl->out, json, pattern, order, hi, seed, full,
-	       ctl->script || hold_it, info.page_size);
-	free(r.set.v);
+	made = frag_fill(r, q->order, q->count);
+	if (made < 0 || frag_sort(r, r->set.v, made))
+		return -1;
+	r->full = !q->have_count || (uint64_t)made < q->count;
+	if (!strcmp(q->pattern, "every-other"))
+		return free_alternate(r, r->set.v, made);
+	return free_random(r, r->set.v, made, q->seed);
+}
+
+/* Standalone, the pattern lives until resmemctl exits: --hold, or say so. */
+static int frag_done(struct ctl *ctl, const struct frag_args *q)
+{
 	if (ctl->script)
 		return EXIT_OK;
-	if (hold_it)
+	if (q->hold)
 		return hold("the pattern");
 	fflush(ctl->out);
 	fprintf(stderr,
 		"resmemctl fragment: note: the pattern is freed now that resmemctl exits; --hold keeps it, or build it in a script\n");
 	return EXIT_OK;
-fail:
-	frag_undo(&r);
+}
+
+int cmd_fragment(struct ctl *ctl, const struct command *cmd, int argc,
+		 char **argv)
+{
+	struct frag_args q = {
+		.json = ctl->force_json,
+		.seed = 1,
+		.node = RESMEM_NODE_ANY,
+	};
+	struct frag_run r = { .ctl = ctl, .cmd = "fragment" };
+	struct resmem_info info;
+	bool held;
+	int ret;
+
+	ret = frag_parse(ctl, cmd, argc, argv, &q);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	r.node = q.node;
+	r.flags = (q.movable ? RESMEM_ALLOC_MOVABLE : 0) |
+		  (q.have_node ? RESMEM_ALLOC_STRICT_NODE : 0);
+	ret = frag_info(ctl, &q, &info);
+	if (ret)
+		return ret;
+	r.by_phys = info.features & RESMEM_FEAT_PHYS_ADDR;
+	if (frag_build(&r, &q, info.max_order)) {
+		frag_undo(&r);
+		free(r.set.v);
+		fprintf(stderr, "resmemctl fragment: failed; its allocations are freed\n");
+		return EXIT_FAIL;
+	}
+	if (!r.set.n) {
+		fprintf(stderr,
+			"resmemctl fragment: no memory: not one block of order %u could be allocated%s\n",
+			r.hi, q.have_node ? " on this node" : "");
+		free(r.set.v);
+		return EXIT_FAIL;
+	}
+	held = ctl->script || q.hold;
+	if (q.json)
+		report_json(&r, ctl->out, &q, held, info.page_size);
+	else
+		report_text(&r, ctl->out, &q, info.page_size);
 	free(r.set.v);
-	fprintf(stderr, "resmemctl fragment: failed; its allocations are freed\n");
-	return EXIT_FAIL;
+	return frag_done(ctl, &q);
 }

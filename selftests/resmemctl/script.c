@@ -27,6 +27,43 @@ void free_words(char **argv, int argc)
 	free(argv);
 }
 
+/*
+ * The word at *@pp into @w (room for the rest of the line), its quotes
+ * and escapes undone; *@pp moves past it.  NULL, or what is wrong.
+ */
+static const char *read_word(const char **pp, char *w)
+{
+	const char *p = *pp;
+	size_t wl = 0;
+
+	while (*p && !isspace((unsigned char)*p)) {
+		if (*p == '\'') {
+			for (p++; *p && *p != '\''; )
+				w[wl++] = *p++;
+			if (!*p)
+				return "unterminated '...' quote";
+			p++;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; ) {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				w[wl++] = *p++;
+			}
+			if (!*p)
+				return "unterminated \"...\" quote";
+			p++;
+		} else if (*p == '\\' && p[1]) {
+			p++;
+			w[wl++] = *p++;
+		} else {
+			w[wl++] = *p++;
+		}
+	}
+	w[wl] = '\0';
+	*pp = p;
+	return NULL;
+}
+
 char **split_words(const char *line, int *argc, const char **err)
 {
 	size_t len = strlen(line);
@@ -36,8 +73,6 @@ char **split_words(const char *line, int *argc, const char **err)
 
 	*err = NULL;
 	for (;;) {
-		size_t wl = 0;
-
 		while (*p && isspace((unsigned char)*p))
 			p++;
 		if (!*p || *p == '#')
@@ -47,35 +82,9 @@ char **split_words(const char *line, int *argc, const char **err)
 			*err = "out of memory";
 			goto fail;
 		}
-		while (*p && !isspace((unsigned char)*p)) {
-			if (*p == '\'') {
-				for (p++; *p && *p != '\''; )
-					w[wl++] = *p++;
-				if (!*p) {
-					*err = "unterminated '...' quote";
-					goto fail_word;
-				}
-				p++;
-			} else if (*p == '"') {
-				for (p++; *p && *p != '"'; ) {
-					if (*p == '\\' &&
-					    (p[1] == '"' || p[1] == '\\'))
-						p++;
-					w[wl++] = *p++;
-				}
-				if (!*p) {
-					*err = "unterminated \"...\" quote";
-					goto fail_word;
-				}
-				p++;
-			} else if (*p == '\\' && p[1]) {
-				p++;
-				w[wl++] = *p++;
-			} else {
-				w[wl++] = *p++;
-			}
-		}
-		w[wl] = '\0';
+		*err = read_word(&p, w);
+		if (*err)
+			goto fail_word;
 		if (n + 1 >= cap) {
 			char **a;
 
@@ -136,14 +145,134 @@ struct script_opts {
 	bool json, verbose, interactive;
 };
 
-static int run_script(struct ctl *ctl, FILE *in, const struct script_opts *o)
-{
-	unsigned long lineno = 0, failed = 0;
-	int status = EXIT_OK, last = EXIT_OK;
-	bool first = true;
-	size_t cap = 0;
-	char *line = NULL;
+/* One run of a script: where it is, and what --json has printed. */
+struct script_run {
+	const struct script_opts *o;
+	unsigned long lineno;
+	unsigned long failed;	/* the line that stopped it, or 0 */
+	bool first;		/* no step printed yet */
+};
 
+/* What script_line() returns besides a command's exit status. */
+#define STEP_BLANK	(-1)	/* nothing to run on this line */
+#define STEP_ABORT	(-2)	/* the script cannot go on */
+
+/*
+ * The words of @line, without a leading '-' (then *@ignore: the line may
+ * fail).  NULL after a message when the line cannot be split or is a '-'
+ * alone.
+ */
+static char **script_words(const struct script_run *st, const char *line,
+			   int *argc, bool *ignore)
+{
+	const char *err;
+	char **argv;
+
+	argv = split_words(line, argc, &err);
+	if (!argv) {
+		fprintf(stderr, "resmemctl: %s:%lu: %s\n", st->o->name,
+			st->lineno, err);
+		return NULL;
+	}
+	if (!*argc || argv[0][0] != '-')
+		return argv;
+	*ignore = true;
+	if (argv[0][1]) {
+		memmove(argv[0], argv[0] + 1, strlen(argv[0]));
+		return argv;
+	}
+	free(argv[0]);
+	memmove(argv, argv + 1, *argc * sizeof(*argv));
+	if (--*argc)
+		return argv;
+	fprintf(stderr, "resmemctl: %s:%lu: '-' without a command\n",
+		st->o->name, st->lineno);
+	free_words(argv, *argc);
+	return NULL;
+}
+
+/* --json: the step's object, its output @buf as its "result" */
+static void step_json(struct script_run *st, const char *cmd, int rc,
+		      bool ignore, char *buf, size_t blen)
+{
+	printf("%s{\"line\":%lu,\"command\":", st->first ? "" : ",",
+	       st->lineno);
+	json_str(stdout, cmd);
+	printf(",\"status\":%d,\"ignored\":%s,\"result\":", rc,
+	       rc && ignore ? "true" : "false");
+	json_result(stdout, buf, blen);
+	putchar('}');
+	st->first = false;
+}
+
+/* Run one command; under --json its output is caught for step_json(). */
+static int script_step(struct ctl *ctl, struct script_run *st, int argc,
+		       char **argv, bool ignore)
+{
+	char *buf = NULL;
+	size_t blen = 0;
+	int rc;
+
+	if (st->o->json) {
+		ctl->out = open_memstream(&buf, &blen);
+		if (!ctl->out) {
+			perror("resmemctl: open_memstream");
+			ctl->out = stdout;
+			return STEP_ABORT;
+		}
+	}
+	rc = run_command(ctl, argc, argv);
+	if (st->o->json) {
+		fclose(ctl->out);
+		ctl->out = stdout;
+		step_json(st, argv[0], rc, ignore, buf, blen);
+		free(buf);
+	}
+	fflush(stdout);
+	return rc;
+}
+
+/* A line: its exit status, STEP_BLANK or STEP_ABORT. */
+static int script_line(struct ctl *ctl, struct script_run *st,
+		       const char *line, bool *ignore)
+{
+	char **argv;
+	int argc, rc;
+
+	argv = script_words(st, line, &argc, ignore);
+	if (!argv)
+		return EXIT_USAGE;
+	if (!argc) {
+		free_words(argv, argc);
+		return STEP_BLANK;
+	}
+	if (st->o->verbose)
+		fprintf(stderr, "+ %s\n", line);
+	rc = script_step(ctl, st, argc, argv, *ignore);
+	free_words(argv, argc);
+	return rc;
+}
+
+/* Line @line failed with @rc: whether the script stops, said on stderr. */
+static bool script_stops(struct script_run *st, const char *line, int rc,
+			 bool ignore)
+{
+	if (ignore) {
+		fprintf(stderr,
+			"resmemctl: %s:%lu: failed (exit %d), ignored ('-')\n",
+			st->o->name, st->lineno, rc);
+		return false;
+	}
+	if (st->o->interactive)
+		return false;
+	fprintf(stderr, "resmemctl: %s:%lu: '%s' failed (exit %d); stopping\n",
+		st->o->name, st->lineno, line, rc);
+	st->failed = st->lineno;
+	return true;
+}
+
+static void script_begin(struct ctl *ctl, const struct script_opts *o)
+{
 	ctl->script = true;
 	ctl->force_json = o->json;
 	if (o->json) {
@@ -151,100 +280,17 @@ static int run_script(struct ctl *ctl, FILE *in, const struct script_opts *o)
 		json_str(stdout, o->name);
 		printf(",\"steps\":[");
 	}
-	for (;;) {
-		char **argv, *buf = NULL;
-		const char *err;
-		bool ignore = false;
-		size_t blen = 0;
-		int argc, rc;
+}
 
-		if (o->interactive) {
-			fputs("resmem> ", stderr);
-			fflush(stderr);
-		}
-		if (getline(&line, &cap, in) < 0)
-			break;
-		lineno++;
-		chomp(line);
-		argv = split_words(line, &argc, &err);
-		if (!argv) {
-			fprintf(stderr, "resmemctl: %s:%lu: %s\n", o->name,
-				lineno, err);
-			rc = EXIT_USAGE;
-			goto failed;
-		}
-		if (argc && argv[0][0] == '-') {
-			ignore = true;
-			if (argv[0][1]) {
-				memmove(argv[0], argv[0] + 1, strlen(argv[0]));
-			} else {
-				free(argv[0]);
-				memmove(argv, argv + 1, argc * sizeof(*argv));
-				argc--;
-				if (!argc) {
-					fprintf(stderr,
-						"resmemctl: %s:%lu: '-' without a command\n",
-						o->name, lineno);
-					free_words(argv, argc);
-					rc = EXIT_USAGE;
-					goto failed;
-				}
-			}
-		}
-		if (!argc) {
-			free_words(argv, argc);
-			continue;
-		}
-		if (o->verbose)
-			fprintf(stderr, "+ %s\n", line);
-		if (o->json) {
-			ctl->out = open_memstream(&buf, &blen);
-			if (!ctl->out) {
-				perror("resmemctl: open_memstream");
-				ctl->out = stdout;
-				free_words(argv, argc);
-				status = EXIT_FAIL;
-				break;
-			}
-		}
-		rc = run_command(ctl, argc, argv);
-		if (o->json) {
-			fclose(ctl->out);
-			ctl->out = stdout;
-			printf("%s{\"line\":%lu,\"command\":", first ? "" : ",",
-			       lineno);
-			json_str(stdout, argv[0]);
-			printf(",\"status\":%d,\"ignored\":%s,\"result\":", rc,
-			       rc && ignore ? "true" : "false");
-			json_result(stdout, buf, blen);
-			putchar('}');
-			free(buf);
-			first = false;
-		}
-		fflush(stdout);
-		free_words(argv, argc);
-failed:
-		last = rc;
-		if (!rc)
-			continue;
-		if (ignore) {
-			fprintf(stderr,
-				"resmemctl: %s:%lu: failed (exit %d), ignored ('-')\n",
-				o->name, lineno, rc);
-			last = EXIT_OK;
-			continue;
-		}
-		if (o->interactive)
-			continue;
-		fprintf(stderr, "resmemctl: %s:%lu: '%s' failed (exit %d); stopping\n",
-			o->name, lineno, line, rc);
-		failed = lineno;
-		status = EXIT_FAIL;
-		break;
-	}
+/* The script's status, from @status so far and the @last command's. */
+static int script_end(struct ctl *ctl, const struct script_run *st,
+		      FILE *in, int status, int last)
+{
+	const struct script_opts *o = st->o;
+
 	if (ferror(in)) {
 		fprintf(stderr, "resmemctl: %s: read error after line %lu: %s\n",
-			o->name, lineno, strerror(errno));
+			o->name, st->lineno, strerror(errno));
 		status = EXIT_FAIL;
 	}
 	if (o->interactive) {
@@ -253,17 +299,54 @@ failed:
 			status = last;
 	}
 	if (o->json) {
-		printf("],\"lines\":%lu,\"status\":%d,\"failed_line\":", lineno,
-		       status);
-		if (failed)
-			printf("%lu", failed);
+		printf("],\"lines\":%lu,\"status\":%d,\"failed_line\":",
+		       st->lineno, status);
+		if (st->failed)
+			printf("%lu", st->failed);
 		else
 			printf("null");
 		printf(",\"allocations\":%zu}\n", ctl->nr_handles);
 	}
-	free(line);
 	ctl->script = false;
 	ctl->force_json = false;
+	return status;
+}
+
+static int run_script(struct ctl *ctl, FILE *in, const struct script_opts *o)
+{
+	struct script_run st = { .o = o, .first = true };
+	int status = EXIT_OK, last = EXIT_OK;
+	char *line = NULL;
+	size_t cap = 0;
+
+	script_begin(ctl, o);
+	for (;;) {
+		bool ignore = false;
+		int rc;
+
+		if (o->interactive) {
+			fputs("resmem> ", stderr);
+			fflush(stderr);
+		}
+		if (getline(&line, &cap, in) < 0)
+			break;
+		st.lineno++;
+		chomp(line);
+		rc = script_line(ctl, &st, line, &ignore);
+		if (rc == STEP_BLANK)
+			continue;
+		if (rc == STEP_ABORT) {
+			status = EXIT_FAIL;
+			break;
+		}
+		last = rc && ignore ? EXIT_OK : rc;
+		if (rc && script_stops(&st, line, rc, ignore)) {
+			status = EXIT_FAIL;
+			break;
+		}
+	}
+	status = script_end(ctl, &st, in, status, last);
+	free(line);
 	return status;
 }
 

@@ -201,6 +201,52 @@ fail:
 	return -1;
 }
 
+/* One line of buddyinfo, @buf (line @line of @name), into @zone. */
+static int buddy_line(char *buf, const char *name, unsigned long line,
+		      struct buddy_zone *zone, char *err, size_t errlen)
+{
+	char *p, *end;
+	int used = 0;
+
+	if (sscanf(buf, "Node %u, zone %31s%n", &zone->node, zone->zone,
+		   &used) != 2 || !used ||
+	    (buf[used] && buf[used] != ' ' && buf[used] != '\t') ||
+	    !isdigit((unsigned char)buf[5])) {
+		snprintf(err, errlen,
+			 "%s:%lu: expected 'Node N, zone NAME COUNT...', got '%.60s'",
+			 name, line, buf);
+		return -1;
+	}
+	for (p = buf + used; *p; ) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (zone->nr_orders == BUDDY_MAX_ORDERS) {
+			snprintf(err, errlen, "%s:%lu: more than %d orders",
+				 name, line, BUDDY_MAX_ORDERS);
+			return -1;
+		}
+		if (!isdigit((unsigned char)*p))
+			goto bad_count;
+		errno = 0;
+		zone->free[zone->nr_orders++] = strtoull(p, &end, 10);
+		if (errno || (*end && *end != ' ' && *end != '\t'))
+			goto bad_count;
+		p = end;
+	}
+	if (!zone->nr_orders) {
+		snprintf(err, errlen, "%s:%lu: no free counts", name, line);
+		return -1;
+	}
+	return 0;
+bad_count:
+	snprintf(err, errlen,
+		 "%s:%lu: free counts must be unsigned integers: '%.40s'",
+		 name, line, p);
+	return -1;
+}
+
 int parse_buddyinfo(FILE *f, const char *name, struct buddy_zone **zp,
 		    size_t *nr, char *err, size_t errlen)
 {
@@ -213,46 +259,13 @@ int parse_buddyinfo(FILE *f, const char *name, struct buddy_zone **zp,
 	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
 			      errlen)) != -1) {
 		struct buddy_zone zone = { 0 };
-		char *p, *end;
-		int used = 0;
 
 		if (r == -2)
 			goto fail;
 		if (!buf[0])
 			continue;
-		if (sscanf(buf, "Node %u, zone %31s%n", &zone.node, zone.zone,
-			   &used) != 2 || !used ||
-		    (buf[used] && buf[used] != ' ' && buf[used] != '\t') ||
-		    !isdigit((unsigned char)buf[5])) {
-			snprintf(err, errlen,
-				 "%s:%lu: expected 'Node N, zone NAME COUNT...', got '%.60s'",
-				 name, line, buf);
+		if (buddy_line(buf, name, line, &zone, err, errlen))
 			goto fail;
-		}
-		for (p = buf + used; *p; ) {
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (!*p)
-				break;
-			if (zone.nr_orders == BUDDY_MAX_ORDERS) {
-				snprintf(err, errlen,
-					 "%s:%lu: more than %d orders", name,
-					 line, BUDDY_MAX_ORDERS);
-				goto fail;
-			}
-			if (!isdigit((unsigned char)*p))
-				goto bad_count;
-			errno = 0;
-			zone.free[zone.nr_orders++] = strtoull(p, &end, 10);
-			if (errno || (*end && *end != ' ' && *end != '\t'))
-				goto bad_count;
-			p = end;
-		}
-		if (!zone.nr_orders) {
-			snprintf(err, errlen, "%s:%lu: no free counts", name,
-				 line);
-			goto fail;
-		}
 		if (n == cap) {
 			struct buddy_zone *nz;
 
@@ -266,12 +279,6 @@ int parse_buddyinfo(FILE *f, const char *name, struct buddy_zone **zp,
 			z = nz;
 		}
 		z[n++] = zone;
-		continue;
-bad_count:
-		snprintf(err, errlen,
-			 "%s:%lu: free counts must be unsigned integers: '%.40s'",
-			 name, line, p);
-		goto fail;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error: %s", name,
@@ -392,6 +399,28 @@ void free_xcf_stats(struct xcf_stats *xs)
 	memset(xs, 0, sizeof(*xs));
 }
 
+/* The pool table's header line, @w[0..@n), the first if not @seen. */
+static int pool_header(struct xcf_table *t, char **w, unsigned int n,
+		       bool seen, const char *name, unsigned long line,
+		       char *err, size_t errlen)
+{
+	if (seen) {
+		snprintf(err, errlen, "%s:%lu: a second pool table header",
+			 name, line);
+		return -1;
+	}
+	if (n < 2) {
+		snprintf(err, errlen, "%s:%lu: a pool table without columns",
+			 name, line);
+		return -1;
+	}
+	if (table_header(t, w, n)) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * xcf/stats: "key: value" lines, "#" comments, and a table: a header line
  * whose first word is "pool", then one row per pool (its name, then one
@@ -431,20 +460,9 @@ int parse_xcf_stats(FILE *f, const char *name, struct xcf_stats *xs,
 		rows = false;
 		if (n >= 1 && n <= XCF_MAX_COLS && !strcmp(w[0], "pool") &&
 		    !strchr(buf, ':')) {
-			if (header) {
-				snprintf(err, errlen,
-					 "%s:%lu: a second pool table header",
-					 name, line);
+			if (pool_header(t, w, n, header, name, line, err,
+					errlen))
 				goto fail;
-			}
-			if (n < 2) {
-				snprintf(err, errlen,
-					 "%s:%lu: a pool table without columns",
-					 name, line);
-				goto fail;
-			}
-			if (table_header(t, w, n))
-				goto oom;
 			header = true;
 			rows = true;
 			continue;
@@ -490,6 +508,27 @@ static bool xcf_summed(const char *col)
 	       strcmp(col, "pages_per_vpage");
 }
 
+/* The Total line, @w[0..@n): a number per summed column, into total[]. */
+static int classes_total(struct xcf_classes *xc, char **w, unsigned int n,
+			 const char *name, unsigned long line, char *err,
+			 size_t errlen)
+{
+	uint64_t s[XCF_MAX_COLS + 1] = { 0 };
+	unsigned int i, k;
+
+	for (i = 0, k = 0; i < xc->classes.ncols; i++)
+		k += xc->summed[i];
+	if (n != k + 1 || !all_numbers(w, 1, n, s)) {
+		snprintf(err, errlen, "%s:%lu: expected 'Total' and %u numbers",
+			 name, line, k);
+		return -1;
+	}
+	for (i = 0, k = 1; i < xc->classes.ncols; i++)
+		if (xc->summed[i])
+			xc->total[i] = s[k++];
+	return 0;
+}
+
 /*
  * xcf/<pool>/classes: a header line whose first word is "class", one row
  * of numbers per class, a blank line, then "Total" and the sums of the
@@ -509,7 +548,7 @@ int parse_xcf_classes(FILE *f, const char *name, struct xcf_classes *xc,
 	while ((r = read_line(f, buf, sizeof(buf), name, &line, err,
 			      errlen)) != -1) {
 		uint64_t v[XCF_MAX_COLS] = { 0 };
-		unsigned int n, i, k;
+		unsigned int n, i;
 
 		if (r == -2)
 			goto fail;
@@ -535,19 +574,8 @@ int parse_xcf_classes(FILE *f, const char *name, struct xcf_classes *xc,
 			continue;
 		}
 		if (n <= XCF_MAX_COLS && !strcmp(w[0], "Total")) {
-			uint64_t s[XCF_MAX_COLS + 1] = { 0 };
-
-			for (i = 0, k = 0; i < t->ncols; i++)
-				k += xc->summed[i];
-			if (n != k + 1 || !all_numbers(w, 1, n, s)) {
-				snprintf(err, errlen,
-					 "%s:%lu: expected 'Total' and %u numbers",
-					 name, line, k);
+			if (classes_total(xc, w, n, name, line, err, errlen))
 				goto fail;
-			}
-			for (i = 0, k = 1; i < t->ncols; i++)
-				if (xc->summed[i])
-					xc->total[i] = s[k++];
 			total = true;
 			continue;
 		}
@@ -827,29 +855,13 @@ static void kv_text(FILE *f, const char *dir, const char *file,
 	}
 }
 
-/* xcf/stats, its pool table aligned again, and each pool's Total line */
-static void xcf_text(FILE *f, const char *dir, const struct xcf_view *x)
+/* xcf/stats' pool table, its columns aligned again */
+static void pools_text(FILE *f, const struct xcf_table *p)
 {
 	int w[XCF_MAX_COLS] = { 0 };
-	const struct xcf_table *p;
 	unsigned int c;
-	size_t i, k;
+	size_t i;
 
-	fputc('\n', f);
-	if (!x) {
-		fprintf(f, "%s/xcf/stats: none: the loaded module has no xcf",
-			dir);
-		fprintf(f, " (older than resmemctl?)\n");
-		return;
-	}
-	p = &x->xs.pools;
-	kv_text(f, dir, "xcf/stats", x->xs.kv, x->xs.nkv);
-	fprintf(f, "  (histograms: counts of 0, then of "
-		"[2^(i-1), 2^i) for i = 1, 2, ...)\n");
-	if (!p->nrows) {
-		fprintf(f, "  no pools: zswap is not on zpool xcf, and no module made one\n");
-		return;
-	}
 	for (c = 0; c < p->ncols; c++) {
 		w[c] = strlen(p->col[c]);
 		for (i = 0; i < p->nrows; i++) {
@@ -870,34 +882,63 @@ static void xcf_text(FILE *f, const char *dir, const struct xcf_view *x)
 			fprintf(f, " %*" PRIu64, w[c], p->row[i][c]);
 		fputc('\n', f);
 	}
-	for (i = 0; i < p->nrows; i++) {
-		const struct xcf_classes *xc = &x->cls[i];
-		int used = table_col(&xc->classes, "obj_allocated");
-		bool comma = false;
-		size_t busy = 0;
+}
 
-		fprintf(f, "%s/xcf/%s/classes: ", dir, p->name[i]);
-		if (!x->have[i]) {
-			fprintf(f, "cannot be read (the pool is gone?)\n");
-			continue;
-		}
-		for (k = 0; used >= 0 && k < xc->classes.nrows; k++)
-			busy += xc->classes.row[k][used] != 0;
-		if (used >= 0)
-			fprintf(f, "%zu of %zu classes hold vpages", busy,
-				xc->classes.nrows);
-		else
-			fprintf(f, "%zu classes", xc->classes.nrows);
-		fprintf(f, "\n  Total:");
-		for (c = 0; c < xc->classes.ncols; c++) {
-			if (!xc->summed[c])
-				continue;
-			fprintf(f, "%s %s %" PRIu64, comma ? "," : "",
-				xc->classes.col[c], xc->total[c]);
-			comma = true;
-		}
-		fputc('\n', f);
+/* Pool @i's classes: how many hold vpages, and the Total line. */
+static void classes_text(FILE *f, const char *dir, const struct xcf_view *x,
+			 size_t i)
+{
+	const struct xcf_classes *xc = &x->cls[i];
+	int used = table_col(&xc->classes, "obj_allocated");
+	bool comma = false;
+	size_t busy = 0, k;
+	unsigned int c;
+
+	fprintf(f, "%s/xcf/%s/classes: ", dir, x->xs.pools.name[i]);
+	if (!x->have[i]) {
+		fprintf(f, "cannot be read (the pool is gone?)\n");
+		return;
 	}
+	for (k = 0; used >= 0 && k < xc->classes.nrows; k++)
+		busy += xc->classes.row[k][used] != 0;
+	if (used >= 0)
+		fprintf(f, "%zu of %zu classes hold vpages", busy,
+			xc->classes.nrows);
+	else
+		fprintf(f, "%zu classes", xc->classes.nrows);
+	fprintf(f, "\n  Total:");
+	for (c = 0; c < xc->classes.ncols; c++) {
+		if (!xc->summed[c])
+			continue;
+		fprintf(f, "%s %s %" PRIu64, comma ? "," : "",
+			xc->classes.col[c], xc->total[c]);
+		comma = true;
+	}
+	fputc('\n', f);
+}
+
+/* xcf/stats, its pool table, and each pool's classes */
+static void xcf_text(FILE *f, const char *dir, const struct xcf_view *x)
+{
+	size_t i;
+
+	fputc('\n', f);
+	if (!x) {
+		fprintf(f, "%s/xcf/stats: none: the loaded module has no xcf",
+			dir);
+		fprintf(f, " (older than resmemctl?)\n");
+		return;
+	}
+	kv_text(f, dir, "xcf/stats", x->xs.kv, x->xs.nkv);
+	fprintf(f, "  (histograms: counts of 0, then of "
+		"[2^(i-1), 2^i) for i = 1, 2, ...)\n");
+	if (!x->xs.pools.nrows) {
+		fprintf(f, "  no pools: zswap is not on zpool xcf, and no module made one\n");
+		return;
+	}
+	pools_text(f, &x->xs.pools);
+	for (i = 0; i < x->xs.pools.nrows; i++)
+		classes_text(f, dir, x, i);
 }
 
 static void stats_text(FILE *f, const char *dir, const struct stat_kv *kv,
