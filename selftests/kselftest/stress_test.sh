@@ -5,11 +5,11 @@
 # ranges of the test VM and a 32 MiB CMA region "t" at the top of the
 # second, so that movable allocations on node 1 are lent region memory and
 # the take-back thread migrates them, and test_ioctls=1 for the test-only
-# RESMEM_IOC_KFILL that the workers check their buffers with.  Afterwards rmmod must succeed and,
-# on a kernel with kmemleak, no leak may be reported.  Arguments go to
-# stress_test (--seconds S, --ops N, --procs N, --seed N); the seed can also
-# come from RESMEM_STRESS_SEED.  TAP output; runs as root in the test VM
-# (busybox sh) with resmem not loaded.
+# RESMEM_IOC_KFILL that the workers check their buffers with.  Afterwards
+# rmmod must succeed and, on a kernel with kmemleak, no leak may be
+# reported.  Arguments go to stress_test (--seconds S, --ops N, --procs N,
+# --seed N); the seed can also come from RESMEM_STRESS_SEED.  TAP output;
+# runs as root in the test VM (busybox sh) with resmem not loaded.
 
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
