@@ -20,6 +20,13 @@
  *
  * The device is mode 0600: only root opens it.  Physical addresses are shown
  * only to callers with CAP_SYS_ADMIN at the time of the call.
+ *
+ * Test-only commands (RESMEM_IOC_KFILL, marked test_only in the table) are
+ * not part of the production ABI: unless the module was loaded with
+ * test_ioctls=1 they get -ENOTTY before anything of the argument is read,
+ * exactly as an unknown command does, and GET_INFO does not report
+ * RESMEM_FEAT_TEST_IOCTLS.  The parameter is read-only after load, so
+ * whether a command exists never changes while a file is open.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,6 +43,11 @@
 
 /* Largest block_size GET_INFO accepts: room for many ABI revisions. */
 #define RESMEM_BLOCK_SIZE_MAX	256
+
+static bool test_ioctls;
+module_param(test_ioctls, bool, 0444);
+MODULE_PARM_DESC(test_ioctls,
+		 "serve the test-only ioctls (RESMEM_IOC_KFILL) that the kselftests use; not for production (default N: they get -ENOTTY like unknown commands)");
 
 static bool zeroed(const void *p, size_t len)
 {
@@ -92,6 +104,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 		info->features |= RESMEM_FEAT_DEBUGFS;
 	if (resmem_xcf_zpool_registered())
 		info->features |= RESMEM_FEAT_XCF;
+	if (test_ioctls)
+		info->features |= RESMEM_FEAT_TEST_IOCTLS;
 	info->page_size = PAGE_SIZE;
 	info->nr_ranges = resmem.nr_ranges;
 	info->nr_blocks = rg->nr_blocks;
@@ -108,11 +122,13 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
  * @cmd:	the command as the current uapi header defines it
  * @min_size:	size of the command's struct in its first ABI version
  * @fn:		handler, given a kernel copy of the argument
+ * @test_only:	served only with test_ioctls=1, else -ENOTTY
  */
 struct resmem_ioctl {
 	unsigned int cmd;
 	unsigned int min_size;
 	int (*fn)(struct file *file, void *arg);
+	bool test_only;
 };
 
 static const struct resmem_ioctl resmem_ioctls[] = {
@@ -133,6 +149,7 @@ static const struct resmem_ioctl resmem_ioctls[] = {
 	},
 	[_IOC_NR(RESMEM_IOC_KFILL)] = {
 		RESMEM_IOC_KFILL, RESMEM_KFILL_SIZE_V1, resmem_ioc_kfill,
+		.test_only = true,
 	},
 	[_IOC_NR(RESMEM_IOC_PIN)] = {
 		RESMEM_IOC_PIN, RESMEM_PIN_SIZE_V1, resmem_ioc_pin,
@@ -182,7 +199,8 @@ static long resmem_ioctl(struct file *file, unsigned int ucmd,
 		return -ENOTTY;
 	nr = array_index_nospec(nr, ARRAY_SIZE(resmem_ioctls));
 	d = &resmem_ioctls[nr];
-	if (!d->fn || _IOC_DIR(ucmd) != _IOC_DIR(d->cmd))
+	if (!d->fn || _IOC_DIR(ucmd) != _IOC_DIR(d->cmd) ||
+	    (d->test_only && !test_ioctls))
 		return -ENOTTY;
 
 	usize = _IOC_SIZE(ucmd);
@@ -304,6 +322,8 @@ int resmem_dev_register(void)
 
 	if (ret)
 		pr_err("cannot register /dev/resmem: %d\n", ret);
+	else if (test_ioctls)
+		pr_notice("test_ioctls=1: /dev/resmem serves test-only ioctls (RESMEM_IOC_KFILL); not for production\n");
 	return ret;
 }
 

@@ -962,14 +962,17 @@ static void kfill(u8 *base, struct resmem_kfill *k)
 }
 
 /**
- * resmem_ioc_kfill - RESMEM_IOC_KFILL
+ * resmem_ioc_kfill - RESMEM_IOC_KFILL, a test-only ioctl
  * @file: the owner
  * @arg: struct resmem_kfill, copied in
  *
  * The kernel writes or checks the pattern through its own mapping of the
  * allocation: a vcompound fallback's virtually contiguous one, else
- * resmem's mapping of its ranges.
+ * resmem's mapping of its ranges.  A test oracle, not an interface for
+ * programs: the dispatcher (src/dev.c) calls it only when the module was
+ * loaded with test_ioctls=1 and answers -ENOTTY otherwise.
  *
+ * Context: process context; sleeps.
  * Return: 0; -EINVAL for unknown flags, non-zero padding, reserved or
  * output fields, an offset or length that is not a multiple of 8 or ends
  * past the allocation; -ENOENT for a handle this file does not own.

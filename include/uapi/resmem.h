@@ -20,6 +20,9 @@
  *
  * Start with RESMEM_IOC_GET_INFO: it returns the ABI version and the feature
  * bits that say what the running module supports.
+ *
+ * The last section, "Test-only", is not part of the production ABI: the
+ * module serves those commands only when loaded with test_ioctls=1.
  */
 #ifndef _UAPI_RESMEM_H
 #define _UAPI_RESMEM_H
@@ -40,12 +43,14 @@
 #define RESMEM_FEAT_BUDDY	(1ULL << 3)
 /* RESMEM_KIND_MEMAREA */
 #define RESMEM_FEAT_MEMAREA	(1ULL << 4)
-/* RESMEM_KIND_VCOMPOUND, RESMEM_IOC_PIECES and RESMEM_IOC_KFILL */
+/* RESMEM_KIND_VCOMPOUND and RESMEM_IOC_PIECES */
 #define RESMEM_FEAT_VCOMPOUND	(1ULL << 5)
 /* CMA regions: RESMEM_KIND_CMA, RESMEM_IOC_CMA_*, RESMEM_IOC_PIN/UNPIN */
 #define RESMEM_FEAT_CMA		(1ULL << 6)
 /* the zpool driver "xcf" is registered: zswap can store into resmem */
 #define RESMEM_FEAT_XCF		(1ULL << 7)
+/* loaded with test_ioctls=1: the test-only commands (last section) work */
+#define RESMEM_FEAT_TEST_IOCTLS	(1ULL << 8)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -313,51 +318,6 @@ struct resmem_pieces {
 
 #define RESMEM_PIECES_SIZE_V1	48
 
-/* resmem_kfill.flags */
-#define RESMEM_KFILL_CHECK	(1U << 0)	/* compare instead of write */
-#define RESMEM_KFILL_VALID_FLAGS RESMEM_KFILL_CHECK
-
-/*
- * The pattern of RESMEM_IOC_KFILL: the 64-bit word at byte @off of an
- * allocation (a multiple of 8) holds RESMEM_KFILL_WORD(seed, off).
- */
-#define RESMEM_KFILL_WORD(seed, off) \
-	((seed) ^ ((__u64)(off) * 0x9e3779b97f4a7c15ULL))
-
-/**
- * struct resmem_kfill - argument of RESMEM_IOC_KFILL
- * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
- * @flags:	in: 0 to write the pattern, RESMEM_KFILL_CHECK to compare
- * @pad:	in: must be 0
- * @seed:	in: the pattern's seed (RESMEM_KFILL_WORD)
- * @offset:	in: first byte, a multiple of 8
- * @length:	in: bytes, a multiple of 8; @offset + @length at most the
- *		allocation's size
- * @mismatches:	out (RESMEM_KFILL_CHECK): words that differ from the
- *		pattern; in: must be 0
- * @first_mismatch: out (RESMEM_KFILL_CHECK): byte offset of the first such
- *		word, or ~0 when none does; in: must be 0
- * @reserved:	in: must be 0
- *
- * The kernel writes or reads the words through its own mapping of the
- * allocation: for a vcompound fallback, the virtually contiguous one.  With
- * mmap(2) on the other side, this tests that both mappings show the same
- * pages in the same order.
- */
-struct resmem_kfill {
-	__u64 handle;
-	__u32 flags;
-	__u32 pad;
-	__u64 seed;
-	__u64 offset;
-	__u64 length;
-	__u64 mismatches;
-	__u64 first_mismatch;
-	__u64 reserved[2];
-};
-
-#define RESMEM_KFILL_SIZE_V1	72
-
 /*
  * CMA regions (RESMEM_FEAT_CMA): memory kept for large contiguous buffers
  * (RESMEM_KIND_CMA) and lent, while idle, to RESMEM_ALLOC_MOVABLE buddy
@@ -484,11 +444,70 @@ struct resmem_cma_list {
 #define RESMEM_IOC_FREE		_IOW(RESMEM_IOC_MAGIC, 0x02, struct resmem_free)
 #define RESMEM_IOC_QUERY	_IOWR(RESMEM_IOC_MAGIC, 0x03, struct resmem_query)
 #define RESMEM_IOC_PIECES	_IOWR(RESMEM_IOC_MAGIC, 0x04, struct resmem_pieces)
-#define RESMEM_IOC_KFILL	_IOWR(RESMEM_IOC_MAGIC, 0x05, struct resmem_kfill)
+/*	0x05: RESMEM_IOC_KFILL, test-only, below; never reused */
 #define RESMEM_IOC_PIN		_IOW(RESMEM_IOC_MAGIC, 0x06, struct resmem_pin)
 #define RESMEM_IOC_UNPIN	_IOW(RESMEM_IOC_MAGIC, 0x07, struct resmem_pin)
 #define RESMEM_IOC_CMA_CREATE	_IOWR(RESMEM_IOC_MAGIC, 0x08, struct resmem_cma_create)
 #define RESMEM_IOC_CMA_DESTROY	_IOW(RESMEM_IOC_MAGIC, 0x09, struct resmem_cma_destroy)
 #define RESMEM_IOC_CMA_LIST	_IOWR(RESMEM_IOC_MAGIC, 0x0a, struct resmem_cma_list)
+
+/*
+ * Test-only (RESMEM_FEAT_TEST_IOCTLS).  Not part of the production ABI:
+ * the module serves these commands only when it was loaded with
+ * test_ioctls=1, a parameter that is off by default and read-only once
+ * loaded.  Without it they get -ENOTTY, as an unknown command does,
+ * before the argument is read, and GET_INFO does not report
+ * RESMEM_FEAT_TEST_IOCTLS.  They are oracles for the kselftests (the
+ * kernel reading and writing through its own mapping, to compare with the
+ * user's), not interfaces for programs.  They follow the same rules as
+ * every other command, and their numbers are never given to another one.
+ */
+
+/* resmem_kfill.flags */
+#define RESMEM_KFILL_CHECK	(1U << 0)	/* compare instead of write */
+#define RESMEM_KFILL_VALID_FLAGS RESMEM_KFILL_CHECK
+
+/*
+ * The pattern of RESMEM_IOC_KFILL: the 64-bit word at byte @off of an
+ * allocation (a multiple of 8) holds RESMEM_KFILL_WORD(seed, off).
+ */
+#define RESMEM_KFILL_WORD(seed, off) \
+	((seed) ^ ((__u64)(off) * 0x9e3779b97f4a7c15ULL))
+
+/**
+ * struct resmem_kfill - argument of RESMEM_IOC_KFILL (test-only)
+ * @handle:	in: from RESMEM_IOC_ALLOC, made through this open file
+ * @flags:	in: 0 to write the pattern, RESMEM_KFILL_CHECK to compare
+ * @pad:	in: must be 0
+ * @seed:	in: the pattern's seed (RESMEM_KFILL_WORD)
+ * @offset:	in: first byte, a multiple of 8
+ * @length:	in: bytes, a multiple of 8; @offset + @length at most the
+ *		allocation's size
+ * @mismatches:	out (RESMEM_KFILL_CHECK): words that differ from the
+ *		pattern; in: must be 0
+ * @first_mismatch: out (RESMEM_KFILL_CHECK): byte offset of the first such
+ *		word, or ~0 when none does; in: must be 0
+ * @reserved:	in: must be 0
+ *
+ * The kernel writes or reads the words through its own mapping of the
+ * allocation: for a vcompound fallback, the virtually contiguous one.  With
+ * mmap(2) on the other side, this tests that both mappings show the same
+ * pages in the same order.
+ */
+struct resmem_kfill {
+	__u64 handle;
+	__u32 flags;
+	__u32 pad;
+	__u64 seed;
+	__u64 offset;
+	__u64 length;
+	__u64 mismatches;
+	__u64 first_mismatch;
+	__u64 reserved[2];
+};
+
+#define RESMEM_KFILL_SIZE_V1	72
+
+#define RESMEM_IOC_KFILL	_IOWR(RESMEM_IOC_MAGIC, 0x05, struct resmem_kfill)
 
 #endif /* _UAPI_RESMEM_H */

@@ -6,6 +6,12 @@
  * /sys/module/resmem/parameters/ranges and parsed here independently of the
  * module's parser; RESMEM_EXPECT_NODES="0,1" (one node per range, optional)
  * gives the node each range must land on.  One test per rejected argument.
+ *
+ * The test-only RESMEM_IOC_KFILL exists only when resmem was loaded with
+ * test_ioctls=1 (/sys/module/resmem/parameters/test_ioctls): GET_INFO's
+ * RESMEM_FEAT_TEST_IOCTLS must say so, and the tests of each side SKIP on
+ * the other.  run_all.sh runs this program under a load with the knob and
+ * under one without it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +33,7 @@
 #include "resmem_test.h"
 
 #define PARAM	"/sys/module/resmem/parameters/ranges"
+#define TPARAM	"/sys/module/resmem/parameters/test_ioctls"
 #define MAXR	16
 
 struct expect {
@@ -377,6 +386,134 @@ TEST_F(dev, no_phys_without_cap_sys_admin)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/* test_ioctls as resmem was loaded: 1 (Y), 0 (N), -1 unreadable. */
+static int test_ioctls(void)
+{
+	FILE *f = fopen(TPARAM, "r");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == 'Y' ? 1 : c == 'N' ? 0 : -1;
+}
+
+/* A mapped order-0 buddy allocation, for the KFILL tests. */
+static void *mapped_page(int fd, struct resmem_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = RESMEM_KIND_BUDDY;
+	a->node = RESMEM_NODE_ANY;
+	if (info_ioctl(fd, RESMEM_IOC_ALLOC, a))
+		return MAP_FAILED;
+	return mmap(NULL, a->size, PROT_READ, MAP_SHARED, fd, a->mmap_offset);
+}
+
+/* The feature bit is the parameter, and the parameter is read-only. */
+TEST_F(dev, test_ioctls_feature_matches_param)
+{
+	struct resmem_info info = { 0 };
+	int on = test_ioctls(), wfd;
+	struct stat st;
+
+	ASSERT_LE(0, on) TH_LOG("cannot read " TPARAM);
+	ASSERT_EQ(0, info_ioctl(self->fd, RESMEM_IOC_GET_INFO, &info));
+	EXPECT_EQ(on, !!(info.features & RESMEM_FEAT_TEST_IOCTLS));
+	ASSERT_EQ(0, stat(TPARAM, &st));
+	EXPECT_EQ(0444, st.st_mode & 07777);
+	wfd = open(TPARAM, O_WRONLY);
+	EXPECT_EQ(-1, wfd);
+	if (wfd >= 0)
+		close(wfd);
+	else
+		EXPECT_EQ(EACCES, errno);
+}
+
+/*
+ * Without test_ioctls=1 the production ABI has no KFILL: a valid call is
+ * -ENOTTY, as an unknown command, and writes nothing.
+ */
+TEST_F(dev, kfill_disabled_enotty)
+{
+	struct resmem_kfill k;
+	struct resmem_alloc a;
+	__u64 *p;
+
+	if (test_ioctls())
+		SKIP(return, "resmem loaded with test_ioctls=1");
+	p = mapped_page(self->fd, &a);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("errno %d", errno);
+	k = (struct resmem_kfill){ .handle = a.handle, .seed = 9,
+				   .length = a.size };
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(0, p[a.size / 8 - 1]);
+	k.flags = RESMEM_KFILL_CHECK;
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	EXPECT_EQ(0, k.mismatches);
+	EXPECT_EQ(0, k.first_mismatch);
+	munmap(p, a.size);
+	EXPECT_EQ(0, do_free(self->fd, a.handle));
+}
+
+/*
+ * Disabled, KFILL is refused before its argument is looked at: bad flags,
+ * padding, a size below its first version and no argument at all are
+ * -ENOTTY too, not the -EINVAL or -EFAULT of an enabled KFILL.
+ */
+TEST_F(dev, kfill_disabled_bad_args_enotty)
+{
+	struct resmem_kfill k = { .length = 8 };
+
+	if (test_ioctls())
+		SKIP(return, "resmem loaded with test_ioctls=1");
+	k.flags = ~0U;
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	k.flags = 0;
+	k.pad = 1;
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd,
+				      _IOC(_IOC_READ | _IOC_WRITE,
+					   RESMEM_IOC_MAGIC,
+					   _IOC_NR(RESMEM_IOC_KFILL), 8), &k));
+	EXPECT_EQ(-ENOTTY, info_ioctl(self->fd, RESMEM_IOC_KFILL, NULL));
+}
+
+/*
+ * With test_ioctls=1, KFILL works and keeps the rules of every command:
+ * bad flags and padding -EINVAL, a size below its first version -EINVAL,
+ * no argument -EFAULT, a handle of nobody -ENOENT.
+ */
+TEST_F(dev, kfill_enabled_checks_args)
+{
+	struct resmem_kfill k;
+	struct resmem_alloc a;
+	__u64 *p;
+
+	if (test_ioctls() != 1)
+		SKIP(return, "resmem loaded without test_ioctls=1");
+	p = mapped_page(self->fd, &a);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("errno %d", errno);
+	k = (struct resmem_kfill){ .handle = a.handle, .seed = 9,
+				   .length = a.size };
+	EXPECT_EQ(0, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	EXPECT_EQ(RESMEM_KFILL_WORD(9ULL, 0ULL), p[0]);
+	k.flags = 2;
+	EXPECT_EQ(-EINVAL, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	k.flags = 0;
+	k.pad = 1;
+	EXPECT_EQ(-EINVAL, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	k.pad = 0;
+	EXPECT_EQ(-EINVAL, info_ioctl(self->fd,
+				      _IOC(_IOC_READ | _IOC_WRITE,
+					   RESMEM_IOC_MAGIC,
+					   _IOC_NR(RESMEM_IOC_KFILL), 8), &k));
+	EXPECT_EQ(-EFAULT, info_ioctl(self->fd, RESMEM_IOC_KFILL, NULL));
+	k.handle = 31337;
+	EXPECT_EQ(-ENOENT, info_ioctl(self->fd, RESMEM_IOC_KFILL, &k));
+	munmap(p, a.size);
+	EXPECT_EQ(0, do_free(self->fd, a.handle));
 }
 
 TEST(unprivileged_open_refused)

@@ -25,8 +25,10 @@ kmod_test() {
 echo "# file: load_test.sh"
 ./load_test.sh || rc=1
 
-if ! $LOAD "$KO" "ranges=$R0,$R1"; then
-	echo "Bail out! cannot load resmem with ranges=$R0,$R1"
+# test_ioctls=1: file_test, vcompound_test and fault_test use the test-only
+# RESMEM_IOC_KFILL
+if ! $LOAD "$KO" "ranges=$R0,$R1" test_ioctls=1; then
+	echo "Bail out! cannot load resmem with ranges=$R0,$R1 test_ioctls=1"
 	exit 1
 fi
 echo "# file: info_test"
@@ -57,12 +59,15 @@ if ! $LOAD "$KO" "ranges=$R1" "cma=t:32M"; then
 	echo "Bail out! cannot load resmem with ranges=$R1 cma=t:32M"
 	exit 1
 fi
+# the production ABI: loaded without test_ioctls, KFILL is -ENOTTY
+echo "# file: info_test, without test_ioctls"
+RESMEM_EXPECT_NODES="$(node_of "$B1")" ./info_test || rc=1
 echo "# file: cma_test"
 ./cma_test || rc=1
 kmod_test resmem_cmatest "movable blocks and buffers in the kernel"
 rmmod resmem || rc=1
 
-# loads resmem itself (both ranges, region t) and unloads it
+# loads resmem itself (both ranges, region t, test_ioctls) and unloads it
 echo "# file: stress_test.sh"
 ./stress_test.sh --seconds "${RESMEM_STRESS_SECONDS:-40}" || rc=1
 

@@ -34,8 +34,9 @@
  * not).  --ops N runs until N ioctls were made, --seconds S for S seconds
  * (default 30 when neither is given; with both, whichever comes first).
  *
- * Run as root with resmem loaded with a CMA region named "t" (see
- * stress_test.sh).  Output is TAP.
+ * Run as root with resmem loaded with a CMA region named "t" and
+ * test_ioctls=1, for the test-only KFILL (see stress_test.sh).  Output is
+ * TAP.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -1641,6 +1642,10 @@ int main(int argc, char **argv)
 	    (RESMEM_FEAT_CMA | RESMEM_FEAT_VCOMPOUND | RESMEM_FEAT_MEMAREA)) {
 		say("Bail out! GET_INFO: %s, or a feature is missing",
 		    strerror(errno));
+		return 1;
+	}
+	if (!(info.features & RESMEM_FEAT_TEST_IOCTLS)) {
+		say("Bail out! KFILL is off: load resmem with test_ioctls=1");
 		return 1;
 	}
 	managed = info.total_pages - info.meta_pages;

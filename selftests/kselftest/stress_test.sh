@@ -4,11 +4,12 @@
 # The concurrent stress test (stress_test.c) with resmem loaded for it: both
 # ranges of the test VM and a 32 MiB CMA region "t" at the top of the
 # second, so that movable allocations on node 1 are lent region memory and
-# the take-back thread migrates them.  Afterwards rmmod must succeed and,
-# on a kernel with kmemleak, no leak may be reported.  Arguments go to
-# stress_test (--seconds S, --ops N, --procs N, --seed N); the seed can also
-# come from RESMEM_STRESS_SEED.  TAP output; runs as root in the test VM
-# (busybox sh) with resmem not loaded.
+# the take-back thread migrates them, and test_ioctls=1 for the test-only
+# RESMEM_IOC_KFILL that the workers check their buffers with.  Afterwards
+# rmmod must succeed and, on a kernel with kmemleak, no leak may be
+# reported.  Arguments go to stress_test (--seconds S, --ops N, --procs N,
+# --seed N); the seed can also come from RESMEM_STRESS_SEED.  TAP output;
+# runs as root in the test VM (busybox sh) with resmem not loaded.
 
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
@@ -22,7 +23,7 @@ unload
 DUP='debugfs: .* already present'
 dup0=$(dmesg | grep -c "$DUP")
 top=$(hex $((B1 + 0x2000000)))
-params="ranges=$R0,$R1 cma=t:32M@$top"
+params="ranges=$R0,$R1 cma=t:32M@$top test_ioctls=1"
 # shellcheck disable=SC2086
 if $LOAD "$KO" $params; then
 	ok "resmem loaded with $params"
