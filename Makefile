@@ -64,6 +64,16 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	$(call symvers-seen,$*,modules) \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
 
+# resmem.ko alone with the statistics compiled out (RESMEM_STATS=n, see
+# include/resmem/stats.h), W=1 and -Werror, in its own copy of the tree.
+kmod-nostats-%: $(addprefix $(TOP)/,$(KSRC))
+	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	mkdir -p $(BUILD)/$*/mod-nostats && \
+	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
+		$(BUILD)/$*/mod-nostats/ && \
+	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod-nostats W=1 KCFLAGS=-Werror \
+		RESMEM_STATS=n modules
+
 # A module that calls resmem records the CRC of each symbol it uses, and
 # Kbuild does not rebuild it when only resmem's Module.symvers changed (an
 # exported function's types changed, not the caller's source): it would
