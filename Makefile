@@ -228,6 +228,8 @@ help:
 	@echo "make stress      the long concurrent stress kselftest (STRESS_OPS=1000000, RESMEM_STRESS_SEED=N)"
 	@echo "make deps        install the Debian packages the tests need"
 	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
+	@echo "make kmod-nostats-6.1|6.12  resmem.ko with the statistics compiled out"
+	@echo "RESMEM_STATS=n   with make, kmod-*, unit: compile the statistics out"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "KDIR=path        build against these kernel headers"
 
