@@ -6,8 +6,8 @@
  *
  *	statbench buddy|memarea|xcf PAIRS
  *
- * sets up a region of one 128 MiB block (aligned_alloc'd) and a buddy over
- * it, then runs PAIRS pairs of one path:
+ * sets up ubench's region and buddy (ubsetup.h: one 128 MiB block), then
+ * runs PAIRS pairs of one path:
  *
  *	buddy	rm_buddy_alloc() + rm_buddy_free() of order 0: the per-CPU cache
  *	memarea	rm_memarea_alloc() + rm_memarea_free() of 5 pages, align 1
@@ -22,14 +22,10 @@
  * Exit status: 0, 1 when an allocation failed or pages did not come back,
  * 2 on bad usage.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <resmem/core.h>
 #include <resmem/xcf.h>
+#include "ubsetup.h"
 
-#define SB_PAGES	(128UL << (20 - PAGE_SHIFT))	/* 128 MiB */
-#define SB_BASE_PFN	(1UL << 20)			/* 4 GiB */
 #define SB_XCF_SIZE	1000
 
 static struct rm_region rg;
@@ -106,22 +102,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "statbench: bad PAIRS: %s\n", argv[2]);
 		return 2;
 	}
-	mem = aligned_alloc(RM_PAGEBLOCK_NR * PAGE_SIZE, SB_PAGES * PAGE_SIZE);
-	if (!mem) {
-		perror("statbench: aligned_alloc");
+	mem = ub_setup(&rg, &buddy, "statbench");
+	if (!mem)
 		return 1;
-	}
-	rm_region_init(&rg);
-	if (rm_region_add(&rg, SB_BASE_PFN, SB_PAGES, 0, 0)) {
-		fprintf(stderr, "statbench: rm_region_add failed\n");
-		return 1;
-	}
-	rg.block[0].vaddr = mem;
-	if (rm_region_enable(&rg) ||
-	    rm_buddy_init(&buddy, &rg, RM_DEFAULT_MAX_ORDER)) {
-		fprintf(stderr, "statbench: rm_region_enable/rm_buddy_init failed\n");
-		return 1;
-	}
 	rm_buddy_stats(&buddy, &st);
 	free_before = st.free_pages + st.pcp_pages;
 
