@@ -86,7 +86,6 @@ static int run_xcf(unsigned long pairs)
 
 int main(int argc, char **argv)
 {
-	struct rm_buddy_stats st;
 	unsigned long pairs;
 	u64 free_before;
 	char *end;
@@ -105,8 +104,7 @@ int main(int argc, char **argv)
 	mem = ub_setup(&rg, &buddy, "statbench");
 	if (!mem)
 		return 1;
-	rm_buddy_stats(&buddy, &st);
-	free_before = st.free_pages + st.pcp_pages;
+	free_before = ub_free_pages(&buddy);
 
 	if (!strcmp(argv[1], "buddy")) {
 		ret = run_buddy(pairs);
@@ -124,13 +122,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rm_buddy_drain(&buddy);
-	rm_buddy_stats(&buddy, &st);
-	if (st.free_pages + st.pcp_pages != free_before) {
-		fprintf(stderr, "statbench: %llu free pages before, %llu after\n",
-			(unsigned long long)free_before,
-			(unsigned long long)(st.free_pages + st.pcp_pages));
+	if (!ub_whole(&buddy, free_before, "statbench"))
 		return 1;
-	}
 	printf("path=%s pairs=%lu statistics=%s\n", argv[1], pairs,
 	       rm_stats_enabled() ? "on" : "off");
 	rm_buddy_destroy(&buddy);

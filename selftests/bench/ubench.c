@@ -63,8 +63,7 @@ int main(int argc, char **argv)
 	mem = ub_setup(&rg, &buddy, "ubench");
 	if (!mem)
 		return 1;
-	rm_buddy_stats(&buddy, &st);
-	free_before = st.free_pages + st.pcp_pages;
+	free_before = ub_free_pages(&buddy);
 
 	for (i = 0; i < pairs / batch; i++) {
 		for (j = 0; j < batch; j++) {
@@ -81,13 +80,9 @@ int main(int argc, char **argv)
 			rm_buddy_free(&buddy, pfns[j], order);
 	}
 
-	rm_buddy_stats(&buddy, &st);
-	if (st.free_pages + st.pcp_pages != free_before) {
-		fprintf(stderr, "ubench: %llu free pages before, %llu after\n",
-			(unsigned long long)free_before,
-			(unsigned long long)(st.free_pages + st.pcp_pages));
+	if (!ub_whole(&buddy, free_before, "ubench"))
 		return 1;
-	}
+	rm_buddy_stats(&buddy, &st);
 	printf("order=%lu pairs=%lu batch=%lu allocations=%llu\n", order, pairs,
 	       batch, (unsigned long long)st.allocations);
 	rm_buddy_destroy(&buddy);

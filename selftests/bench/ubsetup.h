@@ -45,4 +45,28 @@ fail:
 	return NULL;
 }
 
+/* Pages free in @b's lists and caches. */
+static inline u64 ub_free_pages(struct rm_buddy *b)
+{
+	struct rm_buddy_stats st;
+
+	rm_buddy_stats(b, &st);
+	return st.free_pages + st.pcp_pages;
+}
+
+/*
+ * Whether @b has @before pages free again; else a message that starts with
+ * @prog.
+ */
+static inline bool ub_whole(struct rm_buddy *b, u64 before, const char *prog)
+{
+	u64 now = ub_free_pages(b);
+
+	if (now == before)
+		return true;
+	fprintf(stderr, "%s: %llu free pages before, %llu after\n", prog,
+		(unsigned long long)before, (unsigned long long)now);
+	return false;
+}
+
 #endif /* _UBSETUP_H */
