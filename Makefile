@@ -78,6 +78,16 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	$(call symvers-seen,$*,modules) \
 	cp $(BUILD)/$*/mod/resmem.ko $(BUILD)/$*/resmem.ko
 
+# resmem.ko alone with the statistics compiled out (RESMEM_STATS=n, see
+# include/resmem/stats.h), W=1 and -Werror, in its own copy of the tree.
+kmod-nostats-%: $(addprefix $(TOP)/,$(KSRC))
+	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	mkdir -p $(BUILD)/$*/mod-nostats && \
+	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
+		$(BUILD)/$*/mod-nostats/ && \
+	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod-nostats W=1 KCFLAGS=-Werror \
+		RESMEM_STATS=n modules
+
 # A module that calls resmem records the CRC of each symbol it uses, and
 # Kbuild does not rebuild it when only resmem's Module.symvers changed (an
 # exported function's types changed, not the caller's source): it would
@@ -238,6 +248,8 @@ help:
 	@echo "make deps        install the Debian packages the tests need"
 	@echo "make docs-check  file indexes, api.h's context rules, kernel-doc (no VM)"
 	@echo "make vm-artifacts KSERIES=6.1|6.12|debug   what the VM needs"
+	@echo "make kmod-nostats-6.1|6.12  resmem.ko with the statistics compiled out"
+	@echo "RESMEM_STATS=n   with make, kmod-*, unit: compile the statistics out"
 	@echo "make clean       remove build output (the kernel cache stays)"
 	@echo "make install     resmemctl and its man page (PREFIX=/usr/local, DESTDIR=); make uninstall"
 	@echo "KDIR=path        build against these kernel headers"

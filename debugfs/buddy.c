@@ -50,18 +50,7 @@ struct zone_scratch {
 };
 
 #define DEFINE_SCRATCH_ATTRIBUTE(__name)				\
-static int __name ## _open(struct inode *inode, struct file *file)	\
-{									\
-	return resmem_debugfs_open_scratch(file, __name ## _show,	\
-					   sizeof(struct zone_scratch));\
-}									\
-static const struct file_operations __name ## _fops = {		\
-	.owner = THIS_MODULE,						\
-	.open = __name ## _open,					\
-	.read = seq_read,						\
-	.llseek = seq_lseek,						\
-	.release = resmem_debugfs_release_scratch,			\
-}
+	DEFINE_RESMEM_SCRATCH_ATTRIBUTE(__name, sizeof(struct zone_scratch))
 
 static int buddyinfo_show(struct seq_file *m, void *v)
 {
@@ -211,6 +200,7 @@ static int stats_show(struct seq_file *m, void *v)
 	struct rm_buddy_stats st;
 
 	rm_buddy_stats(&resmem.buddy, &st);
+	resmem_debugfs_stats_note(m);
 	seq_printf(m, "allocations: %llu\n", st.allocations);
 	seq_printf(m, "frees: %llu\n", st.frees);
 	seq_printf(m, "failures: %llu\n", st.failures);
@@ -245,8 +235,14 @@ void resmem_debugfs_buddy_init(struct dentry *dir)
 static int memarea_stats_show(struct seq_file *m, void *v)
 {
 	struct rm_memarea_stats *st = m->private;
+	const struct resmem_debugfs_hist h[] = {
+		{ "words_hist", st->words_hist },
+		{ "summaries_hist", st->summaries_hist },
+		{ "latency_ns_hist", st->latency_hist },
+	};
 
 	rm_memarea_stats(&resmem.memarea, st);
+	resmem_debugfs_stats_note(m);
 	seq_printf(m, "requests: %llu\n", st->requests);
 	seq_printf(m, "successes: %llu\n", st->successes);
 	seq_printf(m, "failures: %llu\n", st->failures);
@@ -255,29 +251,11 @@ static int memarea_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "pages: %llu\n", st->pages);
 	seq_printf(m, "words_visited: %llu\n", st->words);
 	seq_printf(m, "summaries_visited: %llu\n", st->summaries);
-	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	resmem_debugfs_counts(m, "words_hist", st->words_hist,
-			      RM_HIST_BUCKETS);
-	resmem_debugfs_counts(m, "summaries_hist", st->summaries_hist,
-			      RM_HIST_BUCKETS);
-	resmem_debugfs_counts(m, "latency_ns_hist", st->latency_hist,
-			      RM_HIST_BUCKETS);
+	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
 	return 0;
 }
-
-static int memarea_stats_open(struct inode *inode, struct file *file)
-{
-	return resmem_debugfs_open_scratch(file, memarea_stats_show,
-					   sizeof(struct rm_memarea_stats));
-}
-
-static const struct file_operations memarea_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = memarea_stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = resmem_debugfs_release_scratch,
-};
+DEFINE_RESMEM_SCRATCH_ATTRIBUTE(memarea_stats,
+				sizeof(struct rm_memarea_stats));
 
 /**
  * resmem_debugfs_memarea_init - memarea/ in @dir

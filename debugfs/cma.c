@@ -123,7 +123,11 @@ static int stats_show(struct seq_file *m, void *v)
 {
 	struct resmem_cma *r = m->private;
 	const struct rm_cma_stats *st = &r->c.st;
+	const struct resmem_debugfs_hist h[] = {
+		{ "latency_ns_hist", r->st.latency_hist },
+	};
 
+	resmem_debugfs_stats_note(m);
 	seq_printf(m, "attempts: %llu\n", READ_ONCE(st->attempts));
 	seq_printf(m, "successes: %llu\n", READ_ONCE(st->successes));
 	seq_printf(m, "failures: %llu\n", READ_ONCE(st->failures));
@@ -135,9 +139,7 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "move_enomem: %llu\n", READ_ONCE(r->st.move_enomem));
 	seq_printf(m, "move_gone: %llu\n", READ_ONCE(r->st.move_gone));
 	seq_printf(m, "buffers: %d\n", atomic_read(&r->nr_allocs));
-	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	resmem_debugfs_counts(m, "latency_ns_hist", r->st.latency_hist,
-			      RM_HIST_BUCKETS);
+	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -91,6 +91,44 @@ void resmem_debugfs_counts(struct seq_file *m, const char *name,
 }
 
 /**
+ * resmem_debugfs_hists - print log2 histograms, one line each
+ * @m: the seq_file
+ * @h: the histograms (RM_HIST_BUCKETS counts each) and their keys
+ * @n: entries in @h
+ *
+ * A comment line says what the buckets hold, then each histogram is
+ * printed as resmem_debugfs_counts() prints counts.
+ *
+ * Context: process context (a seq_file show function).
+ */
+void resmem_debugfs_hists(struct seq_file *m,
+			  const struct resmem_debugfs_hist *h, unsigned int n)
+{
+	unsigned int i;
+
+	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
+	for (i = 0; i < n; i++)
+		resmem_debugfs_counts(m, h[i].name, h[i].counts,
+				      RM_HIST_BUCKETS);
+}
+
+/**
+ * resmem_debugfs_stats_note - the first line of every statistics file
+ * @m: the seq_file
+ *
+ * Prints nothing in the default build.  Built with RESMEM_STATS=n, says in
+ * one comment line that the counters and histograms that follow read 0
+ * (the state lines, such as free_pages, still hold).
+ *
+ * Context: process context (a seq_file show function).
+ */
+void resmem_debugfs_stats_note(struct seq_file *m)
+{
+	if (!rm_stats_enabled())
+		seq_puts(m, "# statistics compiled out (RESMEM_STATS=n): counters and histograms read 0\n");
+}
+
+/**
  * resmem_debugfs_open_scratch - single_open() with zeroed scratch memory
  * @file: the file being opened
  * @show: the show function; m->private is the scratch

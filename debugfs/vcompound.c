@@ -16,10 +16,16 @@
 static int vc_stats_show(struct seq_file *m, void *v)
 {
 	struct resmem_vc_stats *st = m->private;
+	const struct resmem_debugfs_hist h[] = {
+		{ "pieces_hist", st->pieces_hist },
+		{ "contiguous_latency_ns_hist", st->contig_ns_hist },
+		{ "fallback_latency_ns_hist", st->fallback_ns_hist },
+	};
 	unsigned int o;
 	u64 requests = 0;
 
 	resmem_vc_stats(st);
+	resmem_debugfs_stats_note(m);
 	for (o = 0; o <= RM_VC_ORDER_LIMIT; o++)
 		requests += st->requests[o];
 	seq_printf(m, "max_order: %u\n", resmem_vcompound_max_order());
@@ -42,29 +48,10 @@ static int vc_stats_show(struct seq_file *m, void *v)
 	seq_puts(m, "# requests_by_order: count for order 0, 1, 2, ...\n");
 	resmem_debugfs_counts(m, "requests_by_order", st->requests,
 			      RM_VC_ORDER_LIMIT + 1);
-	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	resmem_debugfs_counts(m, "pieces_hist", st->pieces_hist,
-			      RM_HIST_BUCKETS);
-	resmem_debugfs_counts(m, "contiguous_latency_ns_hist",
-			      st->contig_ns_hist, RM_HIST_BUCKETS);
-	resmem_debugfs_counts(m, "fallback_latency_ns_hist",
-			      st->fallback_ns_hist, RM_HIST_BUCKETS);
+	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
 	return 0;
 }
-
-static int vc_stats_open(struct inode *inode, struct file *file)
-{
-	return resmem_debugfs_open_scratch(file, vc_stats_show,
-					   sizeof(struct resmem_vc_stats));
-}
-
-static const struct file_operations vc_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = vc_stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = resmem_debugfs_release_scratch,
-};
+DEFINE_RESMEM_SCRATCH_ATTRIBUTE(vc_stats, sizeof(struct resmem_vc_stats));
 
 /**
  * resmem_debugfs_vcompound_init - vcompound/ in @dir

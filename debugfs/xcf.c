@@ -131,8 +131,12 @@ static void xcf_count_pool(struct resmem_xcf_pool *pool, void *arg)
 static int xcf_stats_show(struct seq_file *m, void *v)
 {
 	struct resmem_xcf_stats *st = m->private;
+	const struct resmem_debugfs_hist h[] = {
+		{ "malloc_latency_ns_hist", st->malloc_ns_hist },
+	};
 	unsigned int pools = 0;
 
+	resmem_debugfs_stats_note(m);
 	resmem_xcf_walk_pools(xcf_count_pool, &pools);
 	seq_printf(m, "pools: %u\n", pools);
 	seq_printf(m, "zpool_registered: %d\n", resmem_xcf_zpool_registered());
@@ -147,25 +151,10 @@ static int xcf_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "map_copies: %llu\n", st->map_copies);
 	seq_printf(m, "compact_calls: %llu\n", st->compact_calls);
 	seq_printf(m, "compact_freed: %llu\n", st->compact_freed);
-	seq_puts(m, "# histograms: bucket 0 counts 0, bucket i counts [2^(i-1), 2^i)\n");
-	resmem_debugfs_counts(m, "malloc_latency_ns_hist", st->malloc_ns_hist,
-			      RM_HIST_BUCKETS);
+	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
 	return 0;
 }
-
-static int xcf_stats_open(struct inode *inode, struct file *file)
-{
-	return resmem_debugfs_open_scratch(file, xcf_stats_show,
-					   sizeof(struct resmem_xcf_stats));
-}
-
-static const struct file_operations xcf_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = xcf_stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = resmem_debugfs_release_scratch,
-};
+DEFINE_RESMEM_SCRATCH_ATTRIBUTE(xcf_stats, sizeof(struct resmem_xcf_stats));
 
 /**
  * resmem_debugfs_xcf_init - xcf/ and xcf/stats in @dir

@@ -74,15 +74,15 @@ static int cma_migrate(void *arg, u64 pfn, unsigned int order)
 	mv = resmem_mv_get(pfn, order);
 	if (!mv) {
 		/* freed meanwhile (the core looks again) or not movable */
-		r->st.move_gone++;
+		rm_stat_inc(r->st.move_gone);
 		return -EAGAIN;
 	}
 	ret = mv->ops->move(mv, pfn);
 	mv->ops->put(mv);
 	if (ret == -EBUSY)
-		r->st.move_busy++;
+		rm_stat_inc(r->st.move_busy);
 	else if (ret == -ENOMEM)
-		r->st.move_enomem++;
+		rm_stat_inc(r->st.move_enomem);
 	cond_resched();
 	return ret;
 }
@@ -234,10 +234,10 @@ out:
 /* Allocate from @r, whose mutex is held. */
 static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 {
-	u64 t0 = ktime_get_ns(), pfn;
+	u64 t0 = rm_stat_time(ktime_get_ns()), pfn;
 
 	pfn = rm_cma_alloc(&r->c, count, align, cma_migrate, r, err);
-	rm_memarea_hist_add(r->st.latency_hist, ktime_get_ns() - t0);
+	rm_hist_add(r->st.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	if (pfn != RM_NO_PFN)
 		atomic_inc(&r->nr_allocs);
 	return pfn;

@@ -397,9 +397,10 @@ static int memarea_alloc(struct resmem_ualloc *ua, const struct resmem_alloc *a,
 	ret = rm_memarea_check(&resmem.buddy, &r);
 	if (ret)
 		return ret;
-	t0 = ktime_get_ns();
+	t0 = rm_stat_time(ktime_get_ns());
 	pfn = rm_memarea_alloc(&resmem.memarea, &r);
-	rm_memarea_add_latency(&resmem.memarea, ktime_get_ns() - t0);
+	rm_memarea_add_latency(&resmem.memarea,
+			       rm_stat_time(ktime_get_ns()) - t0);
 	if (pfn == RM_NO_PFN)
 		return -ENOMEM;
 	ua->pfn = pfn;

@@ -190,9 +190,10 @@ void *resmem_alloc_area(unsigned long count, unsigned long align,
 	if (flags & RESMEM_GFP_MOVABLE || !nid_ok(nid) ||
 	    rm_memarea_check(&resmem.buddy, &r))
 		return NULL;
-	t0 = ktime_get_ns();
+	t0 = rm_stat_time(ktime_get_ns());
 	pfn = rm_memarea_alloc(&resmem.memarea, &r);
-	rm_memarea_add_latency(&resmem.memarea, ktime_get_ns() - t0);
+	rm_memarea_add_latency(&resmem.memarea,
+			       rm_stat_time(ktime_get_ns()) - t0);
 	return pfn == RM_NO_PFN ? NULL : resmem_pfn_to_virt(pfn);
 }
 EXPORT_SYMBOL_GPL(resmem_alloc_area);

@@ -53,8 +53,9 @@
  * lookups hold it while they read a mapping's pieces, which are freed only
  * after the mapping left the tree.  The buddy's locks nest inside nothing of
  * ours.  vc_heads uses its own lock (process context only); readers use RCU.
- * Counters are per CPU (this_cpu_inc()), summed when debugfs reads them;
- * latencies are sampled (VC_TIME_ONE_IN, below).
+ * Counters are per CPU (rm_stat_this_cpu_inc(), include/resmem/stats.h),
+ * summed when debugfs reads them; latencies are sampled (VC_TIME_ONE_IN,
+ * below).
  *
  * vfallback_always (module parameter, and debugfs vcompound/vfallback_always,
  * the same variable) makes every request that may sleep take the fallback,
@@ -124,11 +125,6 @@ static DEFINE_PER_CPU(unsigned int, vc_tick);
 
 static void vc_free_fn(struct work_struct *work);
 static DECLARE_WORK(vc_free_work, vc_free_fn);
-
-static unsigned int vc_bucket(u64 v)
-{
-	return min_t(unsigned int, fls64(v), RM_HIST_BUCKETS - 1);
-}
 
 static u64 vc_since(u64 t0)
 {
@@ -262,7 +258,7 @@ static void *vc_fallback(unsigned int order, int nid, unsigned int rmflags,
 		goto err_free;
 	cls = vc_pieces_class(vc->pieces, vc->nr);
 	if (cls < 0) {
-		this_cpu_inc(vc_stats.mixed);
+		rm_stat_this_cpu_inc(vc_stats.mixed);
 		first = vc_class(vc->pieces[0].pfn, vc->pieces[0].order) > 0;
 		rm_vc_put(b, vc->pieces, vc->nr);
 		r.accept = vc_accept;
@@ -318,7 +314,7 @@ static void vc_destroy(struct resmem_vc *vc)
 	atomic_long_sub(1L << vc->order, &vc_mapped_pages);
 	rm_vc_put(&resmem.buddy, vc->pieces, vc->nr);
 	kfree(vc);
-	this_cpu_inc(vc_stats.frees_fallback);
+	rm_stat_this_cpu_inc(vc_stats.frees_fallback);
 }
 
 static void vc_free_fn(struct work_struct *work)
@@ -366,13 +362,13 @@ void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
 				  READ_ONCE(resmem_vfallback_always));
 	unsigned int rmflags = (flags & (RM_ALLOC_STRICT_NODE | RM_ALLOC_ZERO)) |
 			       (atomic ? 0 : RM_ALLOC_MAY_SLEEP);
-	bool timed = this_cpu_inc_return(vc_tick) % VC_TIME_ONE_IN == 1;
+	bool timed = rm_stats_enabled() &&
+		     this_cpu_inc_return(vc_tick) % VC_TIME_ONE_IN == 1;
 	u64 t0 = timed ? local_clock() : 0;
-	unsigned int bucket;
 	void *addr = NULL;
 
 	*vcp = NULL;
-	this_cpu_inc(vc_stats.requests[order]);
+	rm_stat_this_cpu_inc(vc_stats.requests[order]);
 	if (order <= resmem.buddy.max_order && !forced) {
 		addr = vc_contig(order, nid, rmflags);
 		if (!addr && !atomic && atomic_read(&vc_deferred)) {
@@ -380,38 +376,37 @@ void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
 			addr = vc_contig(order, nid, rmflags);
 		}
 		if (addr) {
-			this_cpu_inc(vc_stats.contiguous);
-			if (timed) {
-				bucket = vc_bucket(vc_since(t0));
-				this_cpu_inc(vc_stats.contig_ns_hist[bucket]);
-			}
+			rm_stat_this_cpu_inc(vc_stats.contiguous);
+			if (timed)
+				rm_hist_this_cpu_add(vc_stats.contig_ns_hist,
+						     vc_since(t0));
 			return addr;
 		}
 	}
 	if (atomic) {
-		this_cpu_inc(vc_stats.failures);
-		this_cpu_inc(vc_stats.atomic_failures);
+		rm_stat_this_cpu_inc(vc_stats.failures);
+		rm_stat_this_cpu_inc(vc_stats.atomic_failures);
 		return NULL;
 	}
-	t0 = ktime_get_ns();
+	t0 = rm_stat_time(ktime_get_ns());
 	addr = vc_fallback(order, nid, rmflags, vcp);
 	if (!addr && atomic_read(&vc_deferred)) {
 		flush_work(&vc_free_work);
 		addr = vc_fallback(order, nid, rmflags, vcp);
 	}
 	if (!addr) {
-		this_cpu_inc(vc_stats.failures);
+		rm_stat_this_cpu_inc(vc_stats.failures);
 		return NULL;
 	}
-	this_cpu_inc(vc_stats.fallback);
+	rm_stat_this_cpu_inc(vc_stats.fallback);
 	if (forced)
-		this_cpu_inc(vc_stats.forced);
+		rm_stat_this_cpu_inc(vc_stats.forced);
 	if (order > resmem.buddy.max_order)
-		this_cpu_inc(vc_stats.above_max);
-	this_cpu_add(vc_stats.pieces, (*vcp)->nr);
-	this_cpu_inc(vc_stats.pieces_hist[vc_bucket((*vcp)->nr)]);
-	bucket = vc_bucket(ktime_get_ns() - t0);
-	this_cpu_inc(vc_stats.fallback_ns_hist[bucket]);
+		rm_stat_this_cpu_inc(vc_stats.above_max);
+	rm_stat_this_cpu_add(vc_stats.pieces, (*vcp)->nr);
+	rm_hist_this_cpu_add(vc_stats.pieces_hist, (*vcp)->nr);
+	rm_hist_this_cpu_add(vc_stats.fallback_ns_hist,
+			     rm_stat_time(ktime_get_ns()) - t0);
 	return addr;
 }
 
@@ -430,7 +425,7 @@ void resmem_vc_release(struct resmem_vc *vc, u64 pfn, unsigned int order)
 {
 	if (!vc) {
 		rm_buddy_free(&resmem.buddy, pfn, order);
-		this_cpu_inc(vc_stats.frees_contiguous);
+		rm_stat_this_cpu_inc(vc_stats.frees_contiguous);
 		return;
 	}
 	spin_lock_irq(&vc_lock);
@@ -580,7 +575,7 @@ void resmem_vcompound_free(const void *addr, unsigned int order)
 	if (pfn) {
 		if (!offset_in_page(addr) && vc_owns_block(pfn, order)) {
 			rm_buddy_free(&resmem.buddy, pfn, order);
-			this_cpu_inc(vc_stats.frees_contiguous);
+			rm_stat_this_cpu_inc(vc_stats.frees_contiguous);
 			return;
 		}
 	} else {

@@ -234,6 +234,25 @@ void resmem_xcf_destroy(struct resmem_xcf_pool *pool)
 }
 EXPORT_SYMBOL_GPL(resmem_xcf_destroy);
 
+/* Count a malloc and its time in this CPU's statistics (preemption off). */
+static void xcf_count_malloc(int ret, u64 ns)
+{
+	struct resmem_xcf_stats *st = this_cpu_ptr(&xcf_stats);
+	unsigned long irq;
+
+	if (!rm_stats_enabled())
+		return;
+	/* an interrupt's malloc on this CPU must not lose our count */
+	local_irq_save(irq);
+	if (ret) {
+		rm_stat_inc(st->malloc_failures);
+	} else {
+		rm_stat_inc(st->mallocs);
+		rm_hist_add(st->malloc_ns_hist, ns);
+	}
+	local_irq_restore(irq);
+}
+
 /**
  * resmem_xcf_malloc - allocate an object
  * @pool: the pool
@@ -251,26 +270,14 @@ int resmem_xcf_malloc(struct resmem_xcf_pool *pool, size_t size, gfp_t gfp,
 		      unsigned long *handle)
 {
 	unsigned int flags = gfp & __GFP_ZERO ? RM_XCF_ZERO : 0;
-	struct resmem_xcf_stats *st;
-	unsigned long irq;
-	u64 t0, ns;
+	u64 t0;
 	int ret;
 
 	preempt_disable();
-	t0 = local_clock();
+	t0 = rm_stat_time(local_clock());
 	ret = rm_xcf_malloc(pool->core, size, flags, smp_processor_id(),
 			    handle);
-	ns = local_clock() - t0;
-	st = this_cpu_ptr(&xcf_stats);
-	/* an interrupt's malloc on this CPU must not lose our count */
-	local_irq_save(irq);
-	if (ret) {
-		st->malloc_failures++;
-	} else {
-		st->mallocs++;
-		rm_memarea_hist_add(st->malloc_ns_hist, ns);
-	}
-	local_irq_restore(irq);
+	xcf_count_malloc(ret, rm_stat_time(local_clock()) - t0);
 	preempt_enable();
 	return ret == -E2BIG ? -ENOSPC : ret;
 }
@@ -335,10 +342,10 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 		goto release;
 	a->handle = handle;
 	a->copied = a->loc.nr == 2 && !a->loc.contig;
-	this_cpu_inc(xcf_stats.maps);
+	rm_stat_this_cpu_inc(xcf_stats.maps);
 	if (!a->copied)
 		return a->loc.seg[0].addr;
-	this_cpu_inc(xcf_stats.map_copies);
+	rm_stat_this_cpu_inc(xcf_stats.map_copies);
 	if (mode & RESMEM_XCF_MAP_RO)
 		xcf_copy_in(a);
 	return a->buf;
@@ -391,8 +398,8 @@ u64 resmem_xcf_compact(struct resmem_xcf_pool *pool)
 {
 	u64 freed = rm_xcf_compact(pool->core);
 
-	this_cpu_inc(xcf_stats.compact_calls);
-	this_cpu_add(xcf_stats.compact_freed, freed);
+	rm_stat_this_cpu_inc(xcf_stats.compact_calls);
+	rm_stat_this_cpu_add(xcf_stats.compact_freed, freed);
 	return freed;
 }
 EXPORT_SYMBOL_GPL(resmem_xcf_compact);

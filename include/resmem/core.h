@@ -10,6 +10,7 @@
 #define _RESMEM_CORE_H
 
 #include "compat.h"
+#include "stats.h"
 
 /* --- bitmap.c: word-at-a-time bitmaps indexed by u64 --- */
 
@@ -369,6 +370,9 @@ struct rm_free_area {
  * @drains:	times the cache was emptied on demand
  * @drain_locks: times a drain took @lock, emptying the cache or finding
  *		it empty
+ *
+ * @allocs to @drain_locks are statistics (stats.h: rm_stat_inc() under
+ * @lock, zero with RESMEM_STATS=n); @count is state.
  */
 struct rm_pcp {
 	rm_spinlock_t lock;
@@ -398,6 +402,8 @@ struct rm_pcp {
  * @stolen:	pageblocks whose migratetype a fallback claimed
  * @pcp:	per-CPU caches
  * @area:	free lists by order
+ *
+ * @nr_alloc, @nr_free and @stolen are statistics (stats.h), under @lock.
  */
 struct rm_zone {
 	rm_spinlock_t lock;
@@ -420,7 +426,8 @@ struct rm_zone {
  * @max_order:	largest order any zone serves
  * @zonelist:	for each node below RM_ZL_NODES, zone indexes nearest first
  * @nr_local:	how many leading @zonelist entries lie on the node itself
- * @failures:	allocations that found nothing, even after draining
+ * @failures:	allocations that found nothing, even after draining (a
+ *		statistic, under zone 0's lock)
  */
 struct rm_buddy {
 	struct rm_region *rg;
@@ -434,6 +441,9 @@ struct rm_buddy {
 
 /**
  * struct rm_buddy_stats - counters summed over zones and CPUs
+ *
+ * All statistics (stats.h: zero with RESMEM_STATS=n) but for @free_pages
+ * and @pcp_pages, which are state.
  */
 struct rm_buddy_stats {
 	/** @allocations: blocks handed out, by the zones and the caches */
@@ -496,9 +506,6 @@ enum rm_policy {
 	RM_POLICY_LEAST_FRAG,
 };
 
-/* log2 histograms: bucket 0 is 0, bucket i is [2^(i-1), 2^i) */
-#define RM_HIST_BUCKETS		32
-
 /**
  * struct rm_memarea_req - what to allocate
  * @count:	pages
@@ -532,6 +539,9 @@ struct rm_memarea_req {
  * @words_hist:	per search, bitmap words read (log2 histogram)
  * @summaries_hist: per search, summaries read (log2 histogram)
  * @latency_hist: per allocation, nanoseconds (log2 histogram)
+ *
+ * All statistics (stats.h: zero with RESMEM_STATS=n) but for @pages, which
+ * is state.
  */
 struct rm_memarea_stats {
 	u64 requests;
@@ -600,7 +610,6 @@ u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r);
 void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count);
 void rm_memarea_stats(struct rm_memarea *ma, struct rm_memarea_stats *st);
 void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns);
-void rm_memarea_hist_add(u64 *h, u64 v);
 
 /* --- cma.c: regions lent to movable allocations --- */
 
@@ -615,6 +624,9 @@ void rm_memarea_hist_add(u64 *h, u64 v);
  * @migrate_failures: positions given up because a block would not move
  * @retries:	positions tried after the first
  * @used:	pages handed out now
+ *
+ * All statistics (stats.h: zero with RESMEM_STATS=n) but for @used, which
+ * is state.
  */
 struct rm_cma_stats {
 	u64 attempts;

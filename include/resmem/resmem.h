@@ -110,6 +110,39 @@ int resmem_debugfs_open_scratch(struct file *file,
 				int (*show)(struct seq_file *, void *),
 				size_t size);
 int resmem_debugfs_release_scratch(struct inode *inode, struct file *file);
+
+/**
+ * DEFINE_RESMEM_SCRATCH_ATTRIBUTE - open and file_operations for a show
+ * function that snapshots into zeroed scratch memory
+ * @__name: makes __name_open() and __name_fops; __name_show() must exist
+ * @__size: bytes of scratch, as resmem_debugfs_open_scratch() takes
+ */
+#define DEFINE_RESMEM_SCRATCH_ATTRIBUTE(__name, __size)			\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	return resmem_debugfs_open_scratch(file, __name ## _show, __size);\
+}									\
+static const struct file_operations __name ## _fops = {		\
+	.owner = THIS_MODULE,						\
+	.open = __name ## _open,					\
+	.read = seq_read,						\
+	.llseek = seq_lseek,						\
+	.release = resmem_debugfs_release_scratch,			\
+}
+
+/**
+ * struct resmem_debugfs_hist - one histogram for resmem_debugfs_hists()
+ * @name:	its key
+ * @counts:	RM_HIST_BUCKETS counts (include/resmem/stats.h)
+ */
+struct resmem_debugfs_hist {
+	const char *name;
+	const u64 *counts;
+};
+
+void resmem_debugfs_hists(struct seq_file *m,
+			  const struct resmem_debugfs_hist *h, unsigned int n);
+void resmem_debugfs_stats_note(struct seq_file *m);
 void resmem_debugfs_buddy_init(struct dentry *dir);
 void resmem_debugfs_memarea_init(struct dentry *dir);
 

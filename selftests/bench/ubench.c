@@ -17,12 +17,8 @@
  * Exit status: 0, 1 when an allocation failed or the buddy did not come
  * back whole, 2 on bad usage.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <resmem/core.h>
+#include "ubsetup.h"
 
-#define UB_PAGES	(128UL << (20 - PAGE_SHIFT))	/* 128 MiB */
-#define UB_BASE_PFN	(1UL << 20)			/* 4 GiB */
 #define UB_MAX_BATCH	1024
 
 static struct rm_region rg;
@@ -64,24 +60,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	mem = aligned_alloc(RM_PAGEBLOCK_NR * PAGE_SIZE, UB_PAGES * PAGE_SIZE);
-	if (!mem) {
-		perror("ubench: aligned_alloc");
+	mem = ub_setup(&rg, &buddy, "ubench");
+	if (!mem)
 		return 1;
-	}
-	rm_region_init(&rg);
-	if (rm_region_add(&rg, UB_BASE_PFN, UB_PAGES, 0, 0)) {
-		fprintf(stderr, "ubench: rm_region_add failed\n");
-		return 1;
-	}
-	rg.block[0].vaddr = mem;
-	if (rm_region_enable(&rg) ||
-	    rm_buddy_init(&buddy, &rg, RM_DEFAULT_MAX_ORDER)) {
-		fprintf(stderr, "ubench: rm_region_enable/rm_buddy_init failed\n");
-		return 1;
-	}
-	rm_buddy_stats(&buddy, &st);
-	free_before = st.free_pages + st.pcp_pages;
+	free_before = ub_free_pages(&buddy);
 
 	for (i = 0; i < pairs / batch; i++) {
 		for (j = 0; j < batch; j++) {
@@ -98,13 +80,9 @@ int main(int argc, char **argv)
 			rm_buddy_free(&buddy, pfns[j], order);
 	}
 
-	rm_buddy_stats(&buddy, &st);
-	if (st.free_pages + st.pcp_pages != free_before) {
-		fprintf(stderr, "ubench: %llu free pages before, %llu after\n",
-			(unsigned long long)free_before,
-			(unsigned long long)(st.free_pages + st.pcp_pages));
+	if (!ub_whole(&buddy, free_before, "ubench"))
 		return 1;
-	}
+	rm_buddy_stats(&buddy, &st);
 	printf("order=%lu pairs=%lu batch=%lu allocations=%llu\n", order, pairs,
 	       batch, (unsigned long long)st.allocations);
 	rm_buddy_destroy(&buddy);

@@ -144,7 +144,9 @@ TEST(unmovable_steals_pageblocks)
 	blk = rm_region_find(&rg, u);
 	ASSERT_EQ(RM_MT_UNMOVABLE, blk->pb_mt[rm_block_pb(blk, u)]);
 	rm_buddy_stats(&b, &st);
-	ASSERT_GT(st.pageblocks_stolen, 0);
+	if (rm_stats_enabled()) {
+		ASSERT_GT(st.pageblocks_stolen, 0);
+	}
 	m = rm_buddy_alloc(&b, 0, 0, RM_ALLOC_STRICT_NODE | RM_ALLOC_MOVABLE,
 			   RM_PK_BUDDY);
 	ASSERT_NE(RM_NO_PFN, m);
@@ -177,12 +179,14 @@ TEST(pcp_batches_and_drain)
 	pcp = rm_per_cpu_ptr(b.zone[0].pcp, 1);
 	ASSERT_LE(pcp->count, pcp->high);
 	rm_buddy_stats(&b, &st);
-	ASSERT_EQ(200, st.allocations);
-	ASSERT_EQ(200, st.frees);
-	/* every allocation was a hit or brought a batch (8 pages here) */
-	ASSERT_EQ(200, st.pcp_hits + st.pcp_refills);
-	ASSERT_GE(st.pcp_hits, 174);
-	ASSERT_GT(st.pcp_spills, 0);
+	if (rm_stats_enabled()) {
+		ASSERT_EQ(200, st.allocations);
+		ASSERT_EQ(200, st.frees);
+		/* every allocation was a hit or brought a batch (8 pages) */
+		ASSERT_EQ(200, st.pcp_hits + st.pcp_refills);
+		ASSERT_GE(st.pcp_hits, 174);
+		ASSERT_GT(st.pcp_spills, 0);
+	}
 	ASSERT_GT(st.pcp_pages, 0);
 	check(_metadata);
 	rm_buddy_drain(&b);
@@ -215,9 +219,11 @@ TEST(failed_alloc_drains_only_caches_with_pages)
 		ASSERT_EQ(RM_NO_PFN, rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0,
 						    RM_PK_BUDDY));
 	rm_buddy_stats(&b, &s1);
-	ASSERT_EQ(s0.pcp_drain_locks, s1.pcp_drain_locks);
-	ASSERT_EQ(s0.pcp_drains, s1.pcp_drains);
-	ASSERT_EQ(s0.failures + 100, s1.failures);
+	if (rm_stats_enabled()) {
+		ASSERT_EQ(s0.pcp_drain_locks, s1.pcp_drain_locks);
+		ASSERT_EQ(s0.pcp_drains, s1.pcp_drains);
+		ASSERT_EQ(s0.failures + 100, s1.failures);
+	}
 	check(_metadata);
 	/* one page in CPU 2's cache: CPU 0 gets it, draining that cache */
 	pfn = live[nlive - 1].pfn;
@@ -229,9 +235,11 @@ TEST(failed_alloc_drains_only_caches_with_pages)
 	ASSERT_EQ(pfn, rm_buddy_alloc(&b, 0, NUMA_NO_NODE, 0, RM_PK_BUDDY));
 	live[nlive++] = (struct alloc){ pfn, 0, 0, 0 };
 	rm_buddy_stats(&b, &s1);
-	ASSERT_EQ(s0.pcp_drain_locks + 1, s1.pcp_drain_locks);
-	ASSERT_EQ(s0.pcp_drains + 1, s1.pcp_drains);
-	ASSERT_EQ(s0.failures, s1.failures);
+	if (rm_stats_enabled()) {
+		ASSERT_EQ(s0.pcp_drain_locks + 1, s1.pcp_drain_locks);
+		ASSERT_EQ(s0.pcp_drains + 1, s1.pcp_drains);
+		ASSERT_EQ(s0.failures, s1.failures);
+	}
 	check(_metadata);
 	while (nlive)
 		free_at(nlive - 1);

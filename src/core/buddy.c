@@ -316,7 +316,7 @@ static void claim_pageblock(struct rm_zone *z, u64 pfn, unsigned int mt)
 		}
 		p += 1ULL << o;
 	}
-	z->stolen++;
+	rm_stat_inc(z->stolen);
 }
 
 static u64 rmqueue_fallback(struct rm_zone *z, unsigned int order,
@@ -341,7 +341,7 @@ static u64 rmqueue_fallback(struct rm_zone *z, unsigned int order,
 	if (o >= RM_PAGEBLOCK_ORDER) {
 		for (p = pfn; p < pfn + (1ULL << o); p += RM_PAGEBLOCK_NR)
 			set_pb_mt(z, p, mt);
-		z->stolen += 1ULL << (o - RM_PAGEBLOCK_ORDER);
+		rm_stat_add(z->stolen, 1ULL << (o - RM_PAGEBLOCK_ORDER));
 		use = mt;
 	} else if ((mt == RM_MT_UNMOVABLE ||
 		    o >= RM_PAGEBLOCK_ORDER / 2) &&
@@ -563,7 +563,7 @@ void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr)
 	memset(pstate(z, pfn), 0, nr * sizeof(u16));
 	rm_block_mark_free(z->blk, pfn, nr);
 	free_span(z, pfn, pfn + nr, -1);
-	z->nr_free++;
+	rm_stat_inc(z->nr_free);
 }
 
 /* --- per-CPU caches --- */
@@ -623,19 +623,19 @@ static u64 pcp_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 			pcp->count += 1U << order;
 		}
 		rm_spin_unlock(&z->lock);
-		pcp->refills++;
+		rm_stat_inc(pcp->refills);
 		if (rl_empty(l)) {
 			rm_spin_unlock(&pcp->lock);
 			rm_local_irq_restore(flags);
 			return RM_NO_PFN;
 		}
 	} else {
-		pcp->hits++;
+		rm_stat_inc(pcp->hits);
 	}
 	pfn = node_pfn(z, l->next);
 	rl_del(l->next);
 	pcp->count -= 1U << order;
-	pcp->allocs++;
+	rm_stat_inc(pcp->allocs);
 	rm_spin_unlock(&pcp->lock);
 	rm_local_irq_restore(flags);
 	return pfn;
@@ -668,9 +668,9 @@ static bool pcp_free(struct rm_zone *z, u64 pfn, unsigned int order)
 	set_block_state(z, pfn, order, RM_PK_PCP, 0);
 	rl_add(pfn_node(z, pfn), &pcp->list[order][mt]);
 	pcp->count += 1U << order;
-	pcp->frees++;
+	rm_stat_inc(pcp->frees);
 	if (pcp->count > pcp->high) {
-		pcp->spills++;
+		rm_stat_inc(pcp->spills);
 		pcp_spill(z, pcp, max(pcp->batch, pcp->count - pcp->high));
 	}
 	rm_spin_unlock(&pcp->lock);
@@ -684,10 +684,10 @@ static void pcp_drain(struct rm_zone *z, int cpu)
 	unsigned long flags;
 
 	rm_spin_lock_irqsave(&pcp->lock, flags);
-	pcp->drain_locks++;
+	rm_stat_inc(pcp->drain_locks);
 	if (pcp->count) {
 		pcp_spill(z, pcp, pcp->count);
-		pcp->drains++;
+		rm_stat_inc(pcp->drains);
 	}
 	rm_spin_unlock_irqrestore(&pcp->lock, flags);
 }
@@ -732,7 +732,7 @@ static u64 zone_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 	pfn = rmqueue(z, order, mt);
 	if (pfn != RM_NO_PFN) {
 		rm_block_mark_used(z->blk, pfn, 1ULL << order);
-		z->nr_alloc++;
+		rm_stat_inc(z->nr_alloc);
 	}
 	rm_spin_unlock_irqrestore(&z->lock, flags);
 	return pfn;
@@ -934,7 +934,7 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 		pfn = try_zones(b, order, nid, flags, mt, &z);
 	if (pfn == RM_NO_PFN) {
 		rm_spin_lock_irqsave(&b->zone[0].lock, irq);
-		b->failures++;
+		rm_stat_inc(b->failures);
 		rm_spin_unlock_irqrestore(&b->zone[0].lock, irq);
 		return pfn;
 	}
@@ -1029,7 +1029,7 @@ void rm_buddy_free(struct rm_buddy *b, u64 pfn, unsigned int order)
 	clear_block_state(z, pfn, order);
 	rm_block_mark_free(blk, pfn, 1ULL << order);
 	free_one(z, pfn, order, mt);
-	z->nr_free++;
+	rm_stat_inc(z->nr_free);
 	rm_spin_unlock_irqrestore(&z->lock, flags);
 }
 

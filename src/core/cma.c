@@ -380,7 +380,7 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		return RM_NO_PFN;
 	}
 	rm_spin_lock_irqsave(&c->lock, flags);
-	c->st.attempts++;
+	rm_stat_inc(c->st.attempts);
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 
 	/* from grows every time round: at most c->count / align tries */
@@ -405,24 +405,24 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		}
 		set_range_mt(c, pfn, pfn + count, RM_MT_CMA);
 		rm_spin_lock_irqsave(&c->lock, flags);
-		c->st.migrated += moved;
+		rm_stat_add(c->st.migrated, moved);
 		moved = 0;
 		if (!ret) {
 			rm_bitmap_set(c->bitmap, s, count);
 			rm_bitmap_set(c->heads, s, 1);
-			c->st.successes++;
+			rm_stat_inc(c->st.successes);
 			c->st.used += count;
 			rm_spin_unlock_irqrestore(&c->lock, flags);
 			return pfn;
 		}
-		c->st.migrate_failures++;
-		c->st.retries++;
+		rm_stat_inc(c->st.migrate_failures);
+		rm_stat_inc(c->st.retries);
 		rm_spin_unlock_irqrestore(&c->lock, flags);
 		/* every position up to stop holds what refused */
 		from = max(s + 1, stop - c->base_pfn);
 	}
 	rm_spin_lock_irqsave(&c->lock, flags);
-	c->st.failures++;
+	rm_stat_inc(c->st.failures);
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 	*err = ret == -EAGAIN ? -EBUSY : ret;
 	return RM_NO_PFN;

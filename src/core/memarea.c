@@ -619,22 +619,6 @@ u64 rm_memarea_zone_search(struct rm_zone *z, const struct rm_memarea_req *r,
 	return idx;
 }
 
-static unsigned int hist_bucket(u64 v)
-{
-	return v ? min_t(unsigned int, ilog2(v) + 1, RM_HIST_BUCKETS - 1) : 0;
-}
-
-/**
- * rm_memarea_hist_add - count a value in a log2 histogram
- * @h: RM_HIST_BUCKETS counters: bucket 0 holds 0, bucket i holds
- *     [2^(i-1), 2^i), the last everything above
- * @v: the value
- */
-void rm_memarea_hist_add(u64 *h, u64 v)
-{
-	h[hist_bucket(v)]++;
-}
-
 /**
  * rm_memarea_init - start memarea over a buddy allocator
  * @ma: the memarea state
@@ -753,19 +737,19 @@ u64 rm_memarea_alloc(struct rm_memarea *ma, const struct rm_memarea_req *r)
 			      r->count, r->flags);
 
 	rm_spin_lock_irqsave(&ma->lock, flags);
-	ma->st.requests++;
+	rm_stat_inc(ma->st.requests);
 	if (pfn != RM_NO_PFN) {
-		ma->st.successes++;
+		rm_stat_inc(ma->st.successes);
 		ma->st.pages += r->count;
 	} else {
-		ma->st.failures++;
+		rm_stat_inc(ma->st.failures);
 		if (free_total >= r->count)
-			ma->st.frag_failures++;
+			rm_stat_inc(ma->st.frag_failures);
 	}
-	rm_memarea_hist_add(ma->st.words_hist, cost.words);
-	rm_memarea_hist_add(ma->st.summaries_hist, cost.summaries);
-	ma->st.words += cost.words;
-	ma->st.summaries += cost.summaries;
+	rm_hist_add(ma->st.words_hist, cost.words);
+	rm_hist_add(ma->st.summaries_hist, cost.summaries);
+	rm_stat_add(ma->st.words, cost.words);
+	rm_stat_add(ma->st.summaries, cost.summaries);
 	rm_spin_unlock_irqrestore(&ma->lock, flags);
 	return pfn;
 }
@@ -805,7 +789,7 @@ void rm_memarea_free(struct rm_memarea *ma, u64 pfn, u64 count)
 	rm_zone_release(z, pfn, count);
 	rm_spin_unlock_irqrestore(&z->lock, flags);
 	rm_spin_lock_irqsave(&ma->lock, flags);
-	ma->st.frees++;
+	rm_stat_inc(ma->st.frees);
 	ma->st.pages -= count;
 	rm_spin_unlock_irqrestore(&ma->lock, flags);
 }
@@ -833,7 +817,9 @@ void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns)
 {
 	unsigned long flags;
 
+	if (!rm_stats_enabled())
+		return;
 	rm_spin_lock_irqsave(&ma->lock, flags);
-	rm_memarea_hist_add(ma->st.latency_hist, ns);
+	rm_hist_add(ma->st.latency_hist, ns);
 	rm_spin_unlock_irqrestore(&ma->lock, flags);
 }
