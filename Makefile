@@ -3,9 +3,11 @@
 # resmem: "make help" lists the targets.
 #
 # The kernel module is built by Kbuild; this Makefile drives it, builds the
-# userspace tool and tests, and runs the test VM.  KDIR defaults to the
-# running kernel's build directory when it has one (a real machine), else to
-# the Debian 6.1 test kernel's headers, fetched into .cache/kernels.
+# userspace tool and tests, and runs the test VM.  "make" (all, module)
+# builds against KDIR, by default the running kernel's build directory; it
+# never fetches a kernel: without that directory it says how to get one and
+# stops.  The test kernels, fetched into .cache/kernels, are for make
+# check, run, bench and the kmod-%, bench-kmod-% and vm-artifacts targets.
 
 TOP	:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD	:= $(TOP)/.build
@@ -13,14 +15,12 @@ KSFT	:= $(BUILD)/kselftest
 SERIES	:= 6.1 6.12 debug
 
 HOST_KVER := $(shell uname -r)
+HOST_KDIR := /lib/modules/$(HOST_KVER)/build
 ifeq ($(origin KDIR),undefined)
-ifneq ($(wildcard /lib/modules/$(HOST_KVER)/build/Makefile),)
-KDIR	:= /lib/modules/$(HOST_KVER)/build
-else
-# recursively expanded: fetched only when a target needs it
-KDIR	= $(shell $(TOP)/selftests/vm/kdir 6.1)
+KDIR	:= $(if $(wildcard $(HOST_KDIR)/Makefile),$(HOST_KDIR))
 endif
-endif
+NO_KDIR	:= no headers of the running kernel in $(HOST_KDIR): \
+	   apt-get install linux-headers-$(HOST_KVER), or make KDIR=/path/to/kernel/build
 
 CC	?= cc
 UCFLAGS	:= -O2 -g -Wall -Wextra -Werror -I$(TOP)/include
@@ -37,12 +37,15 @@ VM_BINS	:= $(VM_USER)/bin/resmemctl
 VM_TESTS := $(patsubst $(TOP)/selftests/kselftest/%.c,$(VM_USER)/selftests/%, \
 	    $(wildcard $(TOP)/selftests/kselftest/*.c)) \
 	    $(patsubst $(TOP)/selftests/kselftest/%,$(VM_USER)/selftests/%, \
-	    $(wildcard $(TOP)/selftests/kselftest/*.sh \
-			$(TOP)/selftests/kselftest/*.rms))
+	    $(wildcard $(TOP)/selftests/kselftest/*.sh))
+# make run's demo (selftests/demo), /resmem/demo/ in the VM
+VM_DEMO	:= $(patsubst $(TOP)/selftests/demo/%,$(VM_USER)/demo/%, \
+	   $(wildcard $(TOP)/selftests/demo/*.sh $(TOP)/selftests/demo/*.rms))
 
 all: module resmemctl
 
 module:
+	$(if $(KDIR),,$(error $(NO_KDIR)))
 	$(MAKE) -C $(KDIR) M=$(TOP) modules
 
 resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
@@ -99,27 +102,25 @@ symvers-stale = { cmp -s $(BUILD)/$(1)/mod/Module.symvers \
 symvers-seen = cp $(BUILD)/$(1)/mod/Module.symvers \
 	$(BUILD)/$(1)/$(2)/.resmem.symvers &&
 
-# selftests/bench: resmem_bench.ko and resmem_mabench.ko for one test
-# kernel, W=1 and -Werror, modpost against resmem's Module.symvers (from
-# kmod-%), copied into .build/<series>/modules/ where selftests/vm/run picks
-# up test modules.
+# selftests/bench: the benchmark modules (resmem_bench.ko, resmem_mabench.ko,
+# resmem_vcbench.ko, resmem_contigbench.ko) for one test kernel, W=1 and
+# -Werror, modpost against resmem's Module.symvers (from kmod-%), in
+# .build/<series>/bench/, which selftests/vm/run copies into the VM beside
+# the test modules.  Not part of vm-artifacts: no kselftest needs them;
+# selftests/bench/run and cmabench.sh build them, and make check's builds.
+BENCH_KSRC := Kbuild bench.h resmem_bench.c resmem_mabench.c vcbench.c \
+	      resmem_contigbench.c
 bench-kmod-%:
-	@test -f $(BUILD)/$*/mod/Module.symvers || $(MAKE) -s kmod-$*
+	@$(MAKE) -s kmod-$*
 	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
-	mkdir -p $(BUILD)/$*/bench $(BUILD)/$*/modules && \
-	cp -a $(TOP)/selftests/bench/Kbuild \
-		$(TOP)/selftests/bench/resmem_bench.c \
-		$(TOP)/selftests/bench/resmem_mabench.c \
-		$(TOP)/selftests/bench/vcbench.c $(TOP)/selftests/bench/bench.h \
+	mkdir -p $(BUILD)/$*/bench && \
+	cp -a $(addprefix $(TOP)/selftests/bench/,$(BENCH_KSRC)) \
 		$(TOP)/include \
 		$(BUILD)/$*/bench/ && \
 	$(call symvers-stale,$*,bench) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
-	$(call symvers-seen,$*,bench) \
-	cp $(BUILD)/$*/bench/resmem_bench.ko \
-		$(BUILD)/$*/bench/resmem_mabench.ko \
-		$(BUILD)/$*/bench/resmem_vcbench.ko $(BUILD)/$*/modules/
+	$(call symvers-seen,$*,bench) true
 
 $(KSFT)/kselftest_harness.h:
 	@test -r /usr/src/linux-source-6.1.tar.xz || { \
@@ -145,7 +146,11 @@ $(VM_USER)/selftests/%.sh: $(TOP)/selftests/kselftest/%.sh
 	@mkdir -p $(dir $@)
 	install -m 0755 $< $@
 
-$(VM_USER)/selftests/%.rms: $(TOP)/selftests/kselftest/%.rms
+$(VM_USER)/demo/%.sh: $(TOP)/selftests/demo/%.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+$(VM_USER)/demo/%.rms: $(TOP)/selftests/demo/%.rms
 	@mkdir -p $(dir $@)
 	install -m 0644 $< $@
 
@@ -174,11 +179,10 @@ kernel-kos-%:
 	done
 
 # What selftests/vm/run puts into the VM for KSERIES.
-vm-artifacts: $(VM_BINS) $(VM_TESTS)
+vm-artifacts: $(VM_BINS) $(VM_TESTS) $(VM_DEMO)
 	@case "$(KSERIES)" in 6.1|6.12|debug) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
 	@$(MAKE) -s kmod-$(KSERIES)
-	@$(MAKE) -s bench-kmod-$(KSERIES)
 	@$(MAKE) -s kernel-kos-$(KSERIES)
 
 unit: $(KSFT)/kselftest_harness.h
@@ -209,7 +213,7 @@ check:
 	@$(TOP)/selftests/check
 
 run:
-	@$(TOP)/selftests/vm/run --out $(BUILD)/run -- /resmem/selftests/demo.sh
+	@$(TOP)/selftests/vm/run --out $(BUILD)/run -- /resmem/demo/demo.sh
 	@echo "make run: the fragmentation map as a picture: $(BUILD)/run/fragmap.png"
 
 # Not part of check: benchmarks measure, they do not pass or fail.
@@ -236,7 +240,7 @@ clean:
 		\( -name '*.o' -o -name '.*.cmd' -o -name '*.mod.c' \) -delete
 
 help:
-	@echo "make [all]       build resmem.ko (KDIR=$(if $(filter undefined,$(origin KDIR)),...,set)) and resmemctl"
+	@echo "make [all]       build resmem.ko (KDIR=$(or $(KDIR),none: install linux-headers-$(HOST_KVER))) and resmemctl"
 	@echo "make check       install what is missing, then unit tests, W=1 builds,"
 	@echo "                 kselftests in the VM on both test kernels, DKMS"
 	@echo "make run         boot the test VM, load resmem, show what it offers"

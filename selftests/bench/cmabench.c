@@ -18,7 +18,7 @@
  *
  * fill: hold MIB MiB of anonymous pages until killed, so that
  *     resmem_contigbench.ko measures alloc_contig_range() on a full
- *     ZONE_MOVABLE (selftests/modules/resmem_contigbench.c).
+ *     ZONE_MOVABLE (selftests/bench/resmem_contigbench.c).
  *
  * (b) success rate: CYCLES cycles of a random movable workload (16
  *     random allocations of order 0-4 or frees per cycle, up to 2/3 of

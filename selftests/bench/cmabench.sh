@@ -25,7 +25,7 @@ cc -O2 -Wall -Wextra -Werror -I"$TOP/include" -static \
 echo "| kernel | resmem take-back of 64 MiB | memcpy of the bytes moved | ratio | alloc_contig_range, 64 MiB of ZONE_MOVABLE | resmem / kernel | success rate (1000 cycles) |"
 echo "|---|---|---|---|---|---|---|"
 for k in $KERNELS; do
-	make -s -C "$TOP" "kmod-$k" > /dev/null
+	make -s -C "$TOP" "bench-kmod-$k" > /dev/null
 	log=$OUT/cmabench-$k.log
 	"$TOP/selftests/vm/run" --kernel "$k" --append 'movablecore=256M' \
 		--params 'ranges=512M@0x20000000 cma=bench:96M' \

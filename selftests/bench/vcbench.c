@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * resmem_vcbench: vcompound (src/vcompound.c) measured and exercised from a
- * kernel module, in the style of resmem_bench.c: everything runs from
- * module init, which returns -EAGAIN when it is done, so that the module
- * never stays loaded (a failure returns another error).  mode= selects:
- *
- * bench (default): ratios measured in the same boot, one line each:
+ * resmem_vcbench: vcompound (src/vcompound.c) measured from a kernel module,
+ * in the style of resmem_bench.c: everything runs from module init, which
+ * returns -EAGAIN when it is done, so that the module never stays loaded (a
+ * failure returns another error).  Ratios measured in the same boot, one
+ * line each:
  *   - "contig": resmem_vcompound_alloc() served contiguous against
  *     alloc_pages(GFP_KERNEL) at each order of contig_orders= (4, 9), and
  *     against resmem_alloc_pages(), the buddy alone, for what vcompound's
@@ -29,41 +28,17 @@
  *   allocates (init_on_alloc=1, Debian's default), resmem is asked to zero
  *   too (RESMEM_GFP_ZERO); the mode is on every line.
  *
- * selftest: the in-kernel API on both paths and both nodes: is_virtual,
- *   to_pfn for every page (against vmalloc_to_pfn() and the piece list),
- *   data written through the mapping read back through resmem's own mapping
- *   of each piece, atomic allocations contiguous or NULL, orders and nodes
- *   out of range refused.  Prints "selftest ok".
- *
- * atomic: for seconds= seconds one kthread per online CPU allocates (half
- *   the time forced fallbacks) and queues the allocations to an hrtimer on
- *   its CPU, which frees them in hard interrupt context and makes atomic
- *   allocations of its own; a full queue is freed with interrupts off.
- *   Prints "atomic ok" and the counts.
- *
- * badinput: what resmem_vcompound_free() must refuse -- addresses it never
- *   returned, a wrong order, a piece of a fallback, a second free -- and
- *   unknown flags.  These WARN (once per call site), so this mode is not
- *   part of run_all.sh: selftests/check runs it on its own and expects the
- *   warning, "badinput ok" and nothing else.
+ * vcompound's in-kernel tests are resmem_vctest (selftests/modules).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/atomic.h>
-#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
-#include <linux/hrtimer.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/nodemask.h>
-#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
-#include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #ifdef CONFIG_X86
@@ -82,11 +57,6 @@
 #define VB_PROBE_NS	(2 * NSEC_PER_MSEC)
 #define VB_PROBE_MIN	4
 #define VB_MAX_ITERS	100000
-/* atomic mode: queue per CPU, timer period, frees per timer run */
-#define VB_QUEUE	64
-#define VB_PERIOD_NS	(200 * NSEC_PER_USEC)
-#define VB_TIMER_FREES	8
-#define VB_ATOMIC_ORDER	2
 /* bench: reads of up to 1 GiB */
 #define VB_READ_MAX_ORDER	18
 
@@ -96,10 +66,6 @@
 #else
 #define VB_KERNEL_MAX_ORDER	(MAX_ORDER - 1)
 #endif
-
-static char *mode = "bench";
-module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "bench (default), selftest, atomic or badinput");
 
 static unsigned int contig_orders[VB_MAX_LIST] = { 4, 9 };
 static unsigned int nr_contig_orders = 2;
@@ -124,10 +90,6 @@ MODULE_PARM_DESC(batch, "bench: allocations per batch (16)");
 static unsigned int rounds = 15;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "bench: timed rounds per allocator (15)");
-
-static unsigned int seconds = 3;
-module_param(seconds, uint, 0444);
-MODULE_PARM_DESC(seconds, "atomic: how long the stress runs (3)");
 
 static bool vb_zeroing;
 static unsigned int vb_zero;	/* RESMEM_GFP_ZERO when the kernel zeroes */
@@ -558,7 +520,7 @@ static int vb_bench(void)
 			return -EINVAL;
 		}
 	}
-	pr_info("start mode=bench init_on_alloc=%d batch=%u rounds=%u cpu=%d resmem_max_order=%u vcompound_max_order=%u\n",
+	pr_info("start init_on_alloc=%d batch=%u rounds=%u cpu=%d resmem_max_order=%u vcompound_max_order=%u\n",
 		vb_zeroing, batch, rounds, raw_smp_processor_id(),
 		resmem_max_order(), resmem_vcompound_max_order());
 	/* reads first: the allocators' benchmarks leave lazy unmaps */
@@ -580,451 +542,18 @@ static int vb_bench(void)
 	return 0;
 }
 
-/* --- selftest --- */
-
-/* Log a selftest failure; returns -EINVAL for the caller to return. */
-static __printf(1, 2) int vb_fail(const char *fmt, ...)
-{
-	struct va_format vaf;
-	va_list args;
-
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("error: %pV\n", &vaf);
-	va_end(args);
-	return -EINVAL;
-}
-
-/*
- * Check a live allocation of 2^@order pages at @p: what the helpers say
- * about every page and some bytes inside, against the piece list and (for
- * a fallback) the page tables; data written through @p is read back through
- * resmem's own mapping of each piece.
- */
-static int vb_check_one(u8 *p, unsigned int order, bool virt)
-{
-	unsigned long n = 1UL << order, i, at = 0, pfn, want, off;
-	struct resmem_vcompound_piece *pc;
-	int nr, k = 0, ret = 0;
-	u64 *kv;
-
-	if (resmem_vcompound_is_virtual(p) != virt)
-		return vb_fail("order %u: is_virtual says %d", order, !virt);
-	if (resmem_vcompound_is_virtual(p + (n << PAGE_SHIFT) - 1) != virt)
-		return vb_fail("order %u: is_virtual of the last byte", order);
-	nr = resmem_vcompound_pieces(p, order, NULL, 0);
-	if (nr < 1 || nr > n)
-		return vb_fail("order %u: %d pieces", order, nr);
-	if (!virt && nr != 1)
-		return vb_fail("order %u: contiguous but %d pieces", order, nr);
-	pc = kcalloc(nr, sizeof(*pc), GFP_KERNEL);
-	if (!pc)
-		return -ENOMEM;
-	if (resmem_vcompound_pieces(p, order, pc, nr) != nr) {
-		pr_err("error: selftest: order %u: pieces changed\n", order);
-		ret = -EINVAL;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		/* page i is in piece k, which starts at page at */
-		if (i == at + (1UL << pc[k].order)) {
-			at = i;
-			if (++k == nr)
-				break;
-		}
-		want = pc[k].pfn + (i - at);
-		off = (i << PAGE_SHIFT) + (i * 8 + 8) % PAGE_SIZE;
-		pfn = resmem_vcompound_to_pfn(p + (i << PAGE_SHIFT));
-		if (pfn != want || resmem_vcompound_to_pfn(p + off) != want ||
-		    (virt && vmalloc_to_pfn(p + off) != want)) {
-			pr_err("error: selftest: order %u page %lu: pfn %lx, want %lx (vmalloc_to_pfn %lx)\n",
-			       order, i, pfn, want,
-			       virt ? vmalloc_to_pfn(p + off) : 0UL);
-			ret = -EINVAL;
-			goto out;
-		}
-		/* written through @p, read through resmem's own mapping */
-		*(u64 *)(p + off) = 0x5eed0000ULL + i;
-		kv = (u64 *)((u8 *)resmem_pfn_to_virt(want) + off % PAGE_SIZE);
-		if (READ_ONCE(*kv) != 0x5eed0000ULL + i) {
-			pr_err("error: selftest: order %u page %lu: the write did not reach pfn %lx\n",
-			       order, i, want);
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	if (k != nr - 1 || at + (1UL << pc[k].order) != n) {
-		pr_err("error: selftest: order %u: the pieces cover %lu pages\n",
-		       order, k < nr ? at + (1UL << pc[k].order) : at);
-		ret = -EINVAL;
-	}
-out:
-	kfree(pc);
-	return ret;
-}
-
-/* Allocate, check, free (and wait for the unmap); zeroed content too. */
-static int vb_selftest_one(unsigned int order, int nid, unsigned int flags,
-			   bool virt)
-{
-	unsigned long i, n = PAGE_SIZE << order;
-	u8 *p = resmem_vcompound_alloc_node(order, nid, flags);
-	int ret;
-
-	if (!p)
-		return vb_fail("order %u node %d flags %#x: no memory", order,
-			       nid, flags);
-	for (i = 0; i < n; i += 64)
-		if (p[i]) {
-			resmem_vcompound_free(p, order);
-			return vb_fail("order %u: byte %lu not zeroed", order,
-				       i);
-		}
-	ret = vb_check_one(p, order, virt);
-	resmem_vcompound_free(p, order);
-	resmem_vcompound_flush();
-	if (ret)
-		return ret;
-	if (resmem_vcompound_pieces(p, order, NULL, 0) != -EINVAL)
-		return vb_fail("order %u: still there after the free", order);
-	if (resmem_vcompound_is_virtual(p))
-		return vb_fail("order %u: still virtual after the free", order);
-	return 0;
-}
-
-static DEFINE_SPINLOCK(vb_lock);
-
-static int vb_selftest(void)
-{
-	unsigned int max = resmem_max_order(), vmax;
-	unsigned int z = RESMEM_GFP_ZERO, f = RESMEM_VC_FALLBACK | z;
-	unsigned long flags;
-	void *p, *q;
-	int nid, ret;
-	bool virt;
-
-	vmax = resmem_vcompound_max_order();
-	pr_info("start mode=selftest resmem_max_order=%u vcompound_max_order=%u\n",
-		max, vmax);
-	if (vmax <= max)
-		return vb_fail("vcompound_max_order %u not above %u", vmax,
-			       max);
-	ret = vb_selftest_one(4, NUMA_NO_NODE, z, false);
-	ret = ret ?: vb_selftest_one(max, NUMA_NO_NODE, z, false);
-	ret = ret ?: vb_selftest_one(0, NUMA_NO_NODE, f, true);
-	ret = ret ?: vb_selftest_one(6, NUMA_NO_NODE, f, true);
-	for_each_online_node(nid) {
-		ret = ret ?: vb_selftest_one(5, nid,
-					     f | RESMEM_GFP_STRICT_NODE, true);
-		ret = ret ?: vb_selftest_one(3, nid, z |
-					     RESMEM_GFP_STRICT_NODE, false);
-	}
-	ret = ret ?: vb_selftest_one(max + 1, NUMA_NO_NODE, z, true);
-	if (ret)
-		return ret;
-
-	/* atomic: contiguous, forced or not, never a fallback */
-	spin_lock_irqsave(&vb_lock, flags);
-	p = resmem_vcompound_alloc(4, RESMEM_VC_ATOMIC | RESMEM_VC_FALLBACK);
-	q = resmem_vcompound_alloc(max + 1, RESMEM_VC_ATOMIC);
-	spin_unlock_irqrestore(&vb_lock, flags);
-	if (q) {
-		resmem_vcompound_free(q, max + 1);
-		if (p)
-			resmem_vcompound_free(p, 4);
-		return vb_fail("an atomic order-%u allocation succeeded",
-			       max + 1);
-	}
-	if (!p)
-		return vb_fail("an atomic order-4 allocation failed");
-	virt = resmem_vcompound_is_virtual(p);
-	spin_lock_irqsave(&vb_lock, flags);
-	resmem_vcompound_free(p, 4);
-	spin_unlock_irqrestore(&vb_lock, flags);
-	if (virt)
-		return vb_fail("an atomic allocation is a fallback mapping");
-
-	/* out of range: NULL, no warning */
-	if (resmem_vcompound_alloc(vmax + 1, 0))
-		return vb_fail("order %u served", vmax + 1);
-	if (resmem_vcompound_alloc(~0U, 0))
-		return vb_fail("order ~0 served");
-	if (resmem_vcompound_alloc_node(0, MAX_NUMNODES, 0))
-		return vb_fail("node %d served", MAX_NUMNODES);
-	if (resmem_vcompound_alloc_node(0, -5, 0))
-		return vb_fail("node -5 served");
-	/* helpers on what is not vcompound's */
-	p = resmem_alloc_pages(2, NUMA_NO_NODE, 0);
-	if (!p)
-		return vb_fail("resmem_alloc_pages failed");
-	ret = resmem_vcompound_pieces(p, 2, NULL, 0);
-	resmem_free_pages(p, 2);
-	if (ret != -EINVAL)
-		return vb_fail("pieces of a buddy block: %d", ret);
-	if (resmem_vcompound_to_pfn(&ret))
-		return vb_fail("to_pfn of the stack");
-	if (resmem_vcompound_is_virtual(&ret))
-		return vb_fail("the stack is virtual");
-	pr_info("selftest ok\n");
-	return 0;
-}
-
-/* --- atomic: frees from hard interrupt context, under load --- */
-
-struct vb_item {
-	void *p;
-	unsigned int order;
-};
-
-struct vb_cpu {
-	struct task_struct *task;
-	unsigned int cpu;
-	spinlock_t lock;		/* protects q, head, n */
-	struct vb_item q[VB_QUEUE];
-	unsigned int head;
-	unsigned int n;
-	struct hrtimer timer;
-	/* counters */
-	u64 allocs;
-	u64 fallbacks;
-	u64 failures;
-	u64 timer_frees;
-	u64 irqoff_frees;
-	u64 atomic_allocs;
-	u64 atomic_null;
-	u64 atomic_virtual;
-	int error;
-};
-
-static atomic_t vb_running;
-static DECLARE_COMPLETION(vb_done);
-
-static enum hrtimer_restart vb_timer_fn(struct hrtimer *t)
-{
-	struct vb_cpu *c = container_of(t, struct vb_cpu, timer);
-	unsigned int i;
-	void *p;
-
-	spin_lock(&c->lock);
-	for (i = 0; i < VB_TIMER_FREES && c->n; i++) {
-		struct vb_item *it = &c->q[c->head];
-
-		resmem_vcompound_free(it->p, it->order);
-		c->head = (c->head + 1) % VB_QUEUE;
-		c->n--;
-		c->timer_frees++;
-	}
-	spin_unlock(&c->lock);
-	p = resmem_vcompound_alloc(VB_ATOMIC_ORDER, RESMEM_VC_ATOMIC);
-	if (p) {
-		c->atomic_allocs++;
-		if (resmem_vcompound_is_virtual(p))
-			c->atomic_virtual++;
-		resmem_vcompound_free(p, VB_ATOMIC_ORDER);
-	} else {
-		c->atomic_null++;
-	}
-	hrtimer_forward_now(t, ns_to_ktime(VB_PERIOD_NS));
-	return HRTIMER_RESTART;
-}
-
-static int vb_atomic_fn(void *arg)
-{
-	struct vb_cpu *c = arg;
-	u64 end = ktime_get_ns() + (u64)seconds * NSEC_PER_SEC;
-	unsigned long flags;
-	unsigned int order;
-	struct vb_item it;
-	bool fb;
-
-	hrtimer_start(&c->timer, ns_to_ktime(VB_PERIOD_NS),
-		      HRTIMER_MODE_REL_PINNED);
-	while (ktime_get_ns() < end && !READ_ONCE(c->error)) {
-		order = get_random_u32() % 7;
-		fb = get_random_u32() % 2;
-		it.order = order;
-		it.p = resmem_vcompound_alloc(order, RESMEM_GFP_ZERO |
-					      (fb ? RESMEM_VC_FALLBACK : 0));
-		if (!it.p) {
-			c->failures++;
-			cond_resched();
-			continue;
-		}
-		c->allocs++;
-		if (resmem_vcompound_is_virtual(it.p))
-			c->fallbacks++;
-		else if (fb)
-			c->error = -EINVAL;	/* forced, yet contiguous */
-		/* the whole allocation is ours: touch both ends */
-		memset(it.p, 0xa5, 64);
-		memset((u8 *)it.p + (PAGE_SIZE << order) - 64, 0x5a, 64);
-		spin_lock_irqsave(&c->lock, flags);
-		if (c->n < VB_QUEUE) {
-			c->q[(c->head + c->n) % VB_QUEUE] = it;
-			c->n++;
-		} else {
-			/* queue full: free it here, interrupts off */
-			resmem_vcompound_free(it.p, it.order);
-			c->irqoff_frees++;
-		}
-		spin_unlock_irqrestore(&c->lock, flags);
-		cond_resched();
-	}
-	hrtimer_cancel(&c->timer);
-	while (c->n) {
-		resmem_vcompound_free(c->q[c->head].p, c->q[c->head].order);
-		c->head = (c->head + 1) % VB_QUEUE;
-		c->n--;
-	}
-	if (atomic_dec_and_test(&vb_running))
-		complete(&vb_done);
-	bench_park();
-	return 0;
-}
-
-static int vb_atomic(void)
-{
-	unsigned int n = num_online_cpus(), i = 0, cpu;
-	u64 sum[8] = { 0 };
-	struct vb_cpu *c;
-	int ret = 0;
-
-	if (!seconds || seconds > 600) {
-		pr_err("error: seconds must be 1..600\n");
-		return -EINVAL;
-	}
-	c = kcalloc(n, sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
-	pr_info("start mode=atomic seconds=%u cpus=%u\n", seconds, n);
-	atomic_set(&vb_running, 0);
-	for_each_online_cpu(cpu) {
-		if (i == n)
-			break;
-		c[i].cpu = cpu;
-		spin_lock_init(&c[i].lock);
-		hrtimer_init(&c[i].timer, CLOCK_MONOTONIC,
-			     HRTIMER_MODE_REL_PINNED);
-		c[i].timer.function = vb_timer_fn;
-		c[i].task = kthread_create_on_cpu(vb_atomic_fn, &c[i], cpu,
-						  "resmem_vcbench/%u");
-		if (IS_ERR(c[i].task)) {
-			ret = PTR_ERR(c[i].task);
-			while (i--)
-				kthread_stop(c[i].task);
-			kfree(c);
-			return ret;
-		}
-		i++;
-	}
-	n = i;
-	atomic_set(&vb_running, n);
-	reinit_completion(&vb_done);
-	for (i = 0; i < n; i++)
-		wake_up_process(c[i].task);
-	while (!wait_for_completion_timeout(&vb_done, HZ))
-		;
-	for (i = 0; i < n; i++) {
-		kthread_stop(c[i].task);
-		sum[0] += c[i].allocs;
-		sum[1] += c[i].fallbacks;
-		sum[2] += c[i].timer_frees;
-		sum[3] += c[i].irqoff_frees;
-		sum[4] += c[i].atomic_allocs;
-		sum[5] += c[i].atomic_null;
-		sum[6] += c[i].atomic_virtual;
-		sum[7] += c[i].failures;
-		if (c[i].error)
-			ret = c[i].error;
-	}
-	kfree(c);
-	resmem_vcompound_flush();
-	if (!ret && (sum[6] || !sum[2] || !sum[1] || !sum[4] || sum[7]))
-		ret = -EIO;
-	pr_info("atomic %s allocs=%llu fallbacks=%llu timer_frees=%llu irqoff_frees=%llu atomic_allocs=%llu atomic_null=%llu atomic_virtual=%llu failures=%llu\n",
-		ret ? "failed" : "ok", sum[0], sum[1], sum[2], sum[3], sum[4],
-		sum[5], sum[6], sum[7]);
-	return ret;
-}
-
-/* --- badinput: every refused free warns at most once, changes nothing --- */
-
-static int vb_badinput(void)
-{
-	struct resmem_vcompound_piece pc[2];
-	u8 *c, *f, *b, *k;
-	int nf;
-
-	pr_info("start mode=badinput\n");
-	if (resmem_vcompound_alloc(0, BIT(20)))
-		return vb_fail("unknown flag served");
-	c = resmem_vcompound_alloc(4, RESMEM_GFP_ZERO);
-	f = resmem_vcompound_alloc(4, RESMEM_VC_FALLBACK | RESMEM_GFP_ZERO);
-	b = resmem_alloc_pages(4, NUMA_NO_NODE, 0);
-	k = kmalloc(64, GFP_KERNEL);
-	if (!c || !f || !b || !k)
-		return vb_fail("setup allocations failed");
-	if (!resmem_vcompound_is_virtual(f))
-		return vb_fail("no fallback");
-	nf = resmem_vcompound_pieces(f, 4, pc, 2);
-	if (nf < 2)
-		return vb_fail("fallback with %d pieces", nf);
-
-	resmem_vcompound_free(k, 0);			/* kmalloc'd */
-	resmem_vcompound_free(b, 4);			/* the buddy's */
-	resmem_vcompound_free(c + PAGE_SIZE, 4);	/* inside */
-	resmem_vcompound_free(c, 3);			/* wrong order */
-	resmem_vcompound_free(f + PAGE_SIZE, 4);	/* inside */
-	resmem_vcompound_free(f, 5);			/* wrong order */
-	/* a piece of the fallback, by resmem's own address of it */
-	resmem_vcompound_free(resmem_pfn_to_virt(pc[0].pfn), pc[0].order);
-	resmem_vcompound_free(NULL, 0);
-
-	/* nothing changed: both still whole and usable */
-	if (resmem_vcompound_pieces(c, 4, NULL, 0) != 1)
-		return vb_fail("contiguous allocation damaged");
-	if (resmem_vcompound_pieces(f, 4, NULL, 0) != nf)
-		return vb_fail("fallback damaged");
-	memset(c, 1, PAGE_SIZE << 4);
-	memset(f, 2, PAGE_SIZE << 4);
-	if (c[(PAGE_SIZE << 4) - 1] != 1 || f[PAGE_SIZE] != 2)
-		return vb_fail("data lost");
-
-	resmem_vcompound_free(c, 4);
-	resmem_vcompound_free(f, 4);
-	resmem_vcompound_flush();
-	resmem_vcompound_free(c, 4);			/* second free */
-	resmem_vcompound_free(f, 4);			/* second free */
-	resmem_free_pages(b, 4);
-	kfree(k);
-	if (resmem_vcompound_alloc(~0U, 0))
-		return vb_fail("order ~0 served");
-	pr_info("badinput ok\n");
-	return 0;
-}
-
 static int __init vb_init(void)
 {
 	int ret;
 
 	vb_zeroing = want_init_on_alloc(GFP_KERNEL);
 	vb_zero = vb_zeroing ? RESMEM_GFP_ZERO : 0;
-	if (!strcmp(mode, "bench"))
-		ret = vb_bench();
-	else if (!strcmp(mode, "selftest"))
-		ret = vb_selftest();
-	else if (!strcmp(mode, "atomic"))
-		ret = vb_atomic();
-	else if (!strcmp(mode, "badinput"))
-		ret = vb_badinput();
-	else
-		ret = -EINVAL;
+	ret = vb_bench();
 	if (ret) {
-		pr_err("error: mode=%s failed (%d)\n", mode, ret);
+		pr_err("error: failed (%d)\n", ret);
 		return ret;
 	}
-	pr_info("done mode=%s\n", mode);
+	pr_info("done\n");
 	/* The work is done: fail the load so that the module goes away. */
 	return -EAGAIN;
 }
@@ -1036,5 +565,5 @@ static void __exit vb_exit(void)
 module_init(vb_init);
 module_exit(vb_exit);
 
-MODULE_DESCRIPTION("resmem vcompound: benchmark against alloc_pages, vmalloc and kvmalloc; in-kernel tests");
+MODULE_DESCRIPTION("resmem vcompound: benchmark against alloc_pages, vmalloc and kvmalloc");
 MODULE_LICENSE("GPL");

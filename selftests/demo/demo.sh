@@ -8,7 +8,8 @@
 # lent out and taken back (cma_demo.rms); then zswap storing compressed
 # pages into xcf, with zswap's and xcf's counters, the pool's classes file
 # and the X pages in the fragmentation map.  Runs in the test VM with the
-# module loaded.
+# module loaded, as /resmem/demo/demo.sh beside its scripts; the programs
+# and modules it runs are the kselftests' (/resmem/selftests/).
 
 step() { printf '\n$ %s\n' "$*"; sh -c "$*"; }
 
@@ -18,17 +19,17 @@ step "dmesg | grep 'resmem: '"
 step "resmemctl info"
 step "ls /sys/kernel/debug/resmem/"
 step "cat /sys/kernel/debug/resmem/info"
-step "resmemctl script --verbose /resmem/selftests/demo.rms"
+step "resmemctl script --verbose /resmem/demo/demo.rms"
 step "cat /sys/kernel/debug/resmem/buddyinfo"
 step "cat /sys/kernel/debug/resmem/memarea/stats"
-# vcompound: both paths from the kernel (resmem_vcbench's self-test)
-step "/resmem/selftests/modload /resmem/selftests/resmem_vcbench.ko mode=selftest 2>/dev/null; dmesg | grep resmem_vcbench"
+# vcompound: both paths from the kernel (resmem_vctest's self-test)
+step "/resmem/selftests/modload /resmem/selftests/resmem_vctest.ko mode=selftest 2>/dev/null; dmesg | grep resmem_vctest"
 step "echo 1 > /sys/kernel/debug/resmem/vcompound/vfallback_always; resmemctl alloc --kind vcompound --order 11; echo 0 > /sys/kernel/debug/resmem/vcompound/vfallback_always"
 step "cat /sys/kernel/debug/resmem/vcompound/stats"
 step "resmemctl stats"
 # CMA: reload on the 64 MiB range with a region in it
 step "rmmod resmem && /resmem/selftests/modload /resmem/resmem.ko ranges=64M@0x60000000 cma=demo:32M"
-step "resmemctl script --verbose /resmem/selftests/cma_demo.rms"
+step "resmemctl script --verbose /resmem/demo/cma_demo.rms"
 step "cat /sys/kernel/debug/resmem/cma/demo/stats"
 # xcf: zswap stores compressed pages in resmem (the zpool "xcf").  A 64 MiB
 # seeded stream (zswap_stream) in a cgroup limited to 32 MiB swaps to a brd
