@@ -48,6 +48,12 @@ module:
 resmemctl: $(CTL_SRC) $(CTL_HDR) $(UAPI)
 	$(CC) $(UCFLAGS) -o $@ $(CTL_SRC) $(CTL_LIBS)
 
+# The headers a client module sees: include/resmem/api.h, nothing else.  A
+# build copy of client modules gets an include/ of that one file, made anew
+# each time, so an #include of a private header fails to compile there.
+client-include = rm -rf $(1)/include && mkdir -p $(1)/include/resmem && \
+	cp -a $(TOP)/include/resmem/api.h $(1)/include/resmem/ &&
+
 # resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
 # each built in its own copy of the tree so both kernels' objects coexist.
 kmod-%: $(addprefix $(TOP)/,$(KSRC))
@@ -56,7 +62,7 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
 		$(BUILD)/$*/mod/ && \
 	cp -a $(TOP)/selftests/modules/. $(BUILD)/$*/modules/ && \
-	cp -a $(TOP)/include $(BUILD)/$*/modules/ && \
+	$(call client-include,$(BUILD)/$*/modules) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod W=1 KCFLAGS=-Werror modules && \
 	$(call symvers-stale,$*,modules) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/modules W=1 KCFLAGS=-Werror \
@@ -87,8 +93,8 @@ bench-kmod-%:
 		$(TOP)/selftests/bench/resmem_bench.c \
 		$(TOP)/selftests/bench/resmem_mabench.c \
 		$(TOP)/selftests/bench/vcbench.c $(TOP)/selftests/bench/bench.h \
-		$(TOP)/include \
 		$(BUILD)/$*/bench/ && \
+	$(call client-include,$(BUILD)/$*/bench) \
 	$(call symvers-stale,$*,bench) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \
