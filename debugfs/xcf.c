@@ -29,6 +29,7 @@
 #include <resmem/api.h>
 #include <resmem/resmem.h>
 #include <resmem/xcf.h>
+#include <resmem/xcf_glue.h>
 
 static struct dentry *xcf_dir;
 

@@ -31,6 +31,7 @@
 #include <resmem/api.h>
 #include <resmem/cma.h>
 #include <resmem/resmem.h>
+#include <resmem/xcf_glue.h>
 
 /* Largest block_size GET_INFO accepts: room for many ABI revisions. */
 #define RESMEM_BLOCK_SIZE_MAX	256

@@ -73,6 +73,7 @@
 #include <resmem/kcompat.h>
 #include <resmem/migrate.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
 
 /*
  * mmap offsets handed out, in pages: [RESMEM_PGOFF_FIRST, RESMEM_PGOFF_END).
@@ -428,7 +429,8 @@ static int vcompound_alloc(struct resmem_ualloc *ua,
 			   unsigned int rmflags)
 {
 	struct resmem_vc *vc;
-	void *addr = resmem_vc_alloc(a->order, nid, rmflags, &vc);
+	void *addr = resmem_vc_alloc_unchecked(a->order, nid, rmflags,
+					       &vc);
 
 	if (!addr)
 		return -ENOMEM;

@@ -15,6 +15,8 @@
 #include <linux/module.h>
 #include <resmem/cma.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
+#include <resmem/xcf_glue.h>
 
 struct resmem_dev resmem;
 

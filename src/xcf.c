@@ -7,7 +7,7 @@
  * what needs the kernel: mapping, the CPU number, pool bookkeeping,
  * counters, CPU hotplug and the zpool glue.
  *
- * Pools.  struct resmem_xcf_pool (resmem.h) wraps one core pool:
+ * Pools.  struct resmem_xcf_pool (xcf_glue.h) wraps one core pool:
  *
  *	core:	the rm_xcf_pool, over resmem.buddy (every range), node
  *		NUMA_NO_NODE: zswap's objects may live on any node
@@ -113,6 +113,7 @@
 #include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 #include <resmem/xcf.h>
+#include <resmem/xcf_glue.h>
 
 /**
  * struct xcf_area - one CPU's mapping
