@@ -798,7 +798,6 @@ int resmem_ioc_query(struct file *file, void *arg)
 
 static int pin(struct file *file, void *arg, int delta)
 {
-	BUILD_BUG_ON(RESMEM_PIN_MAX != RM_PIN_MAX);
 	struct resmem_pin *p = arg;
 	struct resmem_ualloc *ua;
 	int ret = 0;

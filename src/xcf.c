@@ -317,9 +317,7 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 {
 	struct xcf_area *a;
 
-	/* the API's modes are the core's */
-	BUILD_BUG_ON((RESMEM_XCF_MAP_RO ^ RM_XCF_MAP_RO) |
-		     (RESMEM_XCF_MAP_WO ^ RM_XCF_MAP_WO));
+	/* the API's modes are the core's: src/dev.c asserts it */
 	if (WARN_ON_ONCE(!mode || mode & ~RESMEM_XCF_MAP_VALID))
 		return NULL;
 	preempt_disable();
