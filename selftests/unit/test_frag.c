@@ -39,64 +39,37 @@ static char expect(unsigned int kind, bool movable, unsigned int mt)
 	return letter[kind];
 }
 
-TEST(page_state_accessors_undo_make)
+/* Every decoder of one page-state word built by the two encoders. */
+static void check_state(struct __test_metadata *_metadata, unsigned int kind,
+			unsigned int order, unsigned int mt, bool head,
+			bool mov)
 {
-	unsigned int kind, order, mt, head;
+	u16 s = rm_ps_mark_movable(rm_ps_make(kind, order, mt, head), mov);
+	u16 plain = rm_ps_make(kind, order, 0, head);
 
-	for (kind = 0; kind < RM_PK_NR; kind++)
-		for (order = 0; order <= RM_PS_ORDER; order++)
-			for (mt = 0; mt < RM_MT_TYPES; mt++)
-				for (head = 0; head < 2; head++) {
-					u16 s = rm_ps_make(kind, order, mt,
-							   head);
-					u16 m = rm_ps_mark_movable(s, true);
-
-					ASSERT_EQ(kind, rm_ps_kind(s));
-					ASSERT_EQ(mt, rm_ps_mt(s));
-					ASSERT_EQ(head, rm_ps_is_head(s));
-					ASSERT_EQ(head ? order : 0,
-						  rm_ps_order(s));
-					ASSERT_EQ(head && kind == RM_PK_FREE,
-						  rm_ps_is_free_head(s));
-					ASSERT_FALSE(rm_ps_is_movable(s));
-					ASSERT_TRUE(rm_ps_is_movable(m));
-					ASSERT_EQ(s, rm_ps_mark_movable(s,
-									false));
-					ASSERT_EQ(rm_ps_make(kind, order, 0,
-							     head),
-						  rm_ps_without_mt(s));
-				}
+	ASSERT_EQ(kind, rm_ps_kind(s));
+	ASSERT_EQ(mt, rm_ps_mt(s));
+	ASSERT_EQ(head, rm_ps_is_head(s));
+	ASSERT_EQ(head ? order : 0, rm_ps_order(s));
+	ASSERT_EQ(head && kind == RM_PK_FREE, rm_ps_is_free_head(s));
+	ASSERT_EQ(mov, rm_ps_is_movable(s));
+	ASSERT_TRUE(rm_ps_is_movable(rm_ps_mark_movable(s, true)));
+	ASSERT_EQ(s, rm_ps_mark_movable(s, false));
+	ASSERT_EQ(rm_ps_mark_movable(plain, mov), rm_ps_without_mt(s));
 }
 
-/* rm_ps_mark_movable() sets what rm_ps_is_movable() reads, nothing else. */
-TEST(page_state_movable_mark_undone)
+TEST(page_state_accessors_undo_make)
 {
-	unsigned int kind, order, mt, head;
+	unsigned int kind, order, mt, head, mov;
 
 	for (kind = 0; kind < RM_PK_NR; kind++)
 		for (order = 0; order <= RM_PS_ORDER; order++)
 			for (mt = 0; mt < RM_MT_TYPES; mt++)
-				for (head = 0; head < 2; head++) {
-					u16 s = rm_ps_make(kind, order, mt,
-							   head);
-					u16 m = rm_ps_mark_movable(s, true);
-					u16 s0 = rm_ps_make(kind, order, 0,
-							    head);
-
-					ASSERT_NE(s, m);
-					ASSERT_TRUE(rm_ps_is_movable(m));
-					ASSERT_EQ(m, rm_ps_mark_movable(m,
-									true));
-					ASSERT_EQ(kind, rm_ps_kind(m));
-					ASSERT_EQ(mt, rm_ps_mt(m));
-					ASSERT_EQ(head, rm_ps_is_head(m));
-					ASSERT_EQ(head ? order : 0,
-						  rm_ps_order(m));
-					ASSERT_EQ(head && kind == RM_PK_FREE,
-						  rm_ps_is_free_head(m));
-					ASSERT_EQ(rm_ps_mark_movable(s0, true),
-						  rm_ps_without_mt(m));
-				}
+				for (head = 0; head < 2; head++)
+					for (mov = 0; mov < 2; mov++)
+						check_state(_metadata, kind,
+							    order, mt, head,
+							    mov);
 }
 
 TEST(page_class_every_kind_and_type)
