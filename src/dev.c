@@ -248,8 +248,8 @@ static struct miscdevice resmem_misc = {
  * RESMEM_AREA_*, RESMEM_VC_*, RESMEM_XCF_MAP_*) and core (RM_ALLOC_*,
  * RM_POLICY_*, RM_VC_EXTRA_ORDERS, RM_PIN_MAX, RM_CMA_NAME_LEN,
  * RM_XCF_MAP_*), have the same values, so the glue passes them through
- * unchanged (pages.c, file.c, vcompound.c, migrate.c, cma.c and xcf.c
- * do).  vcompound's own flags (RESMEM_VC_ATOMIC, RESMEM_VC_FALLBACK) share
+ * unchanged (pages.c, file.c, vcompound.c, cma.c and xcf.c do).
+ * vcompound's own flags (RESMEM_VC_ATOMIC, RESMEM_VC_FALLBACK) share
  * no bit with the core's, since src/file.c hands RM_ALLOC_* flags to
  * resmem_vc_alloc_unchecked(), which reads both.  Called once, so that
  * the compiler evaluates them (an uncalled function is dropped, and its
