@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: vcompound's glue
+ *
  * vcompound in the kernel (src/vcompound.c, whose design comment says how
  * it works; debugfs/vcompound.c): the fallback mappings and counters that
  * src/file.c, src/main.c and debugfs share with it.  The piece selection's

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
+/**
+ * DOC: xcf's glue: pools and the zpool driver
+ *
  * xcf in the kernel (src/xcf.c, whose design comment says how it works;
  * debugfs/xcf.c): the pools of the in-kernel API, their counters and the
  * zpool driver, as src/main.c, src/dev.c and debugfs see them.  The
