@@ -65,6 +65,12 @@ uninstall:
 
 .PHONY: install uninstall
 
+# The headers a client module sees: include/resmem/api.h, nothing else.  A
+# build copy of client modules gets an include/ of that one file, made anew
+# each time, so an #include of a private header fails to compile there.
+client-include = rm -rf $(1)/include && mkdir -p $(1)/include/resmem && \
+	cp -a $(TOP)/include/resmem/api.h $(1)/include/resmem/ &&
+
 # resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
 # each built in its own copy of the tree so both kernels' objects coexist.
 kmod-%: $(addprefix $(TOP)/,$(KSRC))
@@ -73,7 +79,7 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
 		$(BUILD)/$*/mod/ && \
 	cp -a $(TOP)/selftests/modules/. $(BUILD)/$*/modules/ && \
-	cp -a $(TOP)/include $(BUILD)/$*/modules/ && \
+	$(call client-include,$(BUILD)/$*/modules) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/mod W=1 KCFLAGS=-Werror modules && \
 	$(call symvers-stale,$*,modules) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/modules W=1 KCFLAGS=-Werror \
@@ -115,8 +121,8 @@ bench-kmod-%:
 	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
 	mkdir -p $(BUILD)/$*/bench && \
 	cp -a $(addprefix $(TOP)/selftests/bench/,$(BENCH_KSRC)) \
-		$(TOP)/include \
 		$(BUILD)/$*/bench/ && \
+	$(call client-include,$(BUILD)/$*/bench) \
 	$(call symvers-stale,$*,bench) \
 	$(MAKE) -s -C $$kdir M=$(BUILD)/$*/bench W=1 KCFLAGS=-Werror \
 		KBUILD_EXTRA_SYMBOLS=$(BUILD)/$*/mod/Module.symvers modules && \

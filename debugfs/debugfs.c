@@ -18,6 +18,8 @@
 #include <uapi/resmem.h>
 #include <resmem/cma.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
+#include <resmem/xcf_glue.h>
 
 static int info_show(struct seq_file *m, void *v)
 {

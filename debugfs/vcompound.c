@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <resmem/api.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
 
 static int vc_stats_show(struct seq_file *m, void *v)
 {

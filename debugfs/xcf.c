@@ -31,6 +31,7 @@
 #include <resmem/api.h>
 #include <resmem/resmem.h>
 #include <resmem/xcf.h>
+#include <resmem/xcf_glue.h>
 
 static struct dentry *xcf_dir;
 

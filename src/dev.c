@@ -39,7 +39,10 @@
 #include <uapi/resmem.h>
 #include <resmem/api.h>
 #include <resmem/cma.h>
+#include <resmem/migrate.h>
 #include <resmem/resmem.h>
+#include <resmem/xcf.h>
+#include <resmem/xcf_glue.h>
 
 /* Largest block_size GET_INFO accepts: room for many ABI revisions. */
 #define RESMEM_BLOCK_SIZE_MAX	256
@@ -259,13 +262,18 @@ static struct miscdevice resmem_misc = {
  * The one place where constants that must agree are tied, at build time:
  * each ioctl struct has the size of its first ABI version (a later version
  * grows it and adds a _V2 size; the V1 size stays the minimum the table
- * above accepts), and the three families of flags and policies, uapi
- * (RESMEM_ALLOC_*, RESMEM_POLICY_*, RESMEM_VC_EXTRA_ORDERS), in-kernel API
- * (RESMEM_GFP_*, RESMEM_AREA_*) and core (RM_ALLOC_*, RM_POLICY_*,
- * RM_VC_EXTRA_ORDERS), have the same values, so the glue passes them
- * through unchanged (pages.c, file.c and vcompound.c do).  Called once,
- * so that the compiler evaluates them (an uncalled function is dropped,
- * and its BUILD_BUG_ON()s with it).
+ * above accepts), and the three families of flags, policies and limits,
+ * uapi (RESMEM_ALLOC_*, RESMEM_POLICY_*, RESMEM_VC_EXTRA_ORDERS,
+ * RESMEM_PIN_MAX, RESMEM_CMA_NAME_LEN), in-kernel API (RESMEM_GFP_*,
+ * RESMEM_AREA_*, RESMEM_VC_*, RESMEM_XCF_MAP_*) and core (RM_ALLOC_*,
+ * RM_POLICY_*, RM_VC_EXTRA_ORDERS, RM_PIN_MAX, RM_CMA_NAME_LEN,
+ * RM_XCF_MAP_*), have the same values, so the glue passes them through
+ * unchanged (pages.c, file.c, vcompound.c, cma.c and xcf.c do).
+ * vcompound's own flags (RESMEM_VC_ATOMIC, RESMEM_VC_FALLBACK) share
+ * no bit with the core's, since src/file.c hands RM_ALLOC_* flags to
+ * resmem_vc_alloc_unchecked(), which reads both.  Called once, so that
+ * the compiler evaluates them (an uncalled function is dropped, and its
+ * BUILD_BUG_ON()s with it).
  */
 static inline void resmem_constants_agree(void)
 {
@@ -294,8 +302,13 @@ static inline void resmem_constants_agree(void)
 	BUILD_BUG_ON(RESMEM_GFP_MOVABLE != RM_ALLOC_MOVABLE);
 	BUILD_BUG_ON(RESMEM_GFP_STRICT_NODE != RM_ALLOC_STRICT_NODE);
 	BUILD_BUG_ON(RESMEM_GFP_ZERO != RM_ALLOC_ZERO);
+	BUILD_BUG_ON(RESMEM_ALLOC_VALID_FLAGS &
+		     ~(RESMEM_ALLOC_MOVABLE | RESMEM_ALLOC_STRICT_NODE));
 	BUILD_BUG_ON(RESMEM_GFP_VALID & RM_ALLOC_MAY_SLEEP);
 	BUILD_BUG_ON(RESMEM_VC_VALID & (RM_ALLOC_MOVABLE | RM_ALLOC_MAY_SLEEP));
+	BUILD_BUG_ON((RESMEM_VC_ATOMIC | RESMEM_VC_FALLBACK) &
+		     (RM_ALLOC_MOVABLE | RM_ALLOC_STRICT_NODE | RM_ALLOC_ZERO |
+		      RM_ALLOC_MAY_SLEEP));
 
 	BUILD_BUG_ON(RESMEM_POLICY_FIRST_FIT != RM_POLICY_FIRST_FIT);
 	BUILD_BUG_ON(RESMEM_POLICY_BEST_FIT != RM_POLICY_BEST_FIT);
@@ -303,8 +316,15 @@ static inline void resmem_constants_agree(void)
 	BUILD_BUG_ON(RESMEM_AREA_FIRST_FIT != RM_POLICY_FIRST_FIT);
 	BUILD_BUG_ON(RESMEM_AREA_BEST_FIT != RM_POLICY_BEST_FIT);
 	BUILD_BUG_ON(RESMEM_AREA_LEAST_FRAG != RM_POLICY_LEAST_FRAG);
+	/* the core refuses a policy above its last one */
+	BUILD_BUG_ON(RESMEM_POLICY_MAX != RM_POLICY_LEAST_FRAG);
 
 	BUILD_BUG_ON(RESMEM_VC_EXTRA_ORDERS != RM_VC_EXTRA_ORDERS);
+	BUILD_BUG_ON(RESMEM_PIN_MAX != RM_PIN_MAX);
+	BUILD_BUG_ON(RESMEM_CMA_NAME_LEN != RM_CMA_NAME_LEN);
+	BUILD_BUG_ON(RESMEM_XCF_MAP_RO != RM_XCF_MAP_RO);
+	BUILD_BUG_ON(RESMEM_XCF_MAP_WO != RM_XCF_MAP_WO);
+	BUILD_BUG_ON(RESMEM_XCF_MAP_VALID != RM_XCF_MAP_VALID);
 }
 
 /**

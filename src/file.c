@@ -75,6 +75,7 @@
 #include <resmem/kcompat.h>
 #include <resmem/migrate.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
 
 /*
  * mmap offsets handed out, in pages: [RESMEM_PGOFF_FIRST, RESMEM_PGOFF_END).
@@ -431,7 +432,8 @@ static int vcompound_alloc(struct resmem_ualloc *ua,
 			   unsigned int rmflags)
 {
 	struct resmem_vc *vc;
-	void *addr = resmem_vc_alloc(a->order, nid, rmflags, &vc);
+	void *addr = resmem_vc_alloc_unchecked(a->order, nid, rmflags,
+					       &vc);
 
 	if (!addr)
 		return -ENOMEM;
@@ -799,7 +801,6 @@ int resmem_ioc_query(struct file *file, void *arg)
 
 static int pin(struct file *file, void *arg, int delta)
 {
-	BUILD_BUG_ON(RESMEM_PIN_MAX != RM_PIN_MAX);
 	struct resmem_pin *p = arg;
 	struct resmem_ualloc *ua;
 	int ret = 0;

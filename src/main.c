@@ -17,6 +17,8 @@
 #include <linux/module.h>
 #include <resmem/cma.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
+#include <resmem/xcf_glue.h>
 
 struct resmem_dev resmem;
 

@@ -8,7 +8,7 @@
  * The piece selection is src/core/vcompound.c; this file maps, tracks and
  * frees, and holds the in-kernel API (include/resmem/api.h).
  *
- * Two kinds of address come out of resmem_vc_alloc():
+ * Two kinds of address come out of resmem_vc_alloc_unchecked():
  *
  *  - contiguous: one buddy block marked RM_PK_VCOMPOUND, at its address in
  *    resmem's own write-back mapping of the ranges (resmem_pfn_to_virt()).
@@ -22,7 +22,7 @@
  *    two, so a mixed set of pieces is taken again of one kind).  Mapping
  *    may sleep, so only callers that may sleep get a fallback.
  *
- * struct resmem_vc describes a fallback mapping (resmem.h):
+ * struct resmem_vc describes a fallback mapping (vcompound.h):
  *
  *	addr, order:	where it is mapped and how large it is
  *	pieces, nr:	the blocks, in mapping order; piece i maps at page
@@ -84,6 +84,7 @@
 #include <linux/xarray.h>
 #include <resmem/api.h>
 #include <resmem/resmem.h>
+#include <resmem/vcompound.h>
 
 bool resmem_vfallback_always;
 module_param_named(vfallback_always, resmem_vfallback_always, bool, 0644);
@@ -345,17 +346,22 @@ static bool vc_owns_block(unsigned long pfn, unsigned int order)
 }
 
 /**
- * resmem_vc_alloc - allocate 2^@order pages, contiguous or mapped
+ * resmem_vc_alloc_unchecked - allocate 2^@order pages, contiguous or mapped
  * @order: at most resmem_vcompound_max_order(), checked by the caller
  * @nid: preferred node, or NUMA_NO_NODE; checked by the caller
  * @flags: RESMEM_VC_VALID bits (RESMEM_GFP_* have the RM_ALLOC_* values)
  * @vcp: out: the fallback mapping, or NULL for a contiguous block
  *
+ * The allocation behind resmem_vcompound_alloc_node(), which checks the
+ * arguments first, and behind /dev/resmem (src/file.c), which checks its
+ * own and keeps *@vcp to map and free the allocation: this checks nothing
+ * and hands the fallback mapping out.
+ *
  * Context: may sleep unless @flags has RESMEM_VC_ATOMIC.
  * Return: the kernel address of the first page, or NULL.
  */
-void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
-		      struct resmem_vc **vcp)
+void *resmem_vc_alloc_unchecked(unsigned int order, int nid,
+				unsigned int flags, struct resmem_vc **vcp)
 {
 	bool atomic = flags & RESMEM_VC_ATOMIC;
 	bool forced = !atomic && (flags & RESMEM_VC_FALLBACK ||
@@ -411,7 +417,7 @@ void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
 }
 
 /**
- * resmem_vc_release - free an allocation of resmem_vc_alloc() at once
+ * resmem_vc_release - free what resmem_vc_alloc_unchecked() gave, at once
  * @vc: its fallback mapping, or NULL for a contiguous block
  * @pfn: the block's first pfn when @vc is NULL
  * @order: its order
@@ -536,7 +542,7 @@ void *resmem_vcompound_alloc_node(unsigned int order, int nid,
 	if (nid != NUMA_NO_NODE &&
 	    (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
 		return NULL;
-	return resmem_vc_alloc(order, nid, flags, &vc);
+	return resmem_vc_alloc_unchecked(order, nid, flags, &vc);
 }
 EXPORT_SYMBOL_GPL(resmem_vcompound_alloc_node);
 

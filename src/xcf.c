@@ -9,7 +9,7 @@
  * what needs the kernel: mapping, the CPU number, pool bookkeeping,
  * counters, CPU hotplug and the zpool glue.
  *
- * Pools.  struct resmem_xcf_pool (resmem.h) wraps one core pool:
+ * Pools.  struct resmem_xcf_pool (xcf_glue.h) wraps one core pool:
  *
  *	core:	the rm_xcf_pool, over resmem.buddy (every range), node
  *		NUMA_NO_NODE: zswap's objects may live on any node
@@ -115,6 +115,7 @@
 #include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 #include <resmem/xcf.h>
+#include <resmem/xcf_glue.h>
 
 /**
  * struct xcf_area - one CPU's mapping
@@ -325,9 +326,7 @@ void *resmem_xcf_map(struct resmem_xcf_pool *pool, unsigned long handle,
 {
 	struct xcf_area *a;
 
-	/* the API's modes are the core's */
-	BUILD_BUG_ON((RESMEM_XCF_MAP_RO ^ RM_XCF_MAP_RO) |
-		     (RESMEM_XCF_MAP_WO ^ RM_XCF_MAP_WO));
+	/* the API's modes are the core's: src/dev.c asserts it */
 	if (WARN_ON_ONCE(!mode || mode & ~RESMEM_XCF_MAP_VALID))
 		return NULL;
 	preempt_disable();

@@ -112,9 +112,10 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
  *	bits 12-13	migratetype of the free list a FREE or PCP head is on
  *
  * Every page of a block carries its kind, so a map of the range needs no
- * other structure; only the head carries the order.  rm_ps_make() encodes
- * and the rm_ps_*() accessors below decode it; nothing else looks at the
- * bits (as zsmalloc keeps obj_to_location()/location_to_obj()).
+ * other structure; only the head carries the order.  rm_ps_make() and
+ * rm_ps_mark_movable() encode and the rm_ps_*() accessors below decode it;
+ * nothing else looks at the bits (as zsmalloc keeps
+ * obj_to_location()/location_to_obj()).
  */
 #define RM_PS_ORDER		0x003f
 #define RM_PS_HEAD		0x0040
@@ -169,6 +170,12 @@ static inline unsigned int rm_ps_order(u16 s)
 static inline bool rm_ps_is_free_head(u16 s)
 {
 	return rm_ps_is_head(s) && rm_ps_kind(s) == RM_PK_FREE;
+}
+
+/* @s marked as a page of a movable allocation when @movable */
+static inline u16 rm_ps_mark_movable(u16 s, bool movable)
+{
+	return movable ? s | RM_PS_MOVABLE : s;
 }
 
 /* a page of a movable allocation */

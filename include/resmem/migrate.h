@@ -36,7 +36,7 @@ u64 rm_mv_move(struct rm_buddy *b, u64 from, unsigned int order, int nid,
 /*
  * Most pins of one block: one more is refused, never wrapped.  The same
  * for kernel blocks and for RESMEM_IOC_PIN (RESMEM_PIN_MAX, asserted
- * equal in src/file.c): deep enough for any real nesting, small enough
+ * equal in src/dev.c): deep enough for any real nesting, small enough
  * that a test reaches it.
  */
 #define RM_PIN_MAX	65535

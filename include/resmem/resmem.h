@@ -2,7 +2,10 @@
 /**
  * DOC: The glue's shared state
  *
- * resmem kernel glue: what the files under src/ and debugfs/ share.
+ * resmem kernel glue: what the files under src/ and debugfs/ share.  Each
+ * allocator's glue keeps its own types in a header beside it: cma.h (CMA
+ * regions and movable blocks), vcompound.h and xcf_glue.h.  Clients (other
+ * modules) see none of these, only api.h.
  *
  * There is one resmem instance per module load (struct resmem_dev resmem),
  * built by resmem_ranges_setup() at init and torn down at exit.  Its range
@@ -52,10 +55,7 @@
 #ifndef _RESMEM_RESMEM_H
 #define _RESMEM_RESMEM_H
 
-#include <linux/list.h>
-#include <linux/llist.h>
 #include <linux/miscdevice.h>
-#include <linux/rbtree.h>
 #include <linux/types.h>
 #include <resmem/core.h>
 
@@ -158,130 +158,5 @@ int resmem_ioc_free(struct file *file, void *arg);
 int resmem_ioc_query(struct file *file, void *arg);
 int resmem_ioc_pieces(struct file *file, void *arg);
 int resmem_ioc_kfill(struct file *file, void *arg);
-
-/* src/vcompound.c: vcompound in the kernel (design comment there) */
-
-/**
- * struct resmem_vc - a vcompound fallback mapping
- * @addr:	kernel address of its first page, from vmap() or vmap_pfn()
- * @order:	it maps 2^order pages
- * @nr:		pieces in @pieces
- * @pieces:	the buddy blocks it maps, in mapping order
- * @node:	in the tree of mappings, keyed by @addr
- * @free:	on the list of mappings whose unmap is deferred
- */
-struct resmem_vc {
-	void *addr;
-	unsigned int order;
-	u32 nr;
-	struct rm_vc_piece *pieces;
-	struct rb_node node;
-	struct llist_node free;
-};
-
-/**
- * struct resmem_vc_stats - vcompound counters since load (debugfs)
- * @requests:	well-formed allocation requests, per order
- * @contiguous:	served by one physically contiguous block
- * @fallback:	served by a fallback mapping
- * @forced:	of those, because vfallback_always or RESMEM_VC_FALLBACK
- *		asked for it
- * @above_max:	of those, for orders above the buddy's max_order
- * @failures:	requests not served
- * @atomic_failures: of those, RESMEM_VC_ATOMIC requests, which cannot
- *		fall back
- * @mixed:	fallbacks whose first pieces mixed pages with and without a
- *		struct page, taken again from one kind
- * @frees_contiguous: contiguous blocks freed
- * @frees_fallback: fallback mappings freed
- * @pieces:	pieces of all fallback mappings made
- * @pieces_hist: pieces per fallback mapping (log2 histogram)
- * @contig_ns_hist: nanoseconds per contiguous allocation (log2 histogram)
- * @fallback_ns_hist: nanoseconds per fallback allocation (log2 histogram)
- * @mappings:	fallback mappings that exist now
- * @mapped_pages: pages in them
- * @deferred:	freed mappings whose unmap has not run yet
- */
-struct resmem_vc_stats {
-	u64 requests[RM_VC_ORDER_LIMIT + 1];
-	u64 contiguous;
-	u64 fallback;
-	u64 forced;
-	u64 above_max;
-	u64 failures;
-	u64 atomic_failures;
-	u64 mixed;
-	u64 frees_contiguous;
-	u64 frees_fallback;
-	u64 pieces;
-	u64 pieces_hist[RM_HIST_BUCKETS];
-	u64 contig_ns_hist[RM_HIST_BUCKETS];
-	u64 fallback_ns_hist[RM_HIST_BUCKETS];
-	u64 mappings;
-	u64 mapped_pages;
-	u64 deferred;
-};
-
-extern bool resmem_vfallback_always;
-void resmem_vc_init(void);
-void resmem_vc_exit(void);
-void *resmem_vc_alloc(unsigned int order, int nid, unsigned int flags,
-		      struct resmem_vc **vcp);
-void resmem_vc_release(struct resmem_vc *vc, u64 pfn, unsigned int order);
-u64 resmem_vc_pfn(const struct resmem_vc *vc, u64 idx);
-void resmem_vc_stats(struct resmem_vc_stats *st);
-void resmem_debugfs_vcompound_init(struct dentry *dir);
-
-/* src/xcf.c: xcf in the kernel and its zpool driver (design comment there) */
-
-#define RESMEM_XCF_NAME_MAX	64
-
-struct rm_xcf_pool;
-
-/**
- * struct resmem_xcf_pool - an xcf pool of the in-kernel API
- * @core:	the allocator (src/core/xcf.c)
- * @name:	its name, unique among live pools: debugfs xcf/@name/
- * @list:	on the list of pools (xcf_pools, under xcf_lock)
- * @dir:	its debugfs directory, or NULL
- */
-struct resmem_xcf_pool {
-	struct rm_xcf_pool *core;
-	char name[RESMEM_XCF_NAME_MAX];
-	struct list_head list;
-	struct dentry *dir;
-};
-
-/**
- * struct resmem_xcf_stats - xcf counters of all pools since load (debugfs)
- * @mallocs:	objects allocated
- * @malloc_failures: allocations refused (no memory, bad size)
- * @maps:	mappings made
- * @map_copies:	of those, of objects split over two pages that are not
- *		adjacent, copied through the per-CPU buffer
- * @compact_calls: resmem_xcf_compact() calls
- * @compact_freed: pages they freed
- * @malloc_ns_hist: nanoseconds per allocation (log2 histogram)
- */
-struct resmem_xcf_stats {
-	u64 mallocs;
-	u64 malloc_failures;
-	u64 maps;
-	u64 map_copies;
-	u64 compact_calls;
-	u64 compact_freed;
-	u64 malloc_ns_hist[RM_HIST_BUCKETS];
-};
-
-int resmem_xcf_init(void);
-void resmem_xcf_exit(void);
-void resmem_xcf_zpool_register(void);
-void resmem_xcf_zpool_unregister(void);
-bool resmem_xcf_zpool_registered(void);
-void resmem_xcf_stats(struct resmem_xcf_stats *st);
-typedef void (*resmem_xcf_pool_fn)(struct resmem_xcf_pool *pool, void *arg);
-void resmem_xcf_walk_pools(resmem_xcf_pool_fn fn, void *arg);
-void resmem_debugfs_xcf_init(struct dentry *dir);
-void resmem_debugfs_xcf_pool_add(struct resmem_xcf_pool *pool);
 
 #endif /* _RESMEM_RESMEM_H */

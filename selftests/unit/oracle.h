@@ -240,8 +240,9 @@ static void check(struct __test_metadata *_metadata)
 		}
 		kind = live[i].kind ? live[i].kind : RM_PK_BUDDY;
 		mark_block(_metadata, zi, live[i].pfn, live[i].order, S_ALLOC);
-		ASSERT_EQ(rm_ps_make(kind, live[i].order, 0, true) |
-			  (live[i].flags & RM_ALLOC_MOVABLE ? RM_PS_MOVABLE : 0),
+		ASSERT_EQ(rm_ps_mark_movable(rm_ps_make(kind, live[i].order,
+							0, true),
+					     live[i].flags & RM_ALLOC_MOVABLE),
 			  s);
 		for (p = 1; p < n; p++)
 			ASSERT_EQ(kind, rm_ps_kind(blk->state[live[i].pfn -

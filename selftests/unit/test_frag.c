@@ -4,7 +4,8 @@
  * written out by hand: every page kind with every pageblock migratetype,
  * movable and not, head and tail, and the group summary against a count
  * done here for random blocks of mixed states.  The page-state accessors
- * of include/resmem/core.h are checked to undo rm_ps_make().
+ * of include/resmem/core.h are checked to undo rm_ps_make() and
+ * rm_ps_mark_movable().
  */
 #include <stdlib.h>
 #include <resmem/core.h>
@@ -38,31 +39,37 @@ static char expect(unsigned int kind, bool movable, unsigned int mt)
 	return letter[kind];
 }
 
+/* Every decoder of one page-state word built by the two encoders. */
+static void check_state(struct __test_metadata *_metadata, unsigned int kind,
+			unsigned int order, unsigned int mt, bool head,
+			bool mov)
+{
+	u16 s = rm_ps_mark_movable(rm_ps_make(kind, order, mt, head), mov);
+	u16 plain = rm_ps_make(kind, order, 0, head);
+
+	ASSERT_EQ(kind, rm_ps_kind(s));
+	ASSERT_EQ(mt, rm_ps_mt(s));
+	ASSERT_EQ(head, rm_ps_is_head(s));
+	ASSERT_EQ(head ? order : 0, rm_ps_order(s));
+	ASSERT_EQ(head && kind == RM_PK_FREE, rm_ps_is_free_head(s));
+	ASSERT_EQ(mov, rm_ps_is_movable(s));
+	ASSERT_TRUE(rm_ps_is_movable(rm_ps_mark_movable(s, true)));
+	ASSERT_EQ(s, rm_ps_mark_movable(s, false));
+	ASSERT_EQ(rm_ps_mark_movable(plain, mov), rm_ps_without_mt(s));
+}
+
 TEST(page_state_accessors_undo_make)
 {
-	unsigned int kind, order, mt, head;
+	unsigned int kind, order, mt, head, mov;
 
 	for (kind = 0; kind < RM_PK_NR; kind++)
 		for (order = 0; order <= RM_PS_ORDER; order++)
 			for (mt = 0; mt < RM_MT_TYPES; mt++)
-				for (head = 0; head < 2; head++) {
-					u16 s = rm_ps_make(kind, order, mt,
-							   head);
-
-					ASSERT_EQ(kind, rm_ps_kind(s));
-					ASSERT_EQ(mt, rm_ps_mt(s));
-					ASSERT_EQ(head, rm_ps_is_head(s));
-					ASSERT_EQ(head ? order : 0,
-						  rm_ps_order(s));
-					ASSERT_EQ(head && kind == RM_PK_FREE,
-						  rm_ps_is_free_head(s));
-					ASSERT_FALSE(rm_ps_is_movable(s));
-					ASSERT_TRUE(rm_ps_is_movable(s |
-							RM_PS_MOVABLE));
-					ASSERT_EQ(rm_ps_make(kind, order, 0,
-							     head),
-						  rm_ps_without_mt(s));
-				}
+				for (head = 0; head < 2; head++)
+					for (mov = 0; mov < 2; mov++)
+						check_state(_metadata, kind,
+							    order, mt, head,
+							    mov);
 }
 
 TEST(page_class_every_kind_and_type)
@@ -76,16 +83,16 @@ TEST(page_class_every_kind_and_type)
 		for (mt = 0; mt < RM_MT_TYPES; mt++)
 			for (mov = 0; mov < 2; mov++)
 				for (head = 0; head < 2; head++) {
+					u16 s = rm_ps_make(kind, 3, 0, head);
+
 					memset(pb_mt, RM_MT_UNMOVABLE,
 					       sizeof(pb_mt));
 					pb_mt[pb] = mt;
-					state[idx] = rm_ps_make(kind, 3, 0,
-								head) |
-						     (mov ? RM_PS_MOVABLE : 0);
+					state[idx] = rm_ps_mark_movable(s, mov);
 					ASSERT_EQ(expect(kind, mov, mt),
 						  rm_page_class(&blk, idx));
 				}
-	state[idx] = RM_PK_NR << RM_PS_KIND_SHIFT;
+	state[idx] = rm_ps_make(RM_PK_NR, 0, 0, false);
 	ASSERT_EQ('?', rm_page_class(&blk, idx));
 }
 
@@ -107,12 +114,14 @@ TEST(group_class_against_a_count)
 		for (i = 0; i < n; i++) {
 			u64 p = idx + i;
 
-			if (i && rand() % 4)
+			if (i && rand() % 4) {
 				state[p] = state[p - 1];
-			else
-				state[p] = rm_ps_make(rand() % RM_PK_NR, 0, 0,
-						      false) |
-					   (rand() % 2 ? RM_PS_MOVABLE : 0);
+			} else {
+				u16 s = rm_ps_make(rand() % RM_PK_NR, 0, 0,
+						   false);
+
+				state[p] = rm_ps_mark_movable(s, rand() % 2);
+			}
 		}
 		c0 = rm_page_class(&blk, idx);
 		for (i = 0; i < n; i++) {

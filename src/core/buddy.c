@@ -152,19 +152,21 @@ static void fill_tails(u16 *s, u64 nr, u16 tail)
 }
 
 /*
- * Set every page of [pfn, pfn + 2^order) to @kind, the head with @order.
- * Inline, and a single store for the order-0 fast path.
+ * Set every page of [pfn, pfn + 2^order) to @kind, the head with @order,
+ * each marked movable when @movable.  Inline, and a single store for the
+ * order-0 fast path.
  */
 static inline void set_block_state(struct rm_zone *z, u64 pfn,
 				   unsigned int order, unsigned int kind,
-				   u16 extra)
+				   bool movable)
 {
 	u16 *s = pstate(z, pfn);
 
-	s[0] = rm_ps_make(kind, order, 0, true) | extra;
+	s[0] = rm_ps_mark_movable(rm_ps_make(kind, order, 0, true), movable);
 	if (order)
 		fill_tails(s, 1ULL << order,
-			   rm_ps_make(kind, 0, 0, false) | extra);
+			   rm_ps_mark_movable(rm_ps_make(kind, 0, 0, false),
+					      movable));
 }
 
 /* State 0 (free, not a head) for every page of [pfn, pfn + 2^order). */
@@ -542,7 +544,7 @@ int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind)
 		free_span(z, p, max(p, pfn), mt);
 		free_span(z, min(bend, end), bend, mt);
 	}
-	set_block_state(z, pfn, 0, kind, 0);
+	set_block_state(z, pfn, 0, kind, false);
 	for (p = pfn + 1; p < end; p++)
 		*pstate(z, p) = rm_ps_make(kind, 0, 0, false);
 	rm_block_mark_used(z->blk, pfn, nr);
@@ -617,7 +619,7 @@ static u64 pcp_alloc(struct rm_zone *z, unsigned int order, unsigned int mt)
 			pfn = rmqueue(z, order, mt);
 			if (pfn == RM_NO_PFN)
 				break;
-			set_block_state(z, pfn, order, RM_PK_PCP, 0);
+			set_block_state(z, pfn, order, RM_PK_PCP, false);
 			rm_block_mark_used(z->blk, pfn, 1ULL << order);
 			rl_add_tail(pfn_node(z, pfn), l);
 			pcp->count += 1U << order;
@@ -665,7 +667,7 @@ static bool pcp_free(struct rm_zone *z, u64 pfn, unsigned int order)
 	/* CMA pages wait on the movable list, as in the kernel */
 	if (mt == RM_MT_CMA)
 		mt = RM_MT_MOVABLE;
-	set_block_state(z, pfn, order, RM_PK_PCP, 0);
+	set_block_state(z, pfn, order, RM_PK_PCP, false);
 	rl_add(pfn_node(z, pfn), &pcp->list[order][mt]);
 	pcp->count += 1U << order;
 	rm_stat_inc(pcp->frees);
@@ -943,8 +945,7 @@ u64 rm_buddy_alloc(struct rm_buddy *b, unsigned int order, int nid,
 	 * at a non-free page's state but its owner and lock-free readers
 	 * (maps) that tolerate a torn view.
 	 */
-	set_block_state(z, pfn, order, kind,
-			flags & RM_ALLOC_MOVABLE ? RM_PS_MOVABLE : 0);
+	set_block_state(z, pfn, order, kind, flags & RM_ALLOC_MOVABLE);
 	if (flags & RM_ALLOC_ZERO)
 		rm_zero_pages(rm_block_pfn_to_virt(z->blk, pfn), 1ULL << order,
 			      flags);
