@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * DOC: statistics
+/**
+ * DOC: Statistics
  *
  * One style for every statistic resmem keeps, in the core and in the glue,
  * and one build knob that compiles them out, as CONFIG_ZSMALLOC_STAT and
