@@ -491,9 +491,7 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
 	    a->base == RM_CMA_AUTO)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
-		if (!((a->name[i] >= 'a' && a->name[i] <= 'z') ||
-		      (a->name[i] >= '0' && a->name[i] <= '9') ||
-		      a->name[i] == '_' || a->name[i] == '-'))
+		if (!rm_cma_name_char(a->name[i]))
 			return -EINVAL;
 	/* base 0 asks resmem to place it; any other is a real address */
 	return resmem_cma_create(a->name, a->base ? a->base : RM_CMA_AUTO,

@@ -697,6 +697,7 @@ struct rm_cma_spec {
 	u64 size;
 };
 
+bool rm_cma_name_char(char c);
 int rm_parse_cma(const char *s, struct rm_cma_spec *out, unsigned int max,
 		 unsigned int *nr, char *err, size_t errlen);
 int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,

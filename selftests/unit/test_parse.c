@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* src/core/parse.c: the ranges= grammar and the number-only checks. */
+/*
+ * src/core/parse.c: the ranges= and cma= grammars, the lists both split
+ * alike, the region name's characters and the number-only checks.
+ */
 #include <resmem/core.h>
 #include "kselftest_harness.h"
 
@@ -208,6 +211,105 @@ TEST(cma_number_checks)
 	EXPECT_NE(NULL, strstr(msg, "not inside one range"));
 	EXPECT_EQ(-EINVAL, cma_check("a:4M@0x20000000,b:2M@0x20200000", msg));
 	EXPECT_NE(NULL, strstr(msg, "'b' (0x200000@0x20200000): overlaps region 'a'"));
+}
+
+TEST(cma_name_chars)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+	unsigned int c, nr;
+	char text[8];
+
+	for (c = 1; c < 256; c++) {
+		bool want = strchr(ok, c) != NULL;
+
+		EXPECT_EQ(want, rm_cma_name_char(c)) TH_LOG("char %u", c);
+		if (c == ':' || c == ',')
+			continue;
+		/* the parser refuses exactly the characters it refuses */
+		snprintf(text, sizeof(text), "%c:2M", c);
+		EXPECT_EQ(want ? 0 : -EINVAL,
+			  rm_parse_cma(text, cs, RM_CMA_MAX, &nr, err,
+				       sizeof(err))) TH_LOG("char %u", c);
+	}
+	EXPECT_FALSE(rm_cma_name_char(0));
+}
+
+/*
+ * ranges= and cma= split their lists alike: random lists, some with empty
+ * entries and some longer than the room, against a brute-force split (the
+ * first empty entry within the room is named, else more than the room is
+ * -E2BIG, else every entry is parsed).
+ */
+TEST(lists_split_against_brute_force)
+{
+	static char rtext[4096], ctext[4096];
+	unsigned int round, i, n, max, nr, empty;
+	size_t rl, cl;
+	char want[64];
+	int ret;
+
+	srand(17);
+	for (round = 0; round < 20000; round++) {
+		n = 1 + rand() % 20;
+		max = 1 + rand() % RM_CMA_MAX;
+		empty = ~0U;
+		rl = cl = 0;
+		for (i = 0; i < n; i++) {
+			/* an empty text is no list (tested above) */
+			bool e = n > 1 && !(rand() % 8);
+
+			if (e && empty == ~0U)
+				empty = i;
+			rl += snprintf(rtext + rl, sizeof(rtext) - rl, "%s",
+				       i ? "," : "");
+			cl += snprintf(ctext + cl, sizeof(ctext) - cl, "%s",
+				       i ? "," : "");
+			if (e)
+				continue;
+			rl += snprintf(rtext + rl, sizeof(rtext) - rl,
+				       "4K@0x%x000", 16 + i);
+			cl += snprintf(ctext + cl, sizeof(ctext) - cl,
+				       "n%u:2M", i);
+		}
+		/* an entry within the room that is empty, else too many */
+		ret = empty < max ? -EINVAL : n > max ? -E2BIG : 0;
+
+		nr = 77;
+		err[0] = 0;
+		ASSERT_EQ(ret, rm_parse_ranges(rtext, r, max, &nr, err,
+					       sizeof(err))) TH_LOG("%s", rtext);
+		ASSERT_EQ(ret ? 0 : n, nr);
+		if (ret == -EINVAL)
+			snprintf(want, sizeof(want),
+				 "range %u '' is malformed: empty entry",
+				 empty);
+		else
+			snprintf(want, sizeof(want),
+				 "ranges=: more than %u entries", max);
+		if (ret)
+			ASSERT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
+		for (i = 0; !ret && i < n; i++)
+			ASSERT_EQ((16ULL + i) << 12, r[i].base);
+
+		nr = 77;
+		err[0] = 0;
+		ASSERT_EQ(ret, rm_parse_cma(ctext, cs, max, &nr, err,
+					    sizeof(err))) TH_LOG("%s", ctext);
+		ASSERT_EQ(ret ? 0 : n, nr);
+		if (ret == -EINVAL)
+			snprintf(want, sizeof(want),
+				 "cma region %u '' is malformed: empty entry",
+				 empty);
+		else
+			snprintf(want, sizeof(want),
+				 "cma=: more than %u regions", max);
+		if (ret)
+			ASSERT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
+		for (i = 0; !ret && i < n; i++) {
+			snprintf(want, sizeof(want), "n%u", i);
+			ASSERT_STREQ(want, cs[i].name);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
