@@ -220,7 +220,7 @@ TEST(cma_name_chars)
 	char text[8];
 
 	for (c = 1; c < 256; c++) {
-		bool want = strchr(ok, c) != NULL;
+		bool want = strchr(ok, c);
 
 		EXPECT_EQ(want, rm_cma_name_char(c)) TH_LOG("char %u", c);
 		if (c == ':' || c == ',')
@@ -253,7 +253,8 @@ TEST(lists_split_against_brute_force)
 		n = 1 + rand() % 20;
 		max = 1 + rand() % RM_CMA_MAX;
 		empty = ~0U;
-		rl = cl = 0;
+		rl = 0;
+		cl = 0;
 		for (i = 0; i < n; i++) {
 			/* an empty text is no list (tested above) */
 			bool e = n > 1 && !(rand() % 8);

@@ -302,7 +302,9 @@ TEST(sums_and_virt_to_pfn_against_brute_force)
 						   rand() % 1000,
 						   20 + rand() % (MAXPG - 19),
 						   rand() % 2, i));
-		total = meta = bytes = 0;
+		total = 0;
+		meta = 0;
+		bytes = 0;
 		for (i = 0; i < n; i++) {
 			struct rm_block *b = &rg.block[i];
 

@@ -41,6 +41,11 @@
  * where cma_alloc() steps by the alignment.  Each try starts strictly past
  * the one before: at most the region's pages / align tries.
  *
+ * The table of regions (struct rm_cma_table, at the end of this file):
+ * up to RM_CMA_MAX regions by id, the slot a new one takes, lookups by id,
+ * name and pfn, and the mark of a region being destroyed; the glue
+ * (src/cma.c) keeps the kernel half of each region beside it.
+ *
  * Locking: the zone lock for every free-list change (isolation, carve,
  * release), the region lock for the bitmap.  Neither is held for work that
  * grows with the region: pageblocks change type RM_SET_MT_PAGEBLOCKS at a
@@ -51,7 +56,8 @@
  * as any allocated page does in rm_zone_set_mt().  The migration callback runs
  * with no resmem lock held, so it may sleep.  Callers serialise
  * rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the glue):
- * two allocations must not isolate the same pageblocks.
+ * two allocations must not isolate the same pageblocks.  They serialise
+ * the table's functions too, all but rm_cma_table_of_pfn().
  */
 #include <resmem/core.h>
 
