@@ -710,6 +710,9 @@ int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,
 		     unsigned int order);
 int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		      unsigned int order);
+void rm_free_by_order(const struct rm_zone_counts *c, u64 *by_order);
+void rm_index_text(char *buf, size_t len, int v);
+u64 rm_fragmap_scale(u64 pages, u64 chars);
 char rm_page_class(const struct rm_block *b, u64 idx);
 bool rm_class_is_free(char c);
 char rm_group_class(const struct rm_block *b, u64 idx, u64 n);
