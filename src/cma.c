@@ -235,6 +235,32 @@ static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 	return pfn;
 }
 
+/*
+ * Allocate from @c, which the caller looked up under the table lock, or
+ * fail with -ENOENT for NULL.  Called with the table lock held; returns
+ * with it released: the region's mutex is taken before the table lock is
+ * dropped, so the region cannot be destroyed in between.  *@rp is set to
+ * the region.
+ */
+static u64 alloc_from(struct rm_cma *c, u64 count, u64 align,
+		      struct resmem_cma **rp, int *err)
+{
+	struct resmem_cma *r = to_r(c);
+	u64 pfn;
+
+	if (!r) {
+		mutex_unlock(&resmem_cma_table_lock);
+		*err = -ENOENT;
+		return RM_NO_PFN;
+	}
+	mutex_lock(&r->lock);
+	mutex_unlock(&resmem_cma_table_lock);
+	pfn = alloc_locked(r, count, align, err);
+	mutex_unlock(&r->lock);
+	*rp = r;
+	return pfn;
+}
+
 /**
  * resmem_cma_alloc_id - a contiguous buffer from the region @id
  * @id: the region's id
@@ -250,23 +276,10 @@ static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 			struct resmem_cma **rp, int *err)
 {
-	struct resmem_cma *r;
-	u64 pfn;
-
 	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	r = to_r(rm_cma_table_get(&resmem_cma_table, id));
-	if (!r) {
-		mutex_unlock(&resmem_cma_table_lock);
-		*err = -ENOENT;
-		return RM_NO_PFN;
-	}
-	mutex_lock(&r->lock);
-	mutex_unlock(&resmem_cma_table_lock);
-	pfn = alloc_locked(r, count, align, err);
-	mutex_unlock(&r->lock);
-	*rp = r;
-	return pfn;
+	return alloc_from(rm_cma_table_get(&resmem_cma_table, id), count,
+			  align, rp, err);
 }
 
 /**
@@ -331,15 +344,8 @@ void *resmem_cma_alloc(const char *region, unsigned long count,
 
 	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	r = to_r(rm_cma_table_find(&resmem_cma_table, region));
-	if (!r) {
-		mutex_unlock(&resmem_cma_table_lock);
-		return ERR_PTR(-ENOENT);
-	}
-	mutex_lock(&r->lock);
-	mutex_unlock(&resmem_cma_table_lock);
-	pfn = alloc_locked(r, count, align, &err);
-	mutex_unlock(&r->lock);
+	pfn = alloc_from(rm_cma_table_find(&resmem_cma_table, region), count,
+			 align, &r, &err);
 	if (pfn == RM_NO_PFN)
 		return ERR_PTR(err);
 	addr = resmem_pfn_to_virt(pfn);
