@@ -18,11 +18,11 @@
  *    and its destruction, as rm_cma_alloc() requires.
  *
  *  - destruction in two steps: under the table lock a destroyer checks
- *    the region, marks it @dying and takes its debugfs directory; it
+ *    the region, marks it dying and takes its debugfs directory; it
  *    removes the directory with no lock held (debugfs_remove_recursive()
  *    waits for the files' readers and writers, and the alloc file takes
  *    the table lock); then, under the table lock again, destroys it or,
- *    when a buffer was taken meanwhile, clears @dying and puts the
+ *    when a buffer was taken meanwhile, clears the mark and puts the
  *    directory back.  A dying region takes no new buffer and cannot be
  *    destroyed a second time, and its slot stays live, so no create can
  *    reuse it until it is gone: a destroyer always destroys the region it
