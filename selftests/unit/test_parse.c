@@ -234,6 +234,26 @@ TEST(cma_name_chars)
 	EXPECT_FALSE(rm_cma_name_char(0));
 }
 
+/* One list's result: @want, and the message that names why. */
+static void list_result(struct __test_metadata *_metadata, int want, int got,
+			unsigned int nr, unsigned int n, const char *entry,
+			unsigned int empty, const char *param,
+			unsigned int max, const char *entries)
+{
+	char msg[64];
+
+	ASSERT_EQ(want, got) TH_LOG("%s", err);
+	ASSERT_EQ(want ? 0 : n, nr);
+	if (want == -EINVAL)
+		snprintf(msg, sizeof(msg), "%s %u '' is malformed: empty entry",
+			 entry, empty);
+	else if (want)
+		snprintf(msg, sizeof(msg), "%s: more than %u %s", param, max,
+			 entries);
+	if (want)
+		ASSERT_NE(NULL, strstr(err, msg)) TH_LOG("%s", err);
+}
+
 /*
  * ranges= and cma= split their lists alike: random lists, some with empty
  * entries and some longer than the room, against a brute-force split (the
@@ -246,7 +266,7 @@ TEST(lists_split_against_brute_force)
 	unsigned int round, i, n, max, nr, empty;
 	size_t rl, cl;
 	char want[64];
-	int ret;
+	int ret, got;
 
 	srand(17);
 	for (round = 0; round < 20000; round++) {
@@ -277,35 +297,17 @@ TEST(lists_split_against_brute_force)
 
 		nr = 77;
 		err[0] = 0;
-		ASSERT_EQ(ret, rm_parse_ranges(rtext, r, max, &nr, err,
-					       sizeof(err))) TH_LOG("%s", rtext);
-		ASSERT_EQ(ret ? 0 : n, nr);
-		if (ret == -EINVAL)
-			snprintf(want, sizeof(want),
-				 "range %u '' is malformed: empty entry",
-				 empty);
-		else
-			snprintf(want, sizeof(want),
-				 "ranges=: more than %u entries", max);
-		if (ret)
-			ASSERT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
+		got = rm_parse_ranges(rtext, r, max, &nr, err, sizeof(err));
+		list_result(_metadata, ret, got, nr, n, "range", empty,
+			    "ranges=", max, "entries");
 		for (i = 0; !ret && i < n; i++)
 			ASSERT_EQ((16ULL + i) << 12, r[i].base);
 
 		nr = 77;
 		err[0] = 0;
-		ASSERT_EQ(ret, rm_parse_cma(ctext, cs, max, &nr, err,
-					    sizeof(err))) TH_LOG("%s", ctext);
-		ASSERT_EQ(ret ? 0 : n, nr);
-		if (ret == -EINVAL)
-			snprintf(want, sizeof(want),
-				 "cma region %u '' is malformed: empty entry",
-				 empty);
-		else
-			snprintf(want, sizeof(want),
-				 "cma=: more than %u regions", max);
-		if (ret)
-			ASSERT_NE(NULL, strstr(err, want)) TH_LOG("%s", err);
+		got = rm_parse_cma(ctext, cs, max, &nr, err, sizeof(err));
+		list_result(_metadata, ret, got, nr, n, "cma region", empty,
+			    "cma=", max, "regions");
 		for (i = 0; !ret && i < n; i++) {
 			snprintf(want, sizeof(want), "n%u", i);
 			ASSERT_STREQ(want, cs[i].name);
