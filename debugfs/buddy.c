@@ -30,14 +30,8 @@ static void zone_name(char *buf, size_t len, unsigned int i)
 static void zone_free_by_order(unsigned int i, struct rm_zone_counts *c,
 			       u64 *by_order)
 {
-	unsigned int o, mt;
-
 	rm_zone_snapshot(&resmem.buddy.zone[i], c);
-	for (o = 0; o <= RM_MAX_ORDER_LIMIT; o++) {
-		by_order[o] = 0;
-		for (mt = 0; mt < RM_MT_TYPES; mt++)
-			by_order[o] += c->nr_free[o][mt];
-	}
+	rm_free_by_order(c, by_order);
 }
 
 /*
@@ -117,8 +111,7 @@ static void index_rows(struct seq_file *m, struct zone_scratch *z,
 		       int (*index)(const u64 *, unsigned int, unsigned int))
 {
 	unsigned int i, o, max = resmem.buddy.max_order;
-	char name[16];
-	int v;
+	char name[16], text[16];
 
 	for (i = 0; i < resmem.buddy.nr_zones; i++) {
 		zone_free_by_order(i, &z->c, z->by_order);
@@ -126,9 +119,9 @@ static void index_rows(struct seq_file *m, struct zone_scratch *z,
 		seq_printf(m, "Node %d, zone %8s ", resmem.region.block[i].nid,
 			   name);
 		for (o = 0; o <= max; o++) {
-			v = index(z->by_order, max + 1, o);
-			seq_printf(m, "%s%d.%03d ", v < 0 && v > -1000 ? "-" : "",
-				   v / 1000, abs(v % 1000));
+			rm_index_text(text, sizeof(text),
+				      index(z->by_order, max + 1, o));
+			seq_printf(m, "%s ", text);
 		}
 		seq_putc(m, '\n');
 	}
@@ -159,11 +152,10 @@ DEFINE_SCRATCH_ATTRIBUTE(unusable_index);
 static int fragmap_show(struct seq_file *m, void *v)
 {
 	const struct rm_region *rg = &resmem.region;
-	u64 total = rm_region_total_pages(rg), scale = 1, idx, n;
+	u64 scale = rm_fragmap_scale(rm_region_total_pages(rg), FRAGMAP_CHARS);
 	unsigned int i, col;
+	u64 idx, n;
 
-	while (DIV_ROUND_UP(total, scale) > FRAGMAP_CHARS)
-		scale <<= 1;
 	seq_puts(m, "# resmem fragmap\n");
 	seq_printf(m, "# scale: 1 char = %llu pages (%llu KiB), %u chars per line\n",
 		   scale, scale * PAGE_SIZE / 1024, FRAGMAP_LINE);

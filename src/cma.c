@@ -11,18 +11,21 @@
  *  - the table: at most RM_CMA_MAX regions, each with an id (its slot),
  *    made at load from cma=NAME:SIZE[@BASE][,...] or at run time by
  *    RESMEM_IOC_CMA_CREATE, destroyed by RESMEM_IOC_CMA_DESTROY or at
- *    unload.  resmem_cma_table_lock protects the table (every region's
- *    @live and @dying, and the choice of a slot); each region's mutex
- *    serialises its allocations and its destruction, as rm_cma_alloc()
- *    requires.
+ *    unload.  The table's operations (a free slot, lookups by id, name and
+ *    pfn, the dying mark) are struct rm_cma_table's in src/core/cma.c;
+ *    resmem_cma_slots[i] holds the kernel half of the region in slot i.
+ *    resmem_cma_table_lock protects the table (every slot, every dying
+ *    mark, and the choice of a slot); only resmem_cma_release() reads it
+ *    without the lock.  Each region's mutex serialises its allocations
+ *    and its destruction, as rm_cma_alloc() requires.
  *
  *  - destruction in two steps: under the table lock a destroyer checks
- *    the region, marks it @dying and takes its debugfs directory; it
+ *    the region, marks it dying and takes its debugfs directory; it
  *    removes the directory with no lock held (debugfs_remove_recursive()
  *    waits for the files' readers and writers, and the alloc file takes
  *    the table lock); then, under the table lock again, destroys it or,
- *    when a buffer was taken meanwhile, clears @dying and puts the
- *    directory back.  A @dying region takes no new buffer and cannot be
+ *    when a buffer was taken meanwhile, clears the mark and puts the
+ *    directory back.  A dying region takes no new buffer and cannot be
  *    destroyed a second time, and its slot stays live, so no create can
  *    reuse it until it is gone: a destroyer always destroys the region it
  *    checked, and no debugfs file outlives its region's bitmap.
@@ -62,7 +65,13 @@
 #include <resmem/resmem.h>
 
 static DEFINE_MUTEX(resmem_cma_table_lock);
-static struct resmem_cma resmem_cma_table[RM_CMA_MAX];
+static struct rm_cma_table resmem_cma_table;
+static struct resmem_cma resmem_cma_slots[RM_CMA_MAX];
+
+static struct resmem_cma *to_r(struct rm_cma *c)
+{
+	return c ? container_of(c, struct resmem_cma, c) : NULL;
+}
 
 /* rm_cma_alloc()'s callback: move the movable block at @pfn. */
 static int cma_migrate(void *arg, u64 pfn, unsigned int order)
@@ -89,17 +98,6 @@ static int cma_migrate(void *arg, u64 pfn, unsigned int order)
 
 /* --- the table of regions --- */
 
-static struct resmem_cma *find_name(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < RM_CMA_MAX; i++)
-		if (resmem_cma_table[i].live &&
-		    !strcmp(resmem_cma_table[i].c.name, name))
-			return &resmem_cma_table[i];
-	return NULL;
-}
-
 /**
  * resmem_cma_create - make a CMA region
  * @name: its name, unique, 1 to RM_CMA_NAME_LEN - 1 characters
@@ -122,9 +120,9 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 		      u32 *id)
 {
 	const u64 pb = PFN_PHYS(RM_PAGEBLOCK_NR);
-	struct resmem_cma *r = NULL;
-	unsigned int i;
+	struct resmem_cma *r;
 	int ret;
+	u32 i;
 
 	might_sleep();
 	if (!name[0] || strnlen(name, RM_CMA_NAME_LEN) >= RM_CMA_NAME_LEN ||
@@ -137,18 +135,11 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	    (base % pb || !rm_region_find(&resmem.region, PHYS_PFN(base))))
 		return -EINVAL;
 	mutex_lock(&resmem_cma_table_lock);
-	ret = -EEXIST;
-	if (find_name(name))
+	ret = rm_cma_table_reserve(&resmem_cma_table, name);
+	if (ret < 0)
 		goto out;
-	ret = -ENOSPC;
-	for (i = 0; i < RM_CMA_MAX; i++) {
-		if (!resmem_cma_table[i].live) {
-			r = &resmem_cma_table[i];
-			break;
-		}
-	}
-	if (!r)
-		goto out;
+	i = ret;
+	r = &resmem_cma_slots[i];
 	memset(r, 0, sizeof(*r));
 	if (base == RM_CMA_AUTO)
 		ret = rm_cma_place(&r->c, &resmem.buddy, name, PHYS_PFN(size),
@@ -162,7 +153,7 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	r->id = i;
 	r->nid = r->c.z->blk->nid;
 	atomic_set(&r->nr_allocs, 0);
-	r->live = true;
+	rm_cma_table_set(&resmem_cma_table, i, &r->c);
 	*id = i;
 	resmem_debugfs_cma_add(r);
 out:
@@ -170,7 +161,10 @@ out:
 	return ret;
 }
 
-/* Destroy @r (table lock held); its debugfs directory is gone already. */
+/*
+ * Destroy @r (table lock held) and empty its slot; its debugfs directory
+ * is gone already.
+ */
 static int destroy(struct resmem_cma *r)
 {
 	int ret;
@@ -178,7 +172,7 @@ static int destroy(struct resmem_cma *r)
 	mutex_lock(&r->lock);
 	ret = atomic_read(&r->nr_allocs) ? -EBUSY : rm_cma_destroy(&r->c);
 	if (!ret)
-		r->live = false;
+		rm_cma_table_set(&resmem_cma_table, r->id, NULL);
 	mutex_unlock(&r->lock);
 	if (!ret)
 		mutex_destroy(&r->lock);
@@ -207,25 +201,25 @@ int resmem_cma_destroy_id(u32 id)
 
 	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live ||
-	    resmem_cma_table[id].dying)
+	r = to_r(rm_cma_table_get(&resmem_cma_table, id));
+	if (!r)
 		goto out;
-	r = &resmem_cma_table[id];
 	ret = -EBUSY;
 	if (atomic_read(&r->nr_allocs))
 		goto out;
-	r->dying = true;
+	rm_cma_table_set_dying(&resmem_cma_table, id, true);
 	dir = r->dir;
 	r->dir = NULL;
 	mutex_unlock(&resmem_cma_table_lock);
 	resmem_debugfs_cma_remove(dir);
 
 	mutex_lock(&resmem_cma_table_lock);
-	/* still ours: @dying kept other destroyers and creators off it */
+	/* still ours: dying kept other destroyers and creators off it */
 	ret = destroy(r);
-	r->dying = false;
-	if (ret)
+	if (ret) {
+		rm_cma_table_set_dying(&resmem_cma_table, id, false);
 		resmem_debugfs_cma_add(r);
+	}
 out:
 	mutex_unlock(&resmem_cma_table_lock);
 	return ret;
@@ -240,6 +234,32 @@ static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 	rm_hist_add(r->st.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	if (pfn != RM_NO_PFN)
 		atomic_inc(&r->nr_allocs);
+	return pfn;
+}
+
+/*
+ * Allocate from @c, which the caller looked up under the table lock, or
+ * fail with -ENOENT for NULL.  Called with the table lock held; returns
+ * with it released: the region's mutex is taken before the table lock is
+ * dropped, so the region cannot be destroyed in between.  *@rp is set to
+ * the region.
+ */
+static u64 alloc_from(struct rm_cma *c, u64 count, u64 align,
+		      struct resmem_cma **rp, int *err)
+{
+	struct resmem_cma *r = to_r(c);
+	u64 pfn;
+
+	if (!r) {
+		mutex_unlock(&resmem_cma_table_lock);
+		*err = -ENOENT;
+		return RM_NO_PFN;
+	}
+	mutex_lock(&r->lock);
+	mutex_unlock(&resmem_cma_table_lock);
+	pfn = alloc_locked(r, count, align, err);
+	mutex_unlock(&r->lock);
+	*rp = r;
 	return pfn;
 }
 
@@ -258,24 +278,10 @@ static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 			struct resmem_cma **rp, int *err)
 {
-	struct resmem_cma *r;
-	u64 pfn;
-
 	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	if (id >= RM_CMA_MAX || !resmem_cma_table[id].live ||
-	    resmem_cma_table[id].dying) {
-		mutex_unlock(&resmem_cma_table_lock);
-		*err = -ENOENT;
-		return RM_NO_PFN;
-	}
-	r = &resmem_cma_table[id];
-	mutex_lock(&r->lock);
-	mutex_unlock(&resmem_cma_table_lock);
-	pfn = alloc_locked(r, count, align, err);
-	mutex_unlock(&r->lock);
-	*rp = r;
-	return pfn;
+	return alloc_from(rm_cma_table_get(&resmem_cma_table, id), count,
+			  align, rp, err);
 }
 
 /**
@@ -302,34 +308,13 @@ void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count)
 void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
 			 void *arg)
 {
-	unsigned int i;
+	struct rm_cma *c;
+	u32 i;
 
 	mutex_lock(&resmem_cma_table_lock);
-	for (i = 0; i < RM_CMA_MAX; i++)
-		if (resmem_cma_table[i].live)
-			fn(&resmem_cma_table[i], arg);
+	for (i = 0; (c = rm_cma_table_next(&resmem_cma_table, &i)); i++)
+		fn(to_r(c), arg);
 	mutex_unlock(&resmem_cma_table_lock);
-}
-
-/**
- * resmem_cma_contains - is a pfn in a region?
- * @pfn: the page
- *
- * Context: any context.
- * Return: true when @pfn lies in a region (a racy answer, for display).
- */
-bool resmem_cma_contains(u64 pfn)
-{
-	unsigned int i;
-
-	for (i = 0; i < RM_CMA_MAX; i++) {
-		struct resmem_cma *r = &resmem_cma_table[i];
-
-		if (READ_ONCE(r->live) && pfn >= r->c.base_pfn &&
-		    pfn < r->c.base_pfn + r->c.count)
-			return true;
-	}
-	return false;
 }
 
 /* --- the in-kernel API for drivers --- */
@@ -361,15 +346,8 @@ void *resmem_cma_alloc(const char *region, unsigned long count,
 
 	might_sleep();
 	mutex_lock(&resmem_cma_table_lock);
-	r = find_name(region);
-	if (!r || r->dying) {
-		mutex_unlock(&resmem_cma_table_lock);
-		return ERR_PTR(-ENOENT);
-	}
-	mutex_lock(&r->lock);
-	mutex_unlock(&resmem_cma_table_lock);
-	pfn = alloc_locked(r, count, align, &err);
-	mutex_unlock(&r->lock);
+	pfn = alloc_from(rm_cma_table_find(&resmem_cma_table, region), count,
+			 align, &r, &err);
 	if (pfn == RM_NO_PFN)
 		return ERR_PTR(err);
 	addr = resmem_pfn_to_virt(pfn);
@@ -390,18 +368,13 @@ EXPORT_SYMBOL_GPL(resmem_cma_alloc);
 void resmem_cma_release(void *addr, unsigned long count)
 {
 	u64 pfn = resmem_virt_to_pfn(addr);
-	unsigned int i;
+	struct resmem_cma *r;
 
-	for (i = 0; i < RM_CMA_MAX; i++) {
-		struct resmem_cma *r = &resmem_cma_table[i];
-
-		if (READ_ONCE(r->live) && pfn >= r->c.base_pfn &&
-		    pfn < r->c.base_pfn + r->c.count) {
-			resmem_cma_release_pfn(r, pfn, count);
-			return;
-		}
-	}
-	WARN_ONCE(1, "%s: %p is in no region\n", __func__, addr);
+	/* a buffer's region lives until the buffer is released */
+	r = to_r(rm_cma_table_of_pfn(&resmem_cma_table, pfn));
+	if (WARN_ONCE(!r, "%s: %p is in no region\n", __func__, addr))
+		return;
+	resmem_cma_release_pfn(r, pfn, count);
 }
 EXPORT_SYMBOL_GPL(resmem_cma_release);
 
@@ -459,8 +432,8 @@ int resmem_cma_setup(const char *param)
 		}
 		pr_info("cma region '%s': %llu MiB at 0x%llx, node %d\n",
 			cs[i].name, cs[i].size >> 20,
-			PFN_PHYS(resmem_cma_table[id].c.base_pfn),
-			resmem_cma_table[id].nid);
+			PFN_PHYS(resmem_cma_slots[id].c.base_pfn),
+			resmem_cma_slots[id].nid);
 	}
 out:
 	kfree(cs);
@@ -477,17 +450,19 @@ out:
  */
 void resmem_cma_teardown(void)
 {
-	unsigned int i;
+	struct resmem_cma *r;
+	struct rm_cma *c;
+	u32 i;
 
 	mutex_lock(&resmem_cma_table_lock);
-	for (i = 0; i < RM_CMA_MAX; i++)
-		if (resmem_cma_table[i].live) {
-			/* no debugfs file is open: resmem is unloading */
-			resmem_debugfs_cma_drop(&resmem_cma_table[i]);
-			resmem_debugfs_cma_remove(resmem_cma_table[i].dir);
-			resmem_cma_table[i].dir = NULL;
-			WARN_ON(destroy(&resmem_cma_table[i]));
-		}
+	for (i = 0; (c = rm_cma_table_next(&resmem_cma_table, &i)); i++) {
+		r = to_r(c);
+		/* no debugfs file is open: resmem is unloading */
+		resmem_debugfs_cma_drop(r);
+		resmem_debugfs_cma_remove(r->dir);
+		r->dir = NULL;
+		WARN_ON(destroy(r));
+	}
 	mutex_unlock(&resmem_cma_table_lock);
 }
 
@@ -524,9 +499,7 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
 	    a->base == RM_CMA_AUTO)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
-		if (!((a->name[i] >= 'a' && a->name[i] <= 'z') ||
-		      (a->name[i] >= '0' && a->name[i] <= '9') ||
-		      a->name[i] == '_' || a->name[i] == '-'))
+		if (!rm_cma_name_char(a->name[i]))
 			return -EINVAL;
 	/* base 0 asks resmem to place it; any other is a real address */
 	return resmem_cma_create(a->name, a->base ? a->base : RM_CMA_AUTO,
@@ -575,6 +548,8 @@ int resmem_ioc_cma_list(struct file *file, void *arg)
 	bool phys = capable(CAP_SYS_ADMIN);
 	struct resmem_cma_region_info *e;
 	struct rm_cma_usage u;
+	struct resmem_cma *r;
+	struct rm_cma *c;
 	int ret = 0;
 
 	if (l->flags || l->pad || memchr_inv(l->reserved, 0,
@@ -589,11 +564,8 @@ int resmem_ioc_cma_list(struct file *file, void *arg)
 	if (!e)
 		return -ENOMEM;
 	mutex_lock(&resmem_cma_table_lock);
-	for (i = 0; i < RM_CMA_MAX; i++) {
-		struct resmem_cma *r = &resmem_cma_table[i];
-
-		if (!r->live)
-			continue;
+	for (i = 0; (c = rm_cma_table_next(&resmem_cma_table, &i)); i++) {
+		r = to_r(c);
 		rm_cma_usage(&r->c, &u);
 		strscpy(e[n].name, r->c.name, sizeof(e[n].name));
 		e[n].base = phys ? PFN_PHYS(r->c.base_pfn) : 0;

@@ -69,19 +69,9 @@ void resmem_pages_teardown(void)
  */
 unsigned long resmem_virt_to_pfn(const void *addr)
 {
-	const struct rm_region *rg = &resmem.region;
-	unsigned int i;
+	u64 pfn = rm_region_virt_to_pfn(&resmem.region, addr);
 
-	for (i = 0; i < rg->nr_blocks; i++) {
-		const struct rm_block *b = &rg->block[i];
-		const char *start = b->vaddr;
-
-		if ((const char *)addr >= start &&
-		    (const char *)addr < start + PFN_PHYS(b->nr_pages))
-			return b->base_pfn +
-			       (((const char *)addr - start) >> PAGE_SHIFT);
-	}
-	return 0;
+	return pfn == RM_NO_PFN ? 0 : pfn;
 }
 EXPORT_SYMBOL_GPL(resmem_virt_to_pfn);
 

@@ -67,13 +67,11 @@ struct resmem_cma_stats {
 
 /**
  * struct resmem_cma - a CMA region in the kernel
- * @c:		the core region (src/core/cma.c)
+ * @c:		the core region (src/core/cma.c); in the table (struct
+ *		rm_cma_table, src/cma.c) from its creation to its destruction
  * @lock:	serialises allocations and the region's destruction
  * @id:		its number in the table, stable while it exists
  * @nid:	its node
- * @live:	true while it exists (table lock)
- * @dying:	being destroyed: no new buffer, no second destroyer, and
- *		its slot stays taken until it is gone (table lock)
  * @nr_allocs:	buffers handed out and not yet released
  * @st:		counters, under @lock
  * @dir:	its debugfs directory, or NULL
@@ -83,8 +81,6 @@ struct resmem_cma {
 	struct mutex lock;	/* serialises alloc and destroy */
 	u32 id;
 	int nid;
-	bool live;
-	bool dying;
 	atomic_t nr_allocs;
 	struct resmem_cma_stats st;
 	struct dentry *dir;
@@ -100,7 +96,6 @@ u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count);
 void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
 			 void *arg);
-bool resmem_cma_contains(u64 pfn);
 
 struct file;
 int resmem_ioc_pin(struct file *file, void *arg);

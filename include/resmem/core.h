@@ -704,6 +704,27 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
 #define RM_CMA_AUTO		U64_MAX
 
 /**
+ * struct rm_cma_table - the regions by id (src/core/cma.c, the table)
+ * @slot:	the region with id i, or NULL when slot i is free
+ * @dying:	true while region i is being destroyed: it takes no new
+ *		buffer, cannot be destroyed a second time, and keeps its
+ *		slot and its name until it is gone
+ */
+struct rm_cma_table {
+	struct rm_cma *slot[RM_CMA_MAX];
+	bool dying[RM_CMA_MAX];
+};
+
+int rm_cma_table_reserve(const struct rm_cma_table *t, const char *name);
+void rm_cma_table_set(struct rm_cma_table *t, u32 id, struct rm_cma *c);
+void rm_cma_table_set_dying(struct rm_cma_table *t, u32 id, bool dying);
+struct rm_cma *rm_cma_table_get(const struct rm_cma_table *t, u32 id);
+struct rm_cma *rm_cma_table_find(const struct rm_cma_table *t,
+				 const char *name);
+struct rm_cma *rm_cma_table_next(const struct rm_cma_table *t, u32 *id);
+struct rm_cma *rm_cma_table_of_pfn(const struct rm_cma_table *t, u64 pfn);
+
+/**
  * struct rm_cma_spec - one cma= entry, NAME:SIZE[@BASE] (src/core/parse.c)
  * @name:	the region's name
  * @base:	physical address of its first byte, or RM_CMA_AUTO
@@ -715,6 +736,7 @@ struct rm_cma_spec {
 	u64 size;
 };
 
+bool rm_cma_name_char(char c);
 int rm_parse_cma(const char *s, struct rm_cma_spec *out, unsigned int max,
 		 unsigned int *nr, char *err, size_t errlen);
 int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,
@@ -727,6 +749,9 @@ int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,
 		     unsigned int order);
 int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		      unsigned int order);
+void rm_free_by_order(const struct rm_zone_counts *c, u64 *by_order);
+void rm_index_text(char *buf, size_t len, int v);
+u64 rm_fragmap_scale(u64 pages, u64 chars);
 char rm_page_class(const struct rm_block *b, u64 idx);
 bool rm_class_is_free(char c);
 char rm_group_class(const struct rm_block *b, u64 idx, u64 n);

@@ -13,6 +13,9 @@
  * isolation (a hook between rm_buddy_free()'s checks and its lock, and
  * two threads) never leave a block on a list of the wrong type or cached
  * in an isolated pageblock.
+ *
+ * The table of regions: random creates, two-step destructions and lookups
+ * by id, name and pfn against an array model.
  */
 #include "kselftest_harness.h"
 #include "oracle.h"
@@ -1054,6 +1057,172 @@ TEST(place_against_brute_force)
 					NUMA_NO_NODE, 0));
 	EXPECT_EQ(-ENOMEM, rm_cma_place(&r, &b, "r", 1ULL << 40,
 					NUMA_NO_NODE, 0));
+}
+
+/*
+ * The table of regions (rm_cma_table_*) against an array model: random
+ * creates (some failing after the slot was chosen, as rm_cma_init() may),
+ * destructions in two steps (marked dying, then gone or given back), and
+ * lookups by id, name and pfn, with every slot walked after each step.
+ * The model answers by brute force: the lowest free slot, the first live
+ * region with the name or the pfn, nothing for a dying region but its
+ * slot, its name and its pfns.
+ */
+struct tab_model {
+	bool live, dying;
+	char name[RM_CMA_NAME_LEN];
+	u64 base, count;
+};
+
+static void tab_walk_check(struct __test_metadata *_metadata,
+			   const struct rm_cma_table *t,
+			   const struct tab_model *m, const struct rm_cma *store)
+{
+	struct rm_cma *c;
+	u32 i, want = 0, n = 0;
+
+	for (i = 0; (c = rm_cma_table_next(t, &i)); i++, want++, n++) {
+		while (want < RM_CMA_MAX && !m[want].live)
+			want++;
+		ASSERT_EQ(want, i);
+		ASSERT_EQ(&store[i], c);
+	}
+	ASSERT_EQ(RM_CMA_MAX, i);
+	for (i = 0; i < RM_CMA_MAX; i++)
+		n -= m[i].live;
+	ASSERT_EQ(0, n);
+}
+
+TEST(table_against_array_model)
+{
+	static struct rm_cma store[RM_CMA_MAX];
+	struct tab_model m[RM_CMA_MAX] = { 0 };
+	struct rm_cma_table t = { 0 };
+	unsigned int step, i, nr_ok = 0, nr_dying = 0, nr_pfn = 0;
+	char name[RM_CMA_NAME_LEN];
+	struct rm_cma *c;
+	int want, got;
+	u64 pfn;
+	u32 id;
+
+	srand(13);
+	for (step = 0; step < 200000; step++) {
+		unsigned int op = rand() % 8;
+
+		/* 24 names for 16 slots: EEXIST and ENOSPC both happen */
+		snprintf(name, sizeof(name), "r%u", rand() % 24);
+		id = rand() % (RM_CMA_MAX + 4);
+		pfn = rand() % 5000;
+		switch (op) {
+		case 0:
+		case 1:		/* create; one in 4 fails in rm_cma_init() */
+			want = -ENOSPC;
+			for (i = RM_CMA_MAX; i-- > 0;)
+				if (!m[i].live)
+					want = i;
+			for (i = 0; i < RM_CMA_MAX; i++)
+				if (m[i].live && !strcmp(m[i].name, name))
+					want = -EEXIST;
+			got = rm_cma_table_reserve(&t, name);
+			ASSERT_EQ(want, got) TH_LOG("step %u: %s", step, name);
+			if (got < 0 || !(rand() % 4))
+				break;
+			memset(&store[got], 0, sizeof(store[got]));
+			strcpy(store[got].name, name);
+			store[got].base_pfn = rand() % 4096;
+			store[got].count = 1 + rand() % 512;
+			rm_cma_table_set(&t, got, &store[got]);
+			m[got] = (struct tab_model){
+				.live = true, .base = store[got].base_pfn,
+				.count = store[got].count,
+			};
+			strcpy(m[got].name, name);
+			nr_ok++;
+			break;
+		case 2:		/* a destroyer checks and marks */
+			c = rm_cma_table_get(&t, id);
+			if (id >= RM_CMA_MAX || !m[id].live || m[id].dying) {
+				ASSERT_EQ(NULL, c);
+				break;
+			}
+			ASSERT_EQ(&store[id], c);
+			rm_cma_table_set_dying(&t, id, true);
+			m[id].dying = true;
+			nr_dying++;
+			break;
+		case 3:		/* a dying region goes, or was busy after all */
+			if (id >= RM_CMA_MAX || !m[id].dying)
+				break;
+			if (rand() % 2) {
+				rm_cma_table_set(&t, id, NULL);
+				m[id].live = false;
+			} else {
+				rm_cma_table_set_dying(&t, id, false);
+			}
+			m[id].dying = false;
+			break;
+		case 4:
+			c = rm_cma_table_get(&t, id);
+			ASSERT_EQ(id < RM_CMA_MAX && m[id].live &&
+				  !m[id].dying ? &store[id] : NULL, c);
+			break;
+		case 5:
+			want = -1;
+			for (i = 0; i < RM_CMA_MAX && want < 0; i++)
+				if (m[i].live && !strcmp(m[i].name, name))
+					want = m[i].dying ? RM_CMA_MAX : i;
+			c = rm_cma_table_find(&t, name);
+			ASSERT_EQ(want >= 0 && want < RM_CMA_MAX ?
+				  &store[want] : NULL, c)
+				TH_LOG("step %u: %s", step, name);
+			break;
+		default:
+			want = -1;
+			for (i = 0; i < RM_CMA_MAX && want < 0; i++)
+				if (m[i].live && pfn >= m[i].base &&
+				    pfn < m[i].base + m[i].count)
+					want = i;
+			c = rm_cma_table_of_pfn(&t, pfn);
+			ASSERT_EQ(want >= 0 ? &store[want] : NULL, c)
+				TH_LOG("step %u: pfn %llu", step,
+				       (unsigned long long)pfn);
+			nr_pfn += want >= 0;
+			break;
+		}
+		tab_walk_check(_metadata, &t, m, store);
+	}
+	/* the sequence reached what it is meant to test */
+	EXPECT_LT(1000, nr_ok);
+	EXPECT_LT(1000, nr_dying);
+	EXPECT_LT(1000, nr_pfn);
+}
+
+TEST(table_dying_region_keeps_slot_and_name)
+{
+	static struct rm_cma a = { .name = "a", .base_pfn = 100, .count = 8 };
+	struct rm_cma_table t = { 0 };
+	u32 i;
+
+	ASSERT_EQ(0, rm_cma_table_reserve(&t, "a"));
+	rm_cma_table_set(&t, 0, &a);
+	rm_cma_table_set_dying(&t, 0, true);
+	EXPECT_EQ(NULL, rm_cma_table_get(&t, 0));
+	EXPECT_EQ(NULL, rm_cma_table_find(&t, "a"));
+	EXPECT_EQ(-EEXIST, rm_cma_table_reserve(&t, "a"));
+	EXPECT_EQ(1, rm_cma_table_reserve(&t, "b"));
+	EXPECT_EQ(&a, rm_cma_table_of_pfn(&t, 107));
+	EXPECT_EQ(NULL, rm_cma_table_of_pfn(&t, 108));
+	EXPECT_EQ(NULL, rm_cma_table_of_pfn(&t, 99));
+	i = 0;
+	EXPECT_EQ(&a, rm_cma_table_next(&t, &i));
+	EXPECT_EQ(0, i);
+	rm_cma_table_set(&t, 0, NULL);
+	EXPECT_EQ(0, rm_cma_table_reserve(&t, "a"));
+	i = 0;
+	EXPECT_EQ(NULL, rm_cma_table_next(&t, &i));
+	EXPECT_EQ(RM_CMA_MAX, i);
+	EXPECT_EQ(NULL, rm_cma_table_get(&t, RM_CMA_MAX));
+	EXPECT_EQ(NULL, rm_cma_table_get(&t, U32_MAX));
 }
 
 TEST_HARNESS_MAIN

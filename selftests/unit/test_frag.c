@@ -5,7 +5,9 @@
  * movable and not, head and tail, and the group summary against a count
  * done here for random blocks of mixed states.  The page-state accessors
  * of include/resmem/core.h are checked to undo rm_ps_make() and
- * rm_ps_mark_movable().
+ * rm_ps_mark_movable().  The sums, index text and map scale the debugfs
+ * files use are checked against brute force, printf and the scale's
+ * defining property.
  */
 #include <stdlib.h>
 #include <resmem/core.h>
@@ -144,6 +146,71 @@ TEST(group_class_against_a_count)
 			       (unsigned long long)idx, (unsigned long long)n,
 			       (unsigned long long)free);
 	}
+}
+
+/* buddyinfo's sums, against a walk that sums by migratetype first. */
+TEST(free_by_order_against_brute_force)
+{
+	static struct rm_zone_counts c;
+	u64 by[RM_MAX_ORDER_LIMIT + 1], want[RM_MAX_ORDER_LIMIT + 1];
+	unsigned int round, o, mt;
+
+	srand(23);
+	for (round = 0; round < 1000; round++) {
+		memset(want, 0, sizeof(want));
+		memset(by, 0xff, sizeof(by));
+		for (mt = 0; mt < RM_MT_TYPES; mt++)
+			for (o = 0; o <= RM_MAX_ORDER_LIMIT; o++) {
+				c.nr_free[o][mt] = rand() % 4 ? 0 :
+						   (u64)rand() << (rand() % 20);
+				want[o] += c.nr_free[o][mt];
+			}
+		rm_free_by_order(&c, by);
+		for (o = 0; o <= RM_MAX_ORDER_LIMIT; o++)
+			ASSERT_EQ(want[o], by[o]);
+	}
+}
+
+/* The index text against printf's own %.3f of index / 1000. */
+TEST(index_text_every_value)
+{
+	char got[16], want[16];
+	int v;
+
+	for (v = -1000; v <= 1000; v++) {
+		rm_index_text(got, sizeof(got), v);
+		snprintf(want, sizeof(want), "%.3f", v / 1000.0);
+		ASSERT_STREQ(want, got);
+	}
+	rm_index_text(got, sizeof(got), -1000);
+	EXPECT_STREQ("-1.000", got);
+	rm_index_text(got, sizeof(got), 917);
+	EXPECT_STREQ("0.917", got);
+}
+
+/*
+ * The map's scale: a power of two that fits the map in its characters,
+ * and the least one (half of it would not fit).
+ */
+TEST(fragmap_scale_least_that_fits)
+{
+	u64 pages, chars, s;
+	unsigned int round;
+
+	srand(29);
+	for (round = 0; round < 100000; round++) {
+		pages = (u64)rand() << (rand() % 24);
+		chars = 1 + rand() % 10000;
+		s = rm_fragmap_scale(pages, chars);
+		ASSERT_EQ(0, s & (s - 1));
+		ASSERT_LE(DIV_ROUND_UP(pages, s), chars);
+		if (s > 1)
+			ASSERT_GT(DIV_ROUND_UP(pages, s / 2), chars);
+	}
+	EXPECT_EQ(1, rm_fragmap_scale(0, 1));
+	EXPECT_EQ(1, rm_fragmap_scale(8192, 8192));
+	EXPECT_EQ(2, rm_fragmap_scale(8193, 8192));
+	EXPECT_EQ(512, rm_fragmap_scale(4ULL << 20, 8192));
 }
 
 TEST_HARNESS_MAIN

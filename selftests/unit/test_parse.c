@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* src/core/parse.c: the ranges= grammar and the number-only checks. */
+/*
+ * src/core/parse.c: the ranges= and cma= grammars, the lists both split
+ * alike, the region name's characters and the number-only checks.
+ */
 #include <resmem/core.h>
 #include "kselftest_harness.h"
 
@@ -208,6 +211,108 @@ TEST(cma_number_checks)
 	EXPECT_NE(NULL, strstr(msg, "not inside one range"));
 	EXPECT_EQ(-EINVAL, cma_check("a:4M@0x20000000,b:2M@0x20200000", msg));
 	EXPECT_NE(NULL, strstr(msg, "'b' (0x200000@0x20200000): overlaps region 'a'"));
+}
+
+TEST(cma_name_chars)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+	unsigned int c, nr;
+	char text[8];
+
+	for (c = 1; c < 256; c++) {
+		bool want = strchr(ok, c);
+
+		EXPECT_EQ(want, rm_cma_name_char(c)) TH_LOG("char %u", c);
+		if (c == ':' || c == ',')
+			continue;
+		/* the parser refuses exactly the characters it refuses */
+		snprintf(text, sizeof(text), "%c:2M", c);
+		EXPECT_EQ(want ? 0 : -EINVAL,
+			  rm_parse_cma(text, cs, RM_CMA_MAX, &nr, err,
+				       sizeof(err))) TH_LOG("char %u", c);
+	}
+	EXPECT_FALSE(rm_cma_name_char(0));
+}
+
+/* One list's result: @want, and the message that names why. */
+static void list_result(struct __test_metadata *_metadata, int want, int got,
+			unsigned int nr, unsigned int n, const char *entry,
+			unsigned int empty, const char *param,
+			unsigned int max, const char *entries)
+{
+	char msg[64];
+
+	ASSERT_EQ(want, got) TH_LOG("%s", err);
+	ASSERT_EQ(want ? 0 : n, nr);
+	if (want == -EINVAL)
+		snprintf(msg, sizeof(msg), "%s %u '' is malformed: empty entry",
+			 entry, empty);
+	else if (want)
+		snprintf(msg, sizeof(msg), "%s: more than %u %s", param, max,
+			 entries);
+	if (want)
+		ASSERT_NE(NULL, strstr(err, msg)) TH_LOG("%s", err);
+}
+
+/*
+ * ranges= and cma= split their lists alike: random lists, some with empty
+ * entries and some longer than the room, against a brute-force split (the
+ * first empty entry within the room is named, else more than the room is
+ * -E2BIG, else every entry is parsed).
+ */
+TEST(lists_split_against_brute_force)
+{
+	static char rtext[4096], ctext[4096];
+	unsigned int round, i, n, max, nr, empty;
+	size_t rl, cl;
+	char want[64];
+	int ret, got;
+
+	srand(17);
+	for (round = 0; round < 20000; round++) {
+		n = 1 + rand() % 20;
+		max = 1 + rand() % RM_CMA_MAX;
+		empty = ~0U;
+		rl = 0;
+		cl = 0;
+		for (i = 0; i < n; i++) {
+			/* an empty text is no list (tested above) */
+			bool e = n > 1 && !(rand() % 8);
+
+			if (e && empty == ~0U)
+				empty = i;
+			rl += snprintf(rtext + rl, sizeof(rtext) - rl, "%s",
+				       i ? "," : "");
+			cl += snprintf(ctext + cl, sizeof(ctext) - cl, "%s",
+				       i ? "," : "");
+			if (e)
+				continue;
+			rl += snprintf(rtext + rl, sizeof(rtext) - rl,
+				       "4K@0x%x000", 16 + i);
+			cl += snprintf(ctext + cl, sizeof(ctext) - cl,
+				       "n%u:2M", i);
+		}
+		/* an entry within the room that is empty, else too many */
+		ret = empty < max ? -EINVAL : n > max ? -E2BIG : 0;
+
+		nr = 77;
+		err[0] = 0;
+		got = rm_parse_ranges(rtext, r, max, &nr, err, sizeof(err));
+		list_result(_metadata, ret, got, nr, n, "range", empty,
+			    "ranges=", max, "entries");
+		for (i = 0; !ret && i < n; i++)
+			ASSERT_EQ((16ULL + i) << 12, r[i].base);
+
+		nr = 77;
+		err[0] = 0;
+		got = rm_parse_cma(ctext, cs, max, &nr, err, sizeof(err));
+		list_result(_metadata, ret, got, nr, n, "cma region", empty,
+			    "cma=", max, "regions");
+		for (i = 0; !ret && i < n; i++) {
+			snprintf(want, sizeof(want), "n%u", i);
+			ASSERT_STREQ(want, cs[i].name);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

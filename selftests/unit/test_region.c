@@ -271,4 +271,72 @@ TEST(meta_probe)
 	free(mem);
 }
 
+/*
+ * The sums over blocks and rm_region_virt_to_pfn() (which the glue's
+ * resmem_virt_to_pfn() is) against brute force: random blocks, mapped at
+ * random places of one buffer in random order, every address of the buffer
+ * looked up (a page's first, a middle and its last byte).
+ */
+TEST(sums_and_virt_to_pfn_against_brute_force)
+{
+	enum { SLOTS = 24, MAXPG = 40 };
+	static char buf[SLOTS * MAXPG * PAGE_SIZE];
+	unsigned int round, i, j, n, tmp, order[SLOTS];
+	u64 total, meta, bytes, want, off;
+	const char *a;
+
+	srand(19);
+	for (round = 0; round < 300; round++) {
+		rm_region_init(&rg);
+		n = 1 + rand() % 8;
+		for (i = 0; i < SLOTS; i++)
+			order[i] = i;
+		for (i = 0; i < SLOTS; i++) {
+			j = i + rand() % (SLOTS - i);
+			tmp = order[i];
+			order[i] = order[j];
+			order[j] = tmp;
+		}
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(0, rm_region_add(&rg, 100000 * (i + 1) +
+						   rand() % 1000,
+						   20 + rand() % (MAXPG - 19),
+						   rand() % 2, i));
+		total = 0;
+		meta = 0;
+		bytes = 0;
+		for (i = 0; i < n; i++) {
+			struct rm_block *b = &rg.block[i];
+
+			/* one block in three is not mapped */
+			b->vaddr = rand() % 3 ? buf + (u64)order[i] * MAXPG *
+						     PAGE_SIZE : NULL;
+			total += b->nr_pages;
+			meta += rm_meta_pages(b->nr_pages);
+			bytes += rm_meta_bytes(b->nr_pages);
+		}
+		ASSERT_EQ(total, rm_region_total_pages(&rg));
+		ASSERT_EQ(meta, rm_region_meta_pages(&rg));
+		ASSERT_EQ(bytes, rm_region_meta_bytes(&rg));
+		for (off = 0; off < sizeof(buf); off += PAGE_SIZE / 2 - 1) {
+			a = buf + off;
+			want = RM_NO_PFN;
+			for (i = 0; i < n; i++) {
+				const struct rm_block *b = &rg.block[i];
+				const char *v = b->vaddr;
+
+				if (v && a >= v && a < v + b->nr_pages *
+							   PAGE_SIZE)
+					want = b->base_pfn +
+					       (a - v) / PAGE_SIZE;
+			}
+			ASSERT_EQ(want, rm_region_virt_to_pfn(&rg, a))
+				TH_LOG("round %u offset %llu", round,
+				       (unsigned long long)off);
+		}
+		EXPECT_EQ(RM_NO_PFN, rm_region_virt_to_pfn(&rg,
+							   buf + sizeof(buf)));
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -43,6 +43,11 @@
  * where cma_alloc() steps by the alignment.  Each try starts strictly past
  * the one before: at most the region's pages / align tries.
  *
+ * The table of regions (struct rm_cma_table, at the end of this file):
+ * up to RM_CMA_MAX regions by id, the slot a new one takes, lookups by id,
+ * name and pfn, and the mark of a region being destroyed; the glue
+ * (src/cma.c) keeps the kernel half of each region beside it.
+ *
  * Locking: the zone lock for every free-list change (isolation, carve,
  * release), the region lock for the bitmap.  Neither is held for work that
  * grows with the region: pageblocks change type RM_SET_MT_PAGEBLOCKS at a
@@ -53,7 +58,8 @@
  * as any allocated page does in rm_zone_set_mt().  The migration callback runs
  * with no resmem lock held, so it may sleep.  Callers serialise
  * rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the glue):
- * two allocations must not isolate the same pageblocks.
+ * two allocations must not isolate the same pageblocks.  They serialise
+ * the table's functions too, all but rm_cma_table_of_pfn().
  */
 #include <resmem/core.h>
 
@@ -516,4 +522,146 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 		else if (kind != RM_PK_CMA)
 			u->lent++;
 	}
+}
+
+/*
+ * The table of regions: at most RM_CMA_MAX, each known by its slot (its
+ * id).  A slot holds a region from rm_cma_table_set() to
+ * rm_cma_table_set(NULL); a region marked dying keeps its slot and its
+ * name but is not found by id or name.  The caller serialises every
+ * function here except rm_cma_table_of_pfn(), which reads without a lock.
+ */
+
+/**
+ * rm_cma_table_reserve - a slot for a new region named @name
+ * @t: the table
+ * @name: the new region's name
+ *
+ * Nothing is taken: the caller sets up the region and then publishes it
+ * with rm_cma_table_set(), under the same lock.
+ *
+ * Context: any; the caller's table lock held.
+ * Return: the lowest free slot; -EEXIST when a region (dying or not) has
+ * @name; -ENOSPC when every slot is taken.
+ */
+int rm_cma_table_reserve(const struct rm_cma_table *t, const char *name)
+{
+	int i, free = -ENOSPC;
+
+	for (i = RM_CMA_MAX - 1; i >= 0; i--) {
+		if (!t->slot[i])
+			free = i;
+		else if (!strcmp(t->slot[i]->name, name))
+			return -EEXIST;
+	}
+	return free;
+}
+
+/**
+ * rm_cma_table_set - put a region in slot @id, or empty the slot
+ * @t: the table
+ * @id: the slot, below RM_CMA_MAX
+ * @c: the region, set up already, or NULL
+ *
+ * The slot is not dying afterwards.
+ *
+ * Context: any; the caller's table lock held.
+ */
+void rm_cma_table_set(struct rm_cma_table *t, u32 id, struct rm_cma *c)
+{
+	t->dying[id] = false;
+	/* rm_cma_table_of_pfn() reads the slot without the lock */
+	WRITE_ONCE(t->slot[id], c);
+}
+
+/**
+ * rm_cma_table_set_dying - mark a region as being destroyed, or not
+ * @t: the table
+ * @id: a slot that holds a region
+ * @dying: true from the first check of a destruction until it ends
+ *
+ * Context: any; the caller's table lock held.
+ */
+void rm_cma_table_set_dying(struct rm_cma_table *t, u32 id, bool dying)
+{
+	t->dying[id] = dying;
+}
+
+/**
+ * rm_cma_table_get - the region with id @id
+ * @t: the table
+ * @id: any number
+ *
+ * Context: any; the caller's table lock held.
+ * Return: the region, or NULL when @id is out of range, its slot empty or
+ * its region dying.
+ */
+struct rm_cma *rm_cma_table_get(const struct rm_cma_table *t, u32 id)
+{
+	if (id >= RM_CMA_MAX || t->dying[id])
+		return NULL;
+	return t->slot[id];
+}
+
+/**
+ * rm_cma_table_find - the region named @name
+ * @t: the table
+ * @name: the name
+ *
+ * Context: any; the caller's table lock held.
+ * Return: the region, or NULL when none has @name or it is dying.
+ */
+struct rm_cma *rm_cma_table_find(const struct rm_cma_table *t,
+				 const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < RM_CMA_MAX; i++)
+		if (t->slot[i] && !strcmp(t->slot[i]->name, name))
+			return t->dying[i] ? NULL : t->slot[i];
+	return NULL;
+}
+
+/**
+ * rm_cma_table_next - the next region at or after slot *@id
+ * @t: the table
+ * @id: where to start; set to the slot of the region returned
+ *
+ * For walks: for (i = 0; (c = rm_cma_table_next(t, &i)); i++).  Dying
+ * regions are included.
+ *
+ * Context: any; the caller's table lock held.
+ * Return: the region, or NULL when no slot from *@id on holds one.
+ */
+struct rm_cma *rm_cma_table_next(const struct rm_cma_table *t, u32 *id)
+{
+	for (; *id < RM_CMA_MAX; (*id)++)
+		if (t->slot[*id])
+			return t->slot[*id];
+	return NULL;
+}
+
+/**
+ * rm_cma_table_of_pfn - the region that holds a page
+ * @t: the table
+ * @pfn: the page
+ *
+ * Reads without the table lock: for a page of a buffer, whose region
+ * cannot be destroyed while the buffer lives, the answer is exact; for any
+ * other page it is a hint.  Dying regions are included.
+ *
+ * Context: any.
+ * Return: the region, or NULL when @pfn is in none.
+ */
+struct rm_cma *rm_cma_table_of_pfn(const struct rm_cma_table *t, u64 pfn)
+{
+	struct rm_cma *c;
+	u32 i;
+
+	for (i = 0; i < RM_CMA_MAX; i++) {
+		c = READ_ONCE(t->slot[i]);
+		if (c && pfn >= c->base_pfn && pfn - c->base_pfn < c->count)
+			return c;
+	}
+	return NULL;
 }

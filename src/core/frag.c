@@ -13,8 +13,12 @@
  *
  * Both indexes are in thousandths, printed as index/1000 "." index%1000.
  *
+ * rm_free_by_order() sums a zone's counts over migratetypes for them,
+ * rm_index_text() prints an index as vmstat does.
+ *
  * The fragmentation map (debugfs fragmap, resmemctl fragment) draws one
- * character per page or group of pages: rm_page_class() decodes a page's
+ * character per page or group of pages (rm_fragmap_scale() of them, so
+ * that the map fits its length): rm_page_class() decodes a page's
  * state word and its pageblock's migratetype into the letter of the map's
  * legend, rm_group_class() summarises a group.  Both read the state with
  * READ_ONCE() and no lock: a map is a snapshot that may tear, as
@@ -87,6 +91,58 @@ int rm_unusable_index(const u64 *nr_free, unsigned int nr_orders,
 		return 1000;
 	return (int)rm_div64((fi.free_pages - (fi.blocks_suitable << order)) *
 			     1000, fi.free_pages);
+}
+
+/**
+ * rm_free_by_order - a zone's free blocks per order, migratetypes summed
+ * @c: the zone's counts (rm_zone_snapshot())
+ * @by_order: RM_MAX_ORDER_LIMIT + 1 entries, filled in
+ *
+ * The input of the indexes above, and buddyinfo's columns.
+ *
+ * Context: any.
+ */
+void rm_free_by_order(const struct rm_zone_counts *c, u64 *by_order)
+{
+	unsigned int o, mt;
+
+	for (o = 0; o <= RM_MAX_ORDER_LIMIT; o++) {
+		by_order[o] = 0;
+		for (mt = 0; mt < RM_MT_TYPES; mt++)
+			by_order[o] += c->nr_free[o][mt];
+	}
+}
+
+/**
+ * rm_index_text - an index in thousandths as vmstat prints it
+ * @buf: receives the text, "-1.000", "0.917", "-0.001"
+ * @len: size of @buf
+ * @v: the index, from rm_extfrag_index() or rm_unusable_index()
+ *
+ * Context: any.
+ */
+void rm_index_text(char *buf, size_t len, int v)
+{
+	snprintf(buf, len, "%s%d.%03d", v < 0 && v > -1000 ? "-" : "",
+		 v / 1000, abs(v % 1000));
+}
+
+/**
+ * rm_fragmap_scale - pages per character of a fragmentation map
+ * @pages: pages the map covers
+ * @chars: characters the map may take at most, at least 1
+ *
+ * Context: any.
+ * Return: the least power of two s for which DIV_ROUND_UP(@pages, s)
+ * fits in @chars.
+ */
+u64 rm_fragmap_scale(u64 pages, u64 chars)
+{
+	u64 scale = 1;
+
+	while (DIV_ROUND_UP(pages, scale) > chars)
+		scale <<= 1;
+	return scale;
 }
 
 /**

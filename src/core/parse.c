@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /**
- * DOC: Parsing the ranges= parameter
+ * DOC: Parsing the ranges= and cma= parameters
  *
- * Parsing and static checks of the ranges= module parameter.
+ * Parsing and static checks of the ranges= and cma= module parameters.
  *
  *   ranges=SIZE@BASE[:NODE][,SIZE@BASE[:NODE]...]
  *
@@ -96,29 +96,89 @@ int rm_parse_size(const char *s, const char **endp, u64 *val)
 	return 0;
 }
 
-static int parse_one(const char *s, size_t len, struct rm_range_spec *r,
-		     const char **why)
+/*
+ * The entry's SIZE (@base false) or BASE at *@p, with rm_parse_size();
+ * *@p moves past it.  On failure *@why says which and why.
+ */
+static int parse_field(const char **p, u64 *val, bool base,
+		       const char **why)
+{
+	int ret = rm_parse_size(*p, p, val);
+
+	if (ret == -ERANGE)
+		*why = base ? "base does not fit in 64 bits" :
+			      "size does not fit in 64 bits";
+	else if (ret)
+		*why = base ? "base is not a number" : "size is not a number";
+	return ret;
+}
+
+/*
+ * A comma-separated parameter: @param ("ranges=") holds at most @max
+ * entries, each parsed by @one into @out (entries @size bytes apart).
+ * Messages call an entry @entry and more than @max of them "more than
+ * @max @entries".  An empty entry is malformed.
+ */
+struct list_kind {
+	const char *param;
+	const char *entry;
+	const char *entries;
+	size_t size;
+	int (*one)(const char *s, size_t len, void *out, const char **why);
+};
+
+static int parse_list(const struct list_kind *k, const char *s, void *out,
+		      unsigned int max, unsigned int *nr, char *err,
+		      size_t errlen)
+{
+	unsigned int n = 0;
+	const char *why;
+	size_t len;
+	int ret;
+
+	for (;;) {
+		len = strcspn(s, ",");
+		if (n == max) {
+			set_err(err, errlen, "%s: more than %u %s", k->param,
+				max, k->entries);
+			return -E2BIG;
+		}
+		why = "empty entry";
+		ret = len ? k->one(s, len, (char *)out + n * k->size, &why) :
+			    -EINVAL;
+		if (ret) {
+			set_err(err, errlen, "%s %u '%.*s' is malformed: %s",
+				k->entry, n, (int)min_t(size_t, len, 48), s,
+				why);
+			return ret;
+		}
+		n++;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	*nr = n;
+	return 0;
+}
+
+static int parse_one(const char *s, size_t len, void *out, const char **why)
 {
 	const char *p = s, *end = s + len;
+	struct rm_range_spec *r = out;
 	u64 node;
 	int ret;
 
-	ret = rm_parse_size(p, &p, &r->size);
-	if (ret) {
-		*why = ret == -ERANGE ? "size does not fit in 64 bits" :
-					"size is not a number";
+	ret = parse_field(&p, &r->size, false, why);
+	if (ret)
 		return ret;
-	}
 	if (p >= end || *p != '@') {
 		*why = "expected SIZE@BASE[:NODE]";
 		return -EINVAL;
 	}
-	ret = rm_parse_size(++p, &p, &r->base);
-	if (ret) {
-		*why = ret == -ERANGE ? "base does not fit in 64 bits" :
-					"base is not a number";
+	p++;
+	ret = parse_field(&p, &r->base, true, why);
+	if (ret)
 		return ret;
-	}
 	r->nid = NUMA_NO_NODE;
 	if (p < end && *p == ':') {
 		p++;
@@ -158,10 +218,9 @@ int rm_parse_ranges(const char *s, struct rm_range_spec *out,
 		    unsigned int max, unsigned int *nr,
 		    char *err, size_t errlen)
 {
-	unsigned int n = 0;
-	const char *why;
-	size_t len;
-	int ret;
+	static const struct list_kind ranges = {
+		"ranges=", "range", "entries", sizeof(*out), parse_one,
+	};
 
 	*nr = 0;
 	if (!s || !*s) {
@@ -169,27 +228,7 @@ int rm_parse_ranges(const char *s, struct rm_range_spec *out,
 			"ranges= is missing: give SIZE@BASE[:NODE][,...]");
 		return -EINVAL;
 	}
-	for (;;) {
-		len = strcspn(s, ",");
-		if (n == max) {
-			set_err(err, errlen,
-				"ranges=: more than %u entries", max);
-			return -E2BIG;
-		}
-		why = "empty entry";
-		ret = len ? parse_one(s, len, &out[n], &why) : -EINVAL;
-		if (ret) {
-			set_err(err, errlen, "range %u '%.*s' is malformed: %s",
-				n, (int)min_t(size_t, len, 48), s, why);
-			return ret;
-		}
-		n++;
-		if (!s[len])
-			break;
-		s += len + 1;
-	}
-	*nr = n;
-	return 0;
+	return parse_list(&ranges, s, out, max, nr, err, errlen);
 }
 
 /**
@@ -259,21 +298,32 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
  * NAME is 1 to RM_CMA_NAME_LEN - 1 characters of [a-z0-9_-]; SIZE and BASE
  * are numbers as in ranges=.  Without BASE the glue places the region.
  */
-static bool name_char(char c)
+
+/**
+ * rm_cma_name_char - may a region's name hold @c?
+ * @c: a character
+ *
+ * For cma= and RESMEM_IOC_CMA_CREATE alike.
+ *
+ * Context: any.
+ * Return: true for a-z, 0-9, '_' and '-'.
+ */
+bool rm_cma_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c == '-';
 }
 
-static int parse_cma_one(const char *s, size_t len, struct rm_cma_spec *c,
+static int parse_cma_one(const char *s, size_t len, void *out,
 			 const char **why)
 {
 	const char *p = s, *end = s + len;
+	struct rm_cma_spec *c = out;
 	size_t n;
 	int ret;
 
 	for (n = 0; p < end && *p != ':'; p++, n++) {
-		if (!name_char(*p)) {
+		if (!rm_cma_name_char(*p)) {
 			*why = "name may hold only a-z, 0-9, '_' and '-'";
 			return -EINVAL;
 		}
@@ -288,20 +338,16 @@ static int parse_cma_one(const char *s, size_t len, struct rm_cma_spec *c,
 		*why = "expected NAME:SIZE[@BASE]";
 		return -EINVAL;
 	}
-	ret = rm_parse_size(++p, &p, &c->size);
-	if (ret) {
-		*why = ret == -ERANGE ? "size does not fit in 64 bits" :
-					"size is not a number";
+	p++;
+	ret = parse_field(&p, &c->size, false, why);
+	if (ret)
 		return ret;
-	}
 	c->base = RM_CMA_AUTO;
 	if (p < end && *p == '@') {
-		ret = rm_parse_size(++p, &p, &c->base);
-		if (ret) {
-			*why = ret == -ERANGE ? "base does not fit in 64 bits" :
-						"base is not a number";
+		p++;
+		ret = parse_field(&p, &c->base, true, why);
+		if (ret)
 			return ret;
-		}
 	}
 	if (p != end) {
 		*why = "unexpected characters after the entry";
@@ -325,35 +371,14 @@ static int parse_cma_one(const char *s, size_t len, struct rm_cma_spec *c,
 int rm_parse_cma(const char *s, struct rm_cma_spec *out, unsigned int max,
 		 unsigned int *nr, char *err, size_t errlen)
 {
-	unsigned int n = 0;
-	const char *why;
-	size_t len;
-	int ret;
+	static const struct list_kind cma = {
+		"cma=", "cma region", "regions", sizeof(*out), parse_cma_one,
+	};
 
 	*nr = 0;
 	if (!s || !*s)
 		return 0;
-	for (;;) {
-		len = strcspn(s, ",");
-		if (n == max) {
-			set_err(err, errlen, "cma=: more than %u regions", max);
-			return -E2BIG;
-		}
-		why = "empty entry";
-		ret = len ? parse_cma_one(s, len, &out[n], &why) : -EINVAL;
-		if (ret) {
-			set_err(err, errlen,
-				"cma region %u '%.*s' is malformed: %s", n,
-				(int)min_t(size_t, len, 48), s, why);
-			return ret;
-		}
-		n++;
-		if (!s[len])
-			break;
-		s += len + 1;
-	}
-	*nr = n;
-	return 0;
+	return parse_list(&cma, s, out, max, nr, err, errlen);
 }
 
 /**

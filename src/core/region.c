@@ -440,6 +440,22 @@ u64 rm_region_virt_to_pfn(const struct rm_region *rg, const void *addr)
 	return RM_NO_PFN;
 }
 
+/* The sum over every block of @per_block(its page count). */
+static u64 sum_blocks(const struct rm_region *rg, u64 (*per_block)(u64))
+{
+	u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < rg->nr_blocks; i++)
+		n += per_block(rg->block[i].nr_pages);
+	return n;
+}
+
+static u64 pages_of(u64 nr_pages)
+{
+	return nr_pages;
+}
+
 /**
  * rm_region_total_pages - pages in all blocks, metadata included
  * @rg: the region
@@ -448,12 +464,7 @@ u64 rm_region_virt_to_pfn(const struct rm_region *rg, const void *addr)
  */
 u64 rm_region_total_pages(const struct rm_region *rg)
 {
-	u64 n = 0;
-	unsigned int i;
-
-	for (i = 0; i < rg->nr_blocks; i++)
-		n += rg->block[i].nr_pages;
-	return n;
+	return sum_blocks(rg, pages_of);
 }
 
 /**
@@ -464,12 +475,7 @@ u64 rm_region_total_pages(const struct rm_region *rg)
  */
 u64 rm_region_meta_pages(const struct rm_region *rg)
 {
-	u64 n = 0;
-	unsigned int i;
-
-	for (i = 0; i < rg->nr_blocks; i++)
-		n += rm_meta_pages(rg->block[i].nr_pages);
-	return n;
+	return sum_blocks(rg, rm_meta_pages);
 }
 
 /**
@@ -480,10 +486,5 @@ u64 rm_region_meta_pages(const struct rm_region *rg)
  */
 u64 rm_region_meta_bytes(const struct rm_region *rg)
 {
-	u64 n = 0;
-	unsigned int i;
-
-	for (i = 0; i < rg->nr_blocks; i++)
-		n += rm_meta_bytes(rg->block[i].nr_pages);
-	return n;
+	return sum_blocks(rg, rm_meta_bytes);
 }
