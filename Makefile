@@ -74,7 +74,7 @@ client-include = rm -rf $(1)/include && mkdir -p $(1)/include/resmem && \
 # resmem.ko and the selftest modules for one test kernel, W=1 and -Werror,
 # each built in its own copy of the tree so both kernels' objects coexist.
 kmod-%: $(addprefix $(TOP)/,$(KSRC))
-	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	@kdir=$$($(TOP)/selftests/testvm/kdir $*) && \
 	mkdir -p $(BUILD)/$*/mod $(BUILD)/$*/modules && \
 	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
 		$(BUILD)/$*/mod/ && \
@@ -90,7 +90,7 @@ kmod-%: $(addprefix $(TOP)/,$(KSRC))
 # resmem.ko alone with the statistics compiled out (RESMEM_STATS=n, see
 # include/resmem/stats.h), W=1 and -Werror, in its own copy of the tree.
 kmod-nostats-%: $(addprefix $(TOP)/,$(KSRC))
-	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	@kdir=$$($(TOP)/selftests/testvm/kdir $*) && \
 	mkdir -p $(BUILD)/$*/mod-nostats && \
 	cp -a $(TOP)/Kbuild $(TOP)/src $(TOP)/include $(TOP)/debugfs \
 		$(BUILD)/$*/mod-nostats/ && \
@@ -111,14 +111,14 @@ symvers-seen = cp $(BUILD)/$(1)/mod/Module.symvers \
 # selftests/bench: the benchmark modules (resmem_bench.ko, resmem_mabench.ko,
 # resmem_vcbench.ko, resmem_contigbench.ko) for one test kernel, W=1 and
 # -Werror, modpost against resmem's Module.symvers (from kmod-%), in
-# .build/<series>/bench/, which selftests/vm/run copies into the VM beside
+# .build/<series>/bench/, which selftests/testvm/run copies into the VM beside
 # the test modules.  Not part of vm-artifacts: no kselftest needs them;
 # selftests/bench/run and cmabench.sh build them, and make check's builds.
 BENCH_KSRC := Kbuild bench.h resmem_bench.c resmem_mabench.c vcbench.c \
 	      resmem_contigbench.c
 bench-kmod-%:
 	@$(MAKE) -s kmod-$*
-	@kdir=$$($(TOP)/selftests/vm/kdir $*) && \
+	@kdir=$$($(TOP)/selftests/testvm/kdir $*) && \
 	mkdir -p $(BUILD)/$*/bench && \
 	cp -a $(addprefix $(TOP)/selftests/bench/,$(BENCH_KSRC)) \
 		$(BUILD)/$*/bench/ && \
@@ -169,7 +169,7 @@ KERNEL_KOS := brd zsmalloc z3fold
 # z3fold is gone from 6.12's Debian config: no word when these are missing
 KERNEL_KOS_OPTIONAL := zsmalloc z3fold
 kernel-kos-%:
-	@$(TOP)/selftests/vm/kdir $* > /dev/null && \
+	@$(TOP)/selftests/testvm/kdir $* > /dev/null && \
 	cache=$${RESMEM_CACHE:-$(TOP)/.cache/kernels} && . "$$cache/$*/env" && \
 	mkdir -p $(BUILD)/$*/modules && \
 	for m in $(KERNEL_KOS); do \
@@ -184,7 +184,7 @@ kernel-kos-%:
 		esac; \
 	done
 
-# What selftests/vm/run puts into the VM for KSERIES.
+# What selftests/testvm/run puts into the VM for KSERIES.
 vm-artifacts: $(VM_BINS) $(VM_TESTS) $(VM_DEMO)
 	@case "$(KSERIES)" in 6.1|6.12|debug) ;; *) \
 		echo "vm-artifacts: set KSERIES to one of: $(SERIES)"; exit 2;; esac
@@ -219,7 +219,7 @@ check:
 	@$(TOP)/selftests/check
 
 run:
-	@$(TOP)/selftests/vm/run --out $(BUILD)/run -- /resmem/demo/demo.sh
+	@$(TOP)/selftests/testvm/run --out $(BUILD)/run -- /resmem/demo/demo.sh
 	@echo "make run: the fragmentation map as a picture: $(BUILD)/run/fragmap.png"
 
 # Not part of check: benchmarks measure, they do not pass or fail.
@@ -227,15 +227,15 @@ bench:
 	@$(TOP)/selftests/bench/run $(BENCH_ARGS)
 
 # Not part of check: the long concurrent stress run (README.md, Stress), on
-# the debug kernel once selftests/vm/run offers it, else on 6.1.
+# the debug kernel once selftests/testvm/run offers it, else on 6.1.
 # RESMEM_STRESS_SEED=N replays a seed.
 STRESS_OPS	?= 1000000
 STRESS_TIMEOUT	?= 14400
-STRESS_KERNEL	?= $(shell $(TOP)/selftests/vm/run --help 2>&1 | \
+STRESS_KERNEL	?= $(shell $(TOP)/selftests/testvm/run --help 2>&1 | \
 		     grep -q -- '--kernel.*debug' && echo debug || echo 6.1)
 stress:
 	@echo "make stress: kernel $(STRESS_KERNEL), $(STRESS_OPS) ioctls"
-	@$(TOP)/selftests/vm/run --kernel $(STRESS_KERNEL) --no-load \
+	@$(TOP)/selftests/testvm/run --kernel $(STRESS_KERNEL) --no-load \
 		--timeout $(STRESS_TIMEOUT) -- \
 		'RESMEM_STRESS_SEED=$(RESMEM_STRESS_SEED) /resmem/selftests/stress_test.sh --ops $(STRESS_OPS)'
 

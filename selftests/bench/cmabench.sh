@@ -27,7 +27,7 @@ echo "|---|---|---|---|---|---|---|"
 for k in $KERNELS; do
 	make -s -C "$TOP" "bench-kmod-$k" > /dev/null
 	log=$OUT/cmabench-$k.log
-	"$TOP/selftests/vm/run" --kernel "$k" --append 'movablecore=256M' \
+	"$TOP/selftests/testvm/run" --kernel "$k" --append 'movablecore=256M' \
 		--params 'ranges=512M@0x20000000 cma=bench:96M' \
 		--add "$OUT/cmabench" -- '
 B=/resmem/add/cmabench

@@ -78,7 +78,7 @@ for k in $KERNELS; do
 	for m in $MODES; do
 		log=$OUT/zswapbench-$k-init_on_alloc=$m.log
 		[[ $BOOT == 1 ]] && echo "zswapbench: VM $k, init_on_alloc=$m (log $log)" >&2
-		[[ $BOOT == 0 ]] || "$TOP/selftests/vm/run" --kernel "$k" --timeout 3000 \
+		[[ $BOOT == 0 ]] || "$TOP/selftests/testvm/run" --kernel "$k" --timeout 3000 \
 			--append "slab_nomerge init_on_alloc=$m" \
 			--add "$OUT/zswapbench" \
 			--add "$TOP/selftests/bench/zswapbench_vm.sh" -- \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # zswapbench_vm.sh ROUNDS PAGES POOL... - the VM half of zswapbench.sh
-# (busybox sh, root, resmem loaded by selftests/vm/run, booted with
+# (busybox sh, root, resmem loaded by selftests/testvm/run, booted with
 # slab_nomerge so that each zpool's slab caches are counted on their own).
 # Swaps to a 256 MiB brd RAM disk, enables zswap, and for ROUNDS rounds
 # runs zswapbench (PAGES pages of the seeded stream) on each POOL with one

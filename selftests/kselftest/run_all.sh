@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Every kselftest, in the test VM booted without resmem loaded
-# (selftests/vm/run --no-load).  Each test prints TAP; the exit status is
+# (selftests/testvm/run --no-load).  Each test prints TAP; the exit status is
 # non-zero when any failed.
 
 cd "$(dirname "$0")" || exit 1

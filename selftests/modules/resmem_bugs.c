@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * resmem_bugs: does one bad thing on purpose, so that make check can show
- * that the debug kernel's detectors fire and that selftests/vm/run fails
+ * that the debug kernel's detectors fire and that selftests/testvm/run fails
  * the run on their reports.  A harness that never fails is not a test.
  *
  *	bug=abba	takes two mutexes in one order, then in the other

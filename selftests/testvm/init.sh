@@ -1,7 +1,7 @@
 #!/bin/sh
-# /init of the resmem test VM (busybox sh).  Installed by selftests/vm/run,
+# /init of the resmem test VM (busybox sh).  Installed by selftests/testvm/run,
 # which also writes /resmem/env (settings) and /resmem/cmd (the COMMAND).
-# Protocol with the harness (keep in sync with selftests/vm/run):
+# Protocol with the harness (keep in sync with selftests/testvm/run):
 #   - the last line "RESMEM_VM_EXIT=<n>" on the console (ttyS0) is COMMAND's status;
 #   - "RESMEM_VM_INSMOD_FAILED" means insmod of the module failed;
 #   - the whole kernel log is written to ttyS1 at the end, for scanning;
