@@ -526,9 +526,6 @@ int resmem_ioc_cma_destroy(struct file *file, void *arg)
 	return resmem_cma_destroy_id(d->id);
 }
 
-/* Largest region_size CMA_LIST accepts: room for many revisions. */
-#define RESMEM_REGION_SIZE_MAX	256
-
 /**
  * resmem_ioc_cma_list - RESMEM_IOC_CMA_LIST
  * @file: the open device
@@ -555,10 +552,8 @@ int resmem_ioc_cma_list(struct file *file, void *arg)
 	if (l->flags || l->pad || memchr_inv(l->reserved, 0,
 					     sizeof(l->reserved)))
 		return -EINVAL;
-	if (!ubuf && (room || es))
-		return -EINVAL;
-	if (ubuf && (es < RESMEM_CMA_REGION_INFO_SIZE_V1 ||
-		     es > RESMEM_REGION_SIZE_MAX))
+	if (rm_uarray_check(!!ubuf, room, es,
+			    RESMEM_CMA_REGION_INFO_SIZE_V1))
 		return -EINVAL;
 	e = kcalloc(RM_CMA_MAX, sizeof(*e), GFP_KERNEL);
 	if (!e)
@@ -578,16 +573,8 @@ int resmem_ioc_cma_list(struct file *file, void *arg)
 		n++;
 	}
 	mutex_unlock(&resmem_cma_table_lock);
-	for (i = 0; i < min(room, n); i++) {
-		u8 __user *dst = ubuf + (size_t)i * es;
-
-		if (copy_to_user(dst, &e[i], min_t(u32, es, sizeof(*e))) ||
-		    (es > sizeof(*e) && clear_user(dst + sizeof(*e),
-						   es - sizeof(*e)))) {
-			ret = -EFAULT;
-			break;
-		}
-	}
+	for (i = 0; !ret && i < min(room, n); i++)
+		ret = resmem_uarray_put(ubuf, i, es, &e[i], sizeof(*e));
 	kfree(e);
 	if (!ret)
 		l->nr_regions = n;

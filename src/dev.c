@@ -44,9 +44,6 @@
 #include <resmem/xcf.h>
 #include <resmem/xcf_glue.h>
 
-/* Largest block_size GET_INFO accepts: room for many ABI revisions. */
-#define RESMEM_BLOCK_SIZE_MAX	256
-
 static bool test_ioctls;
 module_param(test_ioctls, bool, 0444);
 MODULE_PARM_DESC(test_ioctls,
@@ -68,6 +65,32 @@ static void fill_block(struct resmem_block_info *e, const struct rm_block *b,
 	e->range = b->range;
 }
 
+/**
+ * resmem_uarray_put - copy entry @i of an ioctl's output array out
+ * @ubuf: the caller's array
+ * @i: the entry's index
+ * @es: the caller's entry size, as rm_uarray_check() accepted it
+ * @e: our entry
+ * @size: its size
+ *
+ * A caller's entry smaller than ours (an older ABI) gets its first @es
+ * bytes; a larger one (a newer ABI) gets zeros after ours.
+ *
+ * Context: process context; may fault in the caller's memory.
+ * Return: 0, or -EFAULT.
+ */
+int resmem_uarray_put(u8 __user *ubuf, u32 i, u32 es, const void *e,
+		      size_t size)
+{
+	u8 __user *dst = ubuf + (size_t)i * es;
+
+	if (copy_to_user(dst, e, min_t(size_t, es, size)))
+		return -EFAULT;
+	if (es > size && clear_user(dst + size, es - size))
+		return -EFAULT;
+	return 0;
+}
+
 static int resmem_ioc_get_info(struct file *file, void *arg)
 {
 	struct resmem_info *info = arg;
@@ -79,21 +102,14 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 
 	if (info->flags || !zeroed(info->reserved, sizeof(info->reserved)))
 		return -EINVAL;
-	if (!ubuf && (room || bs))
-		return -EINVAL;
-	if (ubuf && (bs < RESMEM_BLOCK_INFO_SIZE_V1 ||
-		     bs > RESMEM_BLOCK_SIZE_MAX))
+	if (rm_uarray_check(!!ubuf, room, bs,
+			    RESMEM_BLOCK_INFO_SIZE_V1))
 		return -EINVAL;
 
 	n = min(room, rg->nr_blocks);
 	for (i = 0; i < n; i++) {
-		u8 __user *dst = ubuf + (size_t)i * bs;
-
 		fill_block(&e, &rg->block[i], phys);
-		if (copy_to_user(dst, &e, min_t(u32, bs, sizeof(e))))
-			return -EFAULT;
-		if (bs > sizeof(e) && clear_user(dst + sizeof(e),
-						 bs - sizeof(e)))
+		if (resmem_uarray_put(ubuf, i, bs, &e, sizeof(e)))
 			return -EFAULT;
 	}
 

@@ -852,9 +852,6 @@ int resmem_ioc_unpin(struct file *file, void *arg)
 	return pin(file, arg, -1);
 }
 
-/* Largest piece_size RESMEM_IOC_PIECES accepts: room for many revisions. */
-#define RESMEM_PIECE_SIZE_MAX	256
-
 /* Piece @i of @ua (one piece unless it is a vcompound fallback). */
 static void piece_of(struct resmem_ualloc *ua, u32 i, bool phys,
 		     struct resmem_piece_info *e)
@@ -885,7 +882,7 @@ static void piece_of(struct resmem_ualloc *ua, u32 i, bool phys,
  *
  * Return: 0; -EINVAL for non-zero flags, padding or reserved fields, room
  * without a pointer, or an entry size below RESMEM_PIECE_INFO_SIZE_V1 or
- * above RESMEM_PIECE_SIZE_MAX; -ENOENT for a handle this file does not
+ * above RM_UARRAY_ENTRY_MAX; -ENOENT for a handle this file does not
  * own; -ENOMEM; -EFAULT.
  */
 int resmem_ioc_pieces(struct file *file, void *arg)
@@ -901,10 +898,8 @@ int resmem_ioc_pieces(struct file *file, void *arg)
 	if (p->flags || p->pad ||
 	    memchr_inv(p->reserved, 0, sizeof(p->reserved)))
 		return -EINVAL;
-	if (!ubuf && (room || es))
-		return -EINVAL;
-	if (ubuf && (es < RESMEM_PIECE_INFO_SIZE_V1 ||
-		     es > RESMEM_PIECE_SIZE_MAX))
+	if (rm_uarray_check(!!ubuf, room, es,
+			    RESMEM_PIECE_INFO_SIZE_V1))
 		return -EINVAL;
 	ua = owned(file->private_data, p->handle);
 	if (!ua)
@@ -925,14 +920,8 @@ int resmem_ioc_pieces(struct file *file, void *arg)
 	}
 	up_read(&ua->sem);
 	ualloc_put(ua);
-	for (i = 0; !ret && i < room; i++) {
-		u8 __user *dst = ubuf + (size_t)i * es;
-
-		if (copy_to_user(dst, &e[i], min_t(u32, es, sizeof(*e))) ||
-		    (es > sizeof(*e) && clear_user(dst + sizeof(*e),
-						   es - sizeof(*e))))
-			ret = -EFAULT;
-	}
+	for (i = 0; !ret && i < room; i++)
+		ret = resmem_uarray_put(ubuf, i, es, &e[i], sizeof(*e));
 	kvfree(e);
 	if (!ret)
 		p->nr_pieces = n;

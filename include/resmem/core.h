@@ -743,6 +743,15 @@ int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,
 		 const struct rm_range_spec *r, unsigned int nr_ranges,
 		 char *err, size_t errlen);
 
+/*
+ * An ioctl's output array (GET_INFO's blocks, PIECES, CMA_LIST): a user
+ * pointer, room for a number of entries, and the caller's entry size,
+ * which may be larger than ours (a newer ABI) up to RM_UARRAY_ENTRY_MAX.
+ */
+#define RM_UARRAY_ENTRY_MAX	256
+
+int rm_uarray_check(bool has_ptr, u32 room, u32 es, u32 v1_size);
+
 /* --- frag.c: fragmentation metrics of mm/vmstat.c --- */
 
 int rm_extfrag_index(const u64 *nr_free, unsigned int nr_orders,

@@ -158,5 +158,7 @@ int resmem_ioc_free(struct file *file, void *arg);
 int resmem_ioc_query(struct file *file, void *arg);
 int resmem_ioc_pieces(struct file *file, void *arg);
 int resmem_ioc_kfill(struct file *file, void *arg);
+int resmem_uarray_put(u8 __user *ubuf, u32 i, u32 es, const void *e,
+		      size_t size);
 
 #endif /* _RESMEM_RESMEM_H */

@@ -315,4 +315,35 @@ TEST(lists_split_against_brute_force)
 	}
 }
 
+/*
+ * The output-array rules of GET_INFO, PIECES and CMA_LIST, for every
+ * entry size up to past the limit, against the rules as the uapi header
+ * states them: no pointer means a count-only call (room and size 0); a
+ * pointer needs a size from the V1 size to RM_UARRAY_ENTRY_MAX.
+ */
+TEST(uarray_rules)
+{
+	/* 256: the limit info_test.c and cma_test.c hold the kernel to */
+	static const u32 v1s[] = { 1, 16, 40, 64, RM_UARRAY_ENTRY_MAX };
+	static const u32 rooms[] = { 0, 1, 7, 0xffffffffu };
+	unsigned int p, v, r;
+	u32 es;
+
+	for (p = 0; p < 2; p++)
+		for (v = 0; v < ARRAY_SIZE(v1s); v++)
+			for (r = 0; r < ARRAY_SIZE(rooms); r++)
+				for (es = 0; es <= RM_UARRAY_ENTRY_MAX + 2; es++) {
+					bool ok = p ? es >= v1s[v] &&
+						      es <= 256 :
+						      !rooms[r] && !es;
+
+					ASSERT_EQ(ok ? 0 : -EINVAL,
+						  rm_uarray_check(p, rooms[r],
+								  es, v1s[v]))
+						TH_LOG("ptr %u room %u size %u v1 %u",
+						       p, rooms[r], es, v1s[v]);
+				}
+	ASSERT_EQ(-EINVAL, rm_uarray_check(true, 1, 0xffffffffu, 16));
+}
+
 TEST_HARNESS_MAIN

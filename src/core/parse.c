@@ -2,7 +2,8 @@
 /**
  * DOC: Parsing the ranges= and cma= parameters
  *
- * Parsing and static checks of the ranges= and cma= module parameters.
+ * Parsing and static checks of the ranges= and cma= module parameters,
+ * and the rules of an ioctl's output array (rm_uarray_check(), at the end).
  *
  *   ranges=SIZE@BASE[:NODE][,SIZE@BASE[:NODE]...]
  *
@@ -457,4 +458,26 @@ int rm_check_cma(const struct rm_cma_spec *c, unsigned int nr,
 		}
 	}
 	return 0;
+}
+
+/**
+ * rm_uarray_check - the rules of an ioctl's output array
+ * @has_ptr: the caller gave a pointer to the array
+ * @room: entries the array has room for
+ * @es: the size of one of the caller's entries
+ * @v1_size: the size of an entry in the first ABI version
+ *
+ * Without a pointer the caller asks for the count alone: room and entry
+ * size must be 0.  With one, the entry size must be at least @v1_size
+ * and at most RM_UARRAY_ENTRY_MAX (room for many ABI revisions); room 0
+ * is allowed.
+ *
+ * Context: any.
+ * Return: 0 when the arguments keep the rules, else -EINVAL.
+ */
+int rm_uarray_check(bool has_ptr, u32 room, u32 es, u32 v1_size)
+{
+	if (!has_ptr)
+		return room || es ? -EINVAL : 0;
+	return es < v1_size || es > RM_UARRAY_ENTRY_MAX ? -EINVAL : 0;
 }
