@@ -127,8 +127,7 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	might_sleep();
 	if (!name[0] || strnlen(name, RM_CMA_NAME_LEN) >= RM_CMA_NAME_LEN ||
 	    !size || size % pb ||
-	    (nid != NUMA_NO_NODE &&
-	     (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid))))
+	    !resmem_nid_ok(nid))
 		return -EINVAL;
 	/* a real base: pageblock aligned, its first page in a block */
 	if (base != RM_CMA_AUTO &&

@@ -297,8 +297,7 @@ struct resmem_movable *resmem_alloc_movable(unsigned int order, int nid,
 	might_sleep();
 	if (WARN_ON_ONCE(!ops || !ops->migrate) ||
 	    order > resmem.buddy.max_order ||
-	    (nid != NUMA_NO_NODE &&
-	     (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid))))
+	    !resmem_nid_ok(nid))
 		return ERR_PTR(-EINVAL);
 	k = kzalloc(sizeof(*k), GFP_KERNEL);
 	if (!k)

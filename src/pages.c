@@ -91,13 +91,6 @@ void *resmem_pfn_to_virt(unsigned long pfn)
 }
 EXPORT_SYMBOL_GPL(resmem_pfn_to_virt);
 
-/* NUMA_NO_NODE or an online node. */
-static bool nid_ok(int nid)
-{
-	return nid == NUMA_NO_NODE ||
-	       (nid >= 0 && nid < MAX_NUMNODES && node_online(nid));
-}
-
 /**
  * resmem_alloc_pages - allocate 2^@order physically contiguous pages
  * @order: at most resmem_max_order()
@@ -121,7 +114,7 @@ void *resmem_alloc_pages(unsigned int order, int nid, unsigned int flags)
 	/* nothing could move such a block: resmem_alloc_movable() can */
 	if (WARN_ON_ONCE(flags & RESMEM_GFP_MOVABLE))
 		return NULL;
-	if (order > resmem.buddy.max_order || !nid_ok(nid))
+	if (order > resmem.buddy.max_order || !resmem_nid_ok(nid))
 		return NULL;
 	pfn = rm_buddy_alloc(&resmem.buddy, order, nid, flags, RM_PK_BUDDY);
 	return pfn == RM_NO_PFN ? NULL : resmem_pfn_to_virt(pfn);
@@ -177,7 +170,7 @@ void *resmem_alloc_area(unsigned long count, unsigned long align,
 	};
 	u64 pfn, t0;
 
-	if (flags & RESMEM_GFP_MOVABLE || !nid_ok(nid) ||
+	if (flags & RESMEM_GFP_MOVABLE || !resmem_nid_ok(nid) ||
 	    rm_memarea_check(&resmem.buddy, &r))
 		return NULL;
 	t0 = rm_stat_time(ktime_get_ns());

@@ -539,8 +539,7 @@ void *resmem_vcompound_alloc_node(unsigned int order, int nid,
 	might_sleep_if(!(flags & RESMEM_VC_ATOMIC));
 	if (order > vc_max_order)
 		return NULL;
-	if (nid != NUMA_NO_NODE &&
-	    (nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
+	if (!resmem_nid_ok(nid))
 		return NULL;
 	return resmem_vc_alloc_unchecked(order, nid, flags, &vc);
 }

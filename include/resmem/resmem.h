@@ -56,10 +56,19 @@
 #define _RESMEM_RESMEM_H
 
 #include <linux/miscdevice.h>
+#include <linux/nodemask.h>
+#include <linux/numa.h>
 #include <linux/types.h>
 #include <resmem/core.h>
 
 #define RESMEM_VERSION	"0.1.0"
+
+/* NUMA_NO_NODE or an online node: the rule for every node argument. */
+static inline bool resmem_nid_ok(int nid)
+{
+	return nid == NUMA_NO_NODE ||
+	       (nid >= 0 && nid < MAX_NUMNODES && node_online(nid));
+}
 
 /**
  * struct resmem_range - one ranges= entry as claimed from the kernel
