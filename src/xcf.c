@@ -65,8 +65,9 @@
  * number to choose a per-CPU heap; malloc reads smp_processor_id() with
  * preemption disabled around the core call.
  *
- * Lock order: xcf_lock, then (draining a CPU, reading stats) the core's
- * CPU heap lock, class lock, meta lock, buddy locks.  The map path takes
+ * Lock order (the module's whole list: include/resmem/resmem.h): xcf_lock,
+ * then (draining a CPU, reading stats) the core's CPU heap lock, class
+ * lock, meta lock, buddy locks.  The map path takes
  * none of ours: preemption is off, then the core's locks for the moment
  * rm_xcf_map() and rm_xcf_unmap() run.
  *

@@ -30,22 +30,24 @@
  *  5. a kernel movable block's mutex (src/migrate.c): its moves, pins
  *     and free
  *  6. dbg_lock (mutex, debugfs/cma.c): the debugfs allocation list
+ *  7. xcf_lock (mutex, src/xcf.c): the list of xcf pools; taken with no
+ *     other lock of the module held, above xcf's own locks (11)
  *  -- spinlocks below: interrupts off, nothing sleeps --
- *  7. resmem_mv_map's xarray lock (src/migrate.c): the reverse map of
+ *  8. resmem_mv_map's xarray lock (src/migrate.c): the reverse map of
  *     movable blocks
- *  8. vc_lock (src/vcompound.c): vcompound's tree of fallback mappings;
+ *  9. vc_lock (src/vcompound.c): vcompound's tree of fallback mappings;
  *     vc_heads' xarray lock (process context only) beside it
- *  9. resmem_offsets_lock (src/file.c): the mmap offset tree; nests
+ * 10. resmem_offsets_lock (src/file.c): the mmap offset tree; nests
  *     inside nothing, held only to walk or change the tree
- * 10. xcf, in src/core/xcf.c's order: a CPU heap lock, then the class
+ * 11. xcf, in src/core/xcf.c's order: a CPU heap lock, then the class
  *     lock, then the pool's meta lock
- * 11. struct rm_cma.lock (src/core/cma.c): a region's bitmaps; never held
+ * 12. struct rm_cma.lock (src/core/cma.c): a region's bitmaps; never held
  *     with a zone lock
- * 12. struct rm_memarea.lock (src/core/memarea.c): memarea's statistics,
+ * 13. struct rm_memarea.lock (src/core/memarea.c): memarea's statistics,
  *     after the zone lock is dropped
- * 13. struct rm_pcp.lock (src/core/buddy.c): one CPU's page cache; never
+ * 14. struct rm_pcp.lock (src/core/buddy.c): one CPU's page cache; never
  *     two at once
- * 14. struct rm_zone.lock (src/core/buddy.c): one block's free lists;
+ * 15. struct rm_zone.lock (src/core/buddy.c): one block's free lists;
  *     never two at once
  *
  * No lock is held across a migration callback (src/core/cma.c calls it
