@@ -1194,9 +1194,10 @@ static void op_stats(struct in *in)
 			pages += live[i].count;
 			areas++;
 		}
-	FZ_ASSERT(ms.pages == pages && (!rm_stats_enabled() ||
-		  (ms.successes - ms.frees == areas &&
-		   ms.requests == ms.successes + ms.failures)),
+	FZ_ASSERT(ms.pages == pages &&
+		  (!rm_stats_enabled() ||
+		   (ms.successes - ms.frees == areas &&
+		    ms.requests == ms.successes + ms.failures)),
 		  "memarea stats");
 	for (i = 0; i < NCMA; i++) {
 		struct rm_cma *c = &cmas[i];

@@ -144,9 +144,8 @@ TEST(unmovable_steals_pageblocks)
 	blk = rm_region_find(&rg, u);
 	ASSERT_EQ(RM_MT_UNMOVABLE, blk->pb_mt[rm_block_pb(blk, u)]);
 	rm_buddy_stats(&b, &st);
-	if (rm_stats_enabled()) {
+	if (rm_stats_enabled())
 		ASSERT_GT(st.pageblocks_stolen, 0);
-	}
 	m = rm_buddy_alloc(&b, 0, 0, RM_ALLOC_STRICT_NODE | RM_ALLOC_MOVABLE,
 			   RM_PK_BUDDY);
 	ASSERT_NE(RM_NO_PFN, m);

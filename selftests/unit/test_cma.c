@@ -205,9 +205,8 @@ TEST(lent_then_taken_back)
 	ASSERT_TRUE(in_region(pfn, CMA_COUNT - 512));
 	EXPECT_GT(migrations, moved0);
 	EXPECT_EQ(0, isolated_handed_out);
-	if (rm_stats_enabled()) {
+	if (rm_stats_enabled())
 		EXPECT_EQ(migrations - moved0, cma.st.migrated);
-	}
 	for (i = 0; i < nlive; i++)
 		ASSERT_TRUE(intact(i)) TH_LOG("block %u", i);
 	check_summaries(_metadata);
@@ -426,9 +425,8 @@ TEST(pinned_block_is_skipped)
 	ASSERT_NE(RM_NO_PFN, pfn);
 	/* it went around the pinned block, which did not move */
 	EXPECT_FALSE(pfn <= live[pin].pfn && live[pin].pfn < pfn + 512);
-	if (rm_stats_enabled()) {
+	if (rm_stats_enabled())
 		EXPECT_GE(cma.st.retries, 1);
-	}
 	for (i = 0; i < nlive; i++)
 		ASSERT_TRUE(intact(i));
 	/* the whole region cannot be had while the pin holds */
