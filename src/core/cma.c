@@ -48,17 +48,17 @@
  * name and pfn, and the mark of a region being destroyed; the glue
  * (src/cma.c) keeps the kernel half of each region beside it.
  *
- * Locking: the zone lock for every free-list change (isolation, carve,
- * release), the region lock for the bitmap.  Neither is held for work that
- * grows with the region: pageblocks change type RM_SET_MT_PAGEBLOCKS at a
- * time (rm_zone_retype()), and walks over the bitmap (rm_cma_usage(),
- * rm_cma_destroy()) take the region lock USAGE_WORDS words at a time.  So
- * rm_cma_init() checks and converts a few pageblocks per hold: a page
- * allocated meanwhile in the part not yet converted stays with its owner,
- * as any allocated page does in rm_zone_set_mt().  The migration callback runs
- * with no resmem lock held, so it may sleep.  Callers serialise
- * rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the glue):
- * two allocations must not isolate the same pageblocks.  They serialise
+ * Locking (the module's lock order: include/resmem/resmem.h): the zone lock for
+ * every free-list change (isolation, carve, release), the region lock for the
+ * bitmap.  Neither is held for work that grows with the region: pageblocks
+ * change type RM_SET_MT_PAGEBLOCKS at a time (rm_zone_retype()), and walks over
+ * the bitmap (rm_cma_usage(), rm_cma_destroy()) take the region lock
+ * USAGE_WORDS words at a time.  So rm_cma_init() checks and converts a few
+ * pageblocks per hold: a page allocated meanwhile in the part not yet converted
+ * stays with its owner, as any allocated page does in rm_zone_set_mt().  The
+ * migration callback runs with no resmem lock held, so it may sleep.  Callers
+ * serialise rm_cma_alloc() and rm_cma_destroy() of one region (a mutex in the
+ * glue): two allocations must not isolate the same pageblocks.  They serialise
  * the table's functions too, all but rm_cma_table_of_pfn().
  */
 #include <resmem/core.h>

@@ -54,25 +54,24 @@
  * pieces in ordinary pageblocks before it is fitted (only when the block
  * has such pageblocks: rm_block.special_pb).
  *
- * Locking: a search and its carve run under the zone lock, interrupts off,
- * like any buddy allocation of the zone, but no hold does more than
- * RM_HOLD_WORK work units (a bitmap word or a summary read is one, a
- * least-fragmentation score RM_HOLD_SCORE): past that, the search lets go
- * of the lock and takes it again (rm_memarea_zone_search()), between two
- * super chunks of the refresh or at the head of the walk, where it can go
- * on from the position it had.  Meanwhile the buddy may change anything:
- * summaries go stale behind the walk (a stale summary can only hide a run
- * or report a wrong one; the walk still moves forward every step), so what
- * the search found is checked against the bitmap under the lock before it
- * is carved.  Taken meanwhile: the search starts over, at most
- * RM_MEMAREA_TRIES times, then the zone counts as having no fit.  So the
- * promise above holds at a quiescent point: a fitting area is found
- * whenever one exists and nothing changes during the search; with
- * concurrent churn, what is found fits and is free, first fit is the
- * lowest fit the walk saw, best fit the shortest.  Carving and zeroing
- * cost what the area is long; zeroing yields the CPU when the caller may
- * sleep (RM_ALLOC_MAY_SLEEP).  The statistics have their own lock.
- * memarea pages never enter the per-CPU lists.
+ * Locking (the module's lock order: include/resmem/resmem.h): a search and its
+ * carve run under the zone lock, interrupts off, like any buddy allocation of
+ * the zone, but no hold does more than RM_HOLD_WORK work units (a bitmap word
+ * or a summary read is one, a least-fragmentation score RM_HOLD_SCORE): past
+ * that, the search lets go of the lock and takes it again
+ * (rm_memarea_zone_search()), between two super chunks of the refresh or at the
+ * head of the walk, where it can go on from the position it had.  Meanwhile the
+ * buddy may change anything: summaries go stale behind the walk (a stale
+ * summary can only hide a run or report a wrong one; the walk still moves
+ * forward every step), so what the search found is checked against the bitmap
+ * under the lock before it is carved.  Taken meanwhile: the search starts over,
+ * at most RM_MEMAREA_TRIES times, then the zone counts as having no fit.  So
+ * the promise above holds at a quiescent point: a fitting area is found
+ * whenever one exists and nothing changes during the search; with concurrent
+ * churn, what is found fits and is free, first fit is the lowest fit the walk
+ * saw, best fit the shortest.  Carving and zeroing cost what the area is long;
+ * zeroing yields the CPU when the caller may sleep (RM_ALLOC_MAY_SLEEP).  The
+ * statistics have their own lock. memarea pages never enter the per-CPU lists.
  */
 #include <resmem/core.h>
 

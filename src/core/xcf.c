@@ -199,7 +199,8 @@
  * the mark and gives the pieces and the mode back, for the glue to copy a
  * split object back after a write.
  *
- * Locking.  Three kinds of spinlocks, taken with interrupts off:
+ * Locking (the module's lock order: include/resmem/resmem.h, item 11).
+ * Three kinds of spinlocks, taken with interrupts off:
  *
  *	heap lock	(struct rm_xcf_heap.lock of a CPU heap) its lists and
  *			counters, and the vpages it owns: their descriptors,
