@@ -15,13 +15,9 @@ data=$dir/testdata
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/resmemctl-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"
-	sed 's/^/# /' "$tmp/out" "$tmp/err" 2> /dev/null | head -n 20
-}
+# shellcheck disable=SC1091 # tap.sh, beside this script
+. "$dir/tap.sh"
+tap_diag() { cat "$tmp/out" "$tmp/err"; }
 # t NAME WANT_STATUS COMMAND...: run, keep stdout/stderr in $tmp/out, err
 run() { "$@" > "$tmp/out" 2> "$tmp/err"; echo $? > "$tmp/rc"; }
 rc() { cat "$tmp/rc"; }
@@ -240,5 +236,4 @@ if [ "$(rc)" -eq 0 ] && has out '^hi$' && has out '^  write ' &&
    ! has err 'resmem> '; then
 	ok "shell without a terminal: no prompt"; else notok "shell without a terminal: no prompt"; fi
 
-echo "# Totals: pass:$((n - fails)) fail:$fails"
-[ $fails -eq 0 ]
+tap_totals

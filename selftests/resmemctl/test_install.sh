@@ -26,14 +26,9 @@ page=$dir/resmemctl.8
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/resmemctl-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() {
-	n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"
-	sed 's/^/# /' "$tmp/msg" 2> /dev/null | head -n 20
-}
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+# shellcheck disable=SC1091 # tap.sh, beside this script
+. "$dir/tap.sh"
+tap_diag() { cat "$tmp/msg"; }
 
 # the lines of section .SS $2 (under a .SH ending in COMMANDS) of page $1,
 # with roff's \- as -
@@ -234,5 +229,4 @@ else
 	notok "man finds the installed page under \$(PREFIX)/share/man"
 fi
 
-echo "# Totals: pass:$((n - fails)) fail:$fails"
-[ $fails -eq 0 ]
+tap_totals
