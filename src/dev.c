@@ -309,7 +309,7 @@ static inline void resmem_constants_agree(void)
 	BUILD_BUG_ON(sizeof(struct resmem_cma_destroy) !=
 		     RESMEM_CMA_DESTROY_SIZE_V1);
 	BUILD_BUG_ON(sizeof(struct resmem_cma_region_info) !=
-		     RESMEM_CMA_REGION_INFO_SIZE_V1);
+		     RESMEM_CMA_REGION_INFO_SIZE_V2);
 	BUILD_BUG_ON(sizeof(struct resmem_cma_list) !=
 		     RESMEM_CMA_LIST_SIZE_V1);
 

@@ -51,6 +51,8 @@
 #define RESMEM_FEAT_XCF		(1ULL << 7)
 /* loaded with test_ioctls=1: the test-only commands (last section) work */
 #define RESMEM_FEAT_TEST_IOCTLS	(1ULL << 8)
+/* RESMEM_CMA_SYSTEM: regions lent to the whole system (memory hot-add) */
+#define RESMEM_FEAT_CMA_SYSTEM	(1ULL << 9)
 
 /**
  * struct resmem_block_info - one contiguous block of reserved memory
@@ -355,13 +357,26 @@ struct resmem_pin {
  *		or 0 to let resmem place the region
  * @size:	in: bytes, a multiple of a pageblock
  * @node:	in: with @base 0, the node to place it on, or RESMEM_NODE_ANY
- * @flags:	in: must be 0
+ * @flags:	in: 0 or RESMEM_CMA_SYSTEM
  * @id:		out: the region's id
  * @pad:	in: must be 0
  * @reserved:	in: must be 0
  *
  * Needs CAP_SYS_ADMIN (-EPERM).  Every page must be free and the region
  * inside one block of one node.
+ *
+ * With RESMEM_CMA_SYSTEM (RESMEM_FEAT_CMA_SYSTEM) the region is lent to
+ * the whole system: its memory is hot-added as driver-managed System RAM
+ * ("System RAM (resmem)" in /proc/iomem), in memory blocks that are left
+ * offline or onlined as the kernel's auto_online_blocks policy says;
+ * userspace onlines them to ZONE_MOVABLE (resmemctl cma lend does).
+ * @base and @size must then be multiples of the memory block size
+ * (/sys/devices/system/memory/block_size_bytes): -EINVAL otherwise; a
+ * @base of 0 picks an aligned place.  A block the policy onlined to a
+ * kernel zone makes the create fail with -EINVAL, the memory removed
+ * again.  Buffers are taken back from the system with
+ * alloc_contig_range(); destroying the region removes the memory
+ * (-EBUSY, the region still lent, when the kernel cannot offline it).
  */
 struct resmem_cma_create {
 	char name[RESMEM_CMA_NAME_LEN];
@@ -375,6 +390,10 @@ struct resmem_cma_create {
 };
 
 #define RESMEM_CMA_CREATE_SIZE_V1	64
+
+/* resmem_cma_create.flags, resmem_cma_region_info.flags: lent to the system */
+#define RESMEM_CMA_SYSTEM	(1U << 0)
+#define RESMEM_CMA_VALID_FLAGS	RESMEM_CMA_SYSTEM
 
 /**
  * struct resmem_cma_destroy - argument of RESMEM_IOC_CMA_DESTROY
@@ -401,6 +420,16 @@ struct resmem_cma_destroy {
  * @maxchunk:	longest run of pages not handed out
  * @id:		its id
  * @node:	its node
+ * @flags:	RESMEM_CMA_SYSTEM when the region is lent to the system
+ *		(entries of at least RESMEM_CMA_REGION_INFO_SIZE_V2 only)
+ * @pad:	0
+ * @memmap:	pages of the region that hold the system's struct pages for
+ *		it (memory_hotplug.memmap_on_memory), not available for
+ *		buffers (V2)
+ *
+ * For a region lent to the system, @lent is the pages the system holds
+ * now (online, not free in the kernel's buddy), and @used counts the
+ * buffers taken back.
  */
 struct resmem_cma_region_info {
 	char name[RESMEM_CMA_NAME_LEN];
@@ -411,9 +440,13 @@ struct resmem_cma_region_info {
 	__u64 maxchunk;
 	__u32 id;
 	__s32 node;
+	__u32 flags;
+	__u32 pad;
+	__u64 memmap;
 };
 
 #define RESMEM_CMA_REGION_INFO_SIZE_V1	64
+#define RESMEM_CMA_REGION_INFO_SIZE_V2	80
 
 /**
  * struct resmem_cma_list - argument of RESMEM_IOC_CMA_LIST
