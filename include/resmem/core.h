@@ -134,6 +134,7 @@ enum rm_page_kind {
 	RM_PK_CMA,		/* allocated from a CMA region */
 	RM_PK_VCOMPOUND,	/* allocated by vcompound */
 	RM_PK_XCF,		/* allocated by xcf */
+	RM_PK_SYSTEM,		/* lent to the system (a CMA region's) */
 	RM_PK_NR
 };
 
@@ -500,6 +501,7 @@ struct rm_zone_counts {
 void rm_zone_snapshot(struct rm_zone *z, struct rm_zone_counts *c);
 int rm_zone_carve(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind);
 void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr);
+void rm_zone_set_kind(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind);
 void rm_zone_set_mt(struct rm_zone *z, u64 start, u64 end, unsigned int mt);
 /* Pageblocks rm_zone_retype() converts per hold of the zone lock. */
 #define RM_SET_MT_PAGEBLOCKS	8
@@ -659,6 +661,10 @@ struct rm_cma_stats {
  *		(same allocation, after @heads)
  * @lock:	protects @bitmap, @heads and @st
  * @st:		counters
+ * @system:	lent to the system (rm_cma_lend()): its pages are carved as
+ *		RM_PK_SYSTEM, buffers come from rm_cma_take()
+ * @memmap:	pages of a lent region that hold the system's struct pages
+ *		(rm_cma_reserve()), in @bitmap and @heads like a buffer
  */
 struct rm_cma {
 	char name[RM_CMA_NAME_LEN];
@@ -671,6 +677,8 @@ struct rm_cma {
 	u8 *was_mt;
 	rm_spinlock_t lock;
 	struct rm_cma_stats st;
+	bool system;
+	u64 memmap;
 };
 
 /**
@@ -679,24 +687,37 @@ struct rm_cma {
  * @lent:	held by movable allocations
  * @free:	free
  * @maxchunk:	longest run of pages not handed out
+ * @system:	pages lent to the system (RM_PK_SYSTEM), memmap included
+ * @memmap:	pages holding the system's struct pages (struct rm_cma)
  */
 struct rm_cma_usage {
 	u64 used;
 	u64 lent;
 	u64 free;
 	u64 maxchunk;
+	u64 system;
+	u64 memmap;
 };
 
 int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 		u64 base_pfn, u64 count);
 int rm_cma_place(struct rm_cma *c, struct rm_buddy *b, const char *name,
 		 u64 count, int nid, int near);
+int rm_cma_place_aligned(struct rm_cma *c, struct rm_buddy *b,
+			 const char *name, u64 count, u64 align, int nid,
+			 int near);
 int rm_cma_destroy(struct rm_cma *c);
 u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
 		 void *arg, int *err);
 int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count);
 void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
+int rm_cma_lend(struct rm_cma *c);
+int rm_cma_unlend(struct rm_cma *c);
+int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count);
+u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
+		int (*take)(void *arg, u64 pfn, u64 count, u64 *stop),
+		void *arg, int *err);
 
 /* At most this many regions, from cma= and the ioctls together. */
 #define RM_CMA_MAX		16

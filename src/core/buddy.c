@@ -568,6 +568,35 @@ void rm_zone_release(struct rm_zone *z, u64 pfn, u64 nr)
 	rm_stat_inc(z->nr_free);
 }
 
+/**
+ * rm_zone_set_kind - change the owner of pages rm_zone_carve() took
+ * @z: the zone, locked
+ * @pfn: first page
+ * @nr: pages
+ * @kind: the new enum rm_page_kind, not RM_PK_FREE or RM_PK_PCP
+ *
+ * Only the kind changes (a lent CMA region's pages pass between the
+ * system and its buffers); heads and orders stay.  Pages that are free
+ * are left alone, with a warning.
+ *
+ * Context: zone lock held.
+ */
+void rm_zone_set_kind(struct rm_zone *z, u64 pfn, u64 nr, unsigned int kind)
+{
+	u64 p;
+	u16 *s;
+
+	if (WARN_ON_ONCE(kind <= RM_PK_PCP || kind >= RM_PK_NR))
+		return;
+	for (p = pfn; p < pfn + nr; p++) {
+		s = pstate(z, p);
+		if (WARN_ON_ONCE(rm_ps_kind(*s) == RM_PK_FREE ||
+				 rm_ps_kind(*s) == RM_PK_PCP))
+			continue;
+		*s = (*s & ~RM_PS_KIND) | (kind << RM_PS_KIND_SHIFT);
+	}
+}
+
 /* --- per-CPU caches --- */
 
 /*

@@ -112,13 +112,37 @@ static bool place_ok(struct rm_block *blk, u64 pfn, u64 count)
 int rm_cma_place(struct rm_cma *c, struct rm_buddy *b, const char *name,
 		 u64 count, int nid, int near)
 {
+	return rm_cma_place_aligned(c, b, name, count, RM_PAGEBLOCK_NR, nid,
+				    near);
+}
+
+/**
+ * rm_cma_place_aligned - rm_cma_place() with the region's pfn aligned
+ * @c: the region to set up
+ * @b: the buddy allocator
+ * @name: its name, as for rm_cma_init()
+ * @count: pages, a multiple of @align
+ * @align: the first pfn is a multiple of it: a power of two, at least a
+ *	   pageblock (a memory block, for a region lent to the system)
+ * @nid: the node that must hold it, or NUMA_NO_NODE for any
+ * @near: with NUMA_NO_NODE, the node tried first
+ *
+ * Context: may sleep.
+ * Return: as rm_cma_place(); -EINVAL for a bad @align or a @count that is
+ * not a multiple of it.
+ */
+int rm_cma_place_aligned(struct rm_cma *c, struct rm_buddy *b,
+			 const char *name, u64 count, u64 align, int nid,
+			 int near)
+{
 	struct rm_region *rg = b->rg;
 	int want = nid == NUMA_NO_NODE ? near : nid;
 	unsigned int pass, i;
 	u64 lo, pfn;
 	int ret;
 
-	if (!count || count & (RM_PAGEBLOCK_NR - 1))
+	if (align < RM_PAGEBLOCK_NR || align & (align - 1) || !count ||
+	    count & (align - 1))
 		return -EINVAL;
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < rg->nr_blocks; i++) {
@@ -127,9 +151,9 @@ int rm_cma_place(struct rm_cma *c, struct rm_buddy *b, const char *name,
 
 			if (pass ? local : !local)
 				continue;
-			lo = pb_up(blk->base_pfn);
-			pfn = pb_down(blk->base_pfn + blk->nr_pages);
-			for (; pfn >= lo + count; pfn -= RM_PAGEBLOCK_NR) {
+			lo = ALIGN(blk->base_pfn, align);
+			pfn = (blk->base_pfn + blk->nr_pages) & ~(align - 1);
+			for (; pfn >= lo + count; pfn -= align) {
 				if (!place_ok(blk, pfn - count, count))
 					continue;
 				ret = rm_cma_init(c, b, name, pfn - count,
@@ -214,6 +238,36 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
 	return ret;
 }
 
+/* Give [pfn, end) back to the zone, one pageblock per hold of its lock. */
+static void release_span(struct rm_cma *c, u64 pfn, u64 end)
+{
+	unsigned long flags;
+	u64 e;
+
+	for (; pfn < end; pfn = e) {
+		e = min(pb_down(pfn) + RM_PAGEBLOCK_NR, end);
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		rm_zone_release(c->z, pfn, e - pfn);
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	}
+}
+
+static bool bitmap_empty(struct rm_cma *c)
+{
+	unsigned long flags;
+	bool busy = false;
+	u64 i, end;
+
+	/* with allocations serialised, bits can only be cleared meanwhile */
+	for (i = 0; !busy && i < c->count; i = end) {
+		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
+		rm_spin_lock_irqsave(&c->lock, flags);
+		busy = rm_bitmap_next_set(c->bitmap, end, i) < end;
+		rm_spin_unlock_irqrestore(&c->lock, flags);
+	}
+	return !busy;
+}
+
 /**
  * rm_cma_destroy - give a region's pageblocks back to ordinary use
  * @c: the region
@@ -221,25 +275,14 @@ int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
  * Pages lent to movable allocations stay with them; each pageblock gets
  * back the migratetype it had before rm_cma_init().
  *
- * Return: 0, or -EBUSY while the region has allocations.
+ * Return: 0, or -EBUSY while the region has allocations or is lent to
+ * the system.
  */
 int rm_cma_destroy(struct rm_cma *c)
 {
-	unsigned long flags;
-	bool busy = false;
-	u64 i, end;
+	u64 i;
 
-	/*
-	 * USAGE_WORDS at a time: with allocations serialised by the caller,
-	 * bits can only be cleared meanwhile.
-	 */
-	for (i = 0; !busy && i < c->count; i = end) {
-		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
-		rm_spin_lock_irqsave(&c->lock, flags);
-		busy = rm_bitmap_next_set(c->bitmap, end, i) < end;
-		rm_spin_unlock_irqrestore(&c->lock, flags);
-	}
-	if (busy)
+	if (c->system || !bitmap_empty(c))
 		return -EBUSY;
 	rm_buddy_drain(c->b);
 	/* each pageblock gets back the type it had: one lock hold each */
@@ -347,36 +390,24 @@ static bool all_free(struct rm_block *blk, u64 start, u64 end, u64 *stop)
 	return false;
 }
 
-/**
- * rm_cma_alloc - a contiguous buffer from a region, migrating lent pages
- * @c: the region
- * @count: pages, 1 to the region's size
- * @align: the first pfn is a multiple of it; a power of two, 0 for 1
- * @migrate: moves the movable block at a pfn elsewhere and frees it (0),
- *	     or says why not (-EBUSY pinned, -ENOMEM no room, ...)
- * @arg: passed to @migrate
- * @err: set to the reason when it fails
- *
- * Every aligned position free of other buffers is tried, in order, up to
- * the end of the region, except those that hold a block that refused at
- * an earlier position: the buffer is at the first position whose blocks
- * all moved.
- *
- * Context: may sleep if @migrate does; callers serialise allocations of
- * one region.
- * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
- * arguments, -ENOMEM when no position is free of other CMA buffers,
- * -EBUSY when every such position had a block that would not move (or
- * the error @migrate gave at the last position tried).
+/*
+ * One position's attempt: 0 when [pfn, pfn + count) is the caller's now,
+ * else an error with *@stop past what refused (every position up to it
+ * holds that too).  @ctx is the caller's.
  */
-u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
-		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
-		 void *arg, int *err)
+typedef int (*try_fn)(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
+		      u64 *stop);
+
+/*
+ * The walk over candidate positions that rm_cma_alloc() and rm_cma_take()
+ * share: each position free of other buffers, in order, skipping those
+ * before the *stop of the last failure.
+ */
+static u64 alloc_walk(struct rm_cma *c, u64 count, u64 align, try_fn try,
+		      void *ctx, int *err)
 {
-	struct rm_block *blk = c->z->blk;
-	u64 from = 0, s, pfn, moved = 0, stop;
+	u64 from = 0, s, pfn, stop;
 	unsigned long flags;
-	unsigned int pass;
 	int ret = -ENOMEM;
 
 	if (!align)
@@ -393,26 +424,8 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 	while ((s = candidate(c, from, count, align)) != U64_MAX) {
 		pfn = c->base_pfn + s;
 		stop = pfn + 1;
-		set_range_mt(c, pfn, pfn + count, RM_MT_ISOLATE);
-		rm_buddy_drain(c->b);
-		/* blocks freed while we migrate land isolated: go again */
-		for (pass = 0, ret = -EAGAIN; pass < 3 && ret; pass++) {
-			ret = evacuate(c, pfn, pfn + count, migrate, arg,
-				       &moved, &stop);
-			if (ret && ret != -EAGAIN)
-				break;
-			rm_spin_lock_irqsave(&c->z->lock, flags);
-			if (all_free(blk, pfn, pfn + count, &stop))
-				ret = rm_zone_carve(c->z, pfn, count,
-						    RM_PK_CMA);
-			else
-				ret = -EAGAIN;
-			rm_spin_unlock_irqrestore(&c->z->lock, flags);
-		}
-		set_range_mt(c, pfn, pfn + count, RM_MT_CMA);
+		ret = try(c, pfn, count, ctx, &stop);
 		rm_spin_lock_irqsave(&c->lock, flags);
-		rm_stat_add(c->st.migrated, moved);
-		moved = 0;
 		if (!ret) {
 			rm_bitmap_set(c->bitmap, s, count);
 			rm_bitmap_set(c->heads, s, 1);
@@ -424,7 +437,6 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		rm_stat_inc(c->st.migrate_failures);
 		rm_stat_inc(c->st.retries);
 		rm_spin_unlock_irqrestore(&c->lock, flags);
-		/* every position up to stop holds what refused */
 		from = max(s + 1, stop - c->base_pfn);
 	}
 	rm_spin_lock_irqsave(&c->lock, flags);
@@ -432,6 +444,257 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 	*err = ret == -EAGAIN ? -EBUSY : ret;
 	return RM_NO_PFN;
+}
+
+struct migrate_ctx {
+	int (*migrate)(void *arg, u64 pfn, unsigned int order);
+	void *arg;
+};
+
+/* rm_cma_alloc()'s attempt: isolate, migrate what is in the way, carve. */
+static int try_migrate(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
+		       u64 *stop)
+{
+	struct migrate_ctx *m = ctx;
+	struct rm_block *blk = c->z->blk;
+	unsigned long flags;
+	unsigned int pass;
+	u64 moved = 0;
+	int ret;
+
+	set_range_mt(c, pfn, pfn + count, RM_MT_ISOLATE);
+	rm_buddy_drain(c->b);
+	/* blocks freed while we migrate land isolated: go again */
+	for (pass = 0, ret = -EAGAIN; pass < 3 && ret; pass++) {
+		ret = evacuate(c, pfn, pfn + count, m->migrate, m->arg,
+			       &moved, stop);
+		if (ret && ret != -EAGAIN)
+			break;
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		if (all_free(blk, pfn, pfn + count, stop))
+			ret = rm_zone_carve(c->z, pfn, count, RM_PK_CMA);
+		else
+			ret = -EAGAIN;
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	}
+	set_range_mt(c, pfn, pfn + count, RM_MT_CMA);
+	rm_spin_lock_irqsave(&c->lock, flags);
+	rm_stat_add(c->st.migrated, moved);
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	return ret;
+}
+
+/**
+ * rm_cma_alloc - a contiguous buffer from a region, migrating lent pages
+ * @c: the region, not lent to the system
+ * @count: pages, 1 to the region's size
+ * @align: the first pfn is a multiple of it; a power of two, 0 for 1
+ * @migrate: moves the movable block at a pfn elsewhere and frees it (0),
+ *	     or says why not (-EBUSY pinned, -ENOMEM no room, ...)
+ * @arg: passed to @migrate
+ * @err: set to the reason when it fails
+ *
+ * Every aligned position free of other buffers is tried, in order, up to
+ * the end of the region, except those that hold a block that refused at
+ * an earlier position: the buffer is at the first position whose blocks
+ * all moved.
+ *
+ * Context: may sleep if @migrate does; callers serialise allocations of
+ * one region.
+ * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
+ * arguments or a region lent to the system, -ENOMEM when no position is
+ * free of other CMA buffers, -EBUSY when every such position had a block
+ * that would not move (or the error @migrate gave at the last position
+ * tried).
+ */
+u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
+		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
+		 void *arg, int *err)
+{
+	struct migrate_ctx m = { .migrate = migrate, .arg = arg };
+
+	if (c->system) {
+		*err = -EINVAL;
+		return RM_NO_PFN;
+	}
+	return alloc_walk(c, count, align, try_migrate, &m, err);
+}
+
+struct take_ctx {
+	int (*take)(void *arg, u64 pfn, u64 count, u64 *stop);
+	void *arg;
+};
+
+/* rm_cma_take()'s attempt: the caller takes the pages from the system. */
+static int try_take(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
+		    u64 *stop)
+{
+	struct take_ctx *t = ctx;
+	unsigned long flags;
+	u64 p, end;
+	int ret;
+
+	ret = t->take(t->arg, pfn, count, stop);
+	if (ret)
+		return ret;
+	/* the pages are the buffer's now: 'C' in the map, not 'S' */
+	for (p = pfn; p < pfn + count; p = end) {
+		end = min(pb_down(p) + RM_PAGEBLOCK_NR, pfn + count);
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		rm_zone_set_kind(c->z, p, end - p, RM_PK_CMA);
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	}
+	return 0;
+}
+
+/**
+ * rm_cma_take - a contiguous buffer from a region lent to the system
+ * @c: the region, lent (rm_cma_lend())
+ * @count: pages, 1 to the region's size
+ * @align: the first pfn is a multiple of it; a power of two, 0 for 1
+ * @take: takes [pfn, pfn + count) back from the system (0), or fails
+ *	  with *stop set past the last page still in use there, so that
+ *	  the positions before it are not tried again
+ * @arg: passed to @take
+ * @err: set to the reason when it fails
+ *
+ * The positions are tried as rm_cma_alloc() tries them; pages holding the
+ * system's struct pages (rm_cma_reserve()) are never in one.
+ *
+ * Context: may sleep if @take does; callers serialise allocations of one
+ * region.
+ * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
+ * arguments or a region not lent, -ENOMEM when no position is free of
+ * other buffers, else the error @take gave at the last position tried
+ * (-EBUSY for -EAGAIN).
+ */
+u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
+		int (*take)(void *arg, u64 pfn, u64 count, u64 *stop),
+		void *arg, int *err)
+{
+	struct take_ctx t = { .take = take, .arg = arg };
+
+	if (!c->system) {
+		*err = -EINVAL;
+		return RM_NO_PFN;
+	}
+	return alloc_walk(c, count, align, try_take, &t, err);
+}
+
+/**
+ * rm_cma_lend - take every page of a region for the system
+ * @c: the region, with no buffer
+ *
+ * The region's pages leave the buddy: they are carved as RM_PK_SYSTEM,
+ * a pageblock per hold of the zone lock, with the region isolated
+ * meanwhile so that no movable allocation lands in it.  The caller then
+ * gives the memory to the kernel (memory hot-add) and takes buffers back
+ * with rm_cma_take().  Nothing is migrated: a page lent to a movable
+ * allocation of resmem's makes it fail, and the region is as before.
+ *
+ * Context: may sleep (drains the per-CPU caches); callers serialise it
+ * with the region's allocations.
+ * Return: 0; -EINVAL when already lent; -EBUSY when the region has a
+ * buffer or a page of it is in use.
+ */
+int rm_cma_lend(struct rm_cma *c)
+{
+	u64 end = c->base_pfn + c->count, p, e = c->base_pfn, stop;
+	unsigned long flags;
+	int ret = 0;
+
+	if (c->system)
+		return -EINVAL;
+	if (!bitmap_empty(c))
+		return -EBUSY;
+	set_range_mt(c, c->base_pfn, end, RM_MT_ISOLATE);
+	rm_buddy_drain(c->b);
+	for (p = c->base_pfn; !ret && p < end; p = e) {
+		e = p + RM_PAGEBLOCK_NR;
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		if (all_free(c->z->blk, p, e, &stop))
+			ret = rm_zone_carve(c->z, p, e - p, RM_PK_SYSTEM);
+		else
+			ret = -EBUSY;
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+		if (ret)
+			e = p;
+	}
+	if (ret)
+		release_span(c, c->base_pfn, e);
+	set_range_mt(c, c->base_pfn, end, RM_MT_CMA);
+	if (!ret)
+		c->system = true;
+	return ret;
+}
+
+/**
+ * rm_cma_unlend - give a lent region's pages back to the buddy
+ * @c: the region, lent, with no buffer; the system gave its memory back
+ *
+ * The memmap reservations (rm_cma_reserve()) are dropped; the pages go
+ * back to the CMA free lists, lent to resmem's movable allocations again.
+ *
+ * Context: any context that may take a spinlock; callers serialise it
+ * with the region's allocations.
+ * Return: 0; -EINVAL when not lent; -EBUSY while it has buffers.
+ */
+int rm_cma_unlend(struct rm_cma *c)
+{
+	unsigned long flags;
+	u64 i;
+
+	if (!c->system)
+		return -EINVAL;
+	rm_spin_lock_irqsave(&c->lock, flags);
+	if (c->st.used) {
+		rm_spin_unlock_irqrestore(&c->lock, flags);
+		return -EBUSY;
+	}
+	for (i = 0; i < BITS_TO_LONGS(c->count); i++) {
+		c->bitmap[i] = 0;
+		c->heads[i] = 0;
+	}
+	c->memmap = 0;
+	c->system = false;
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	release_span(c, c->base_pfn, c->base_pfn + c->count);
+	return 0;
+}
+
+/**
+ * rm_cma_reserve - keep pages of a lent region out of every buffer
+ * @c: the region, lent
+ * @pfn: first page
+ * @count: pages
+ *
+ * For the pages that hold the system's struct pages for the region
+ * (memory_hotplug.memmap_on_memory): they are marked like a buffer of
+ * their own, counted in @c->memmap and not in st.used, until
+ * rm_cma_unlend().
+ *
+ * Context: any context that may take a spinlock.
+ * Return: 0; -EINVAL when the region is not lent or the pages are not
+ * inside it; -EBUSY when one is in a buffer already.
+ */
+int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count)
+{
+	u64 s = pfn - c->base_pfn;
+	unsigned long flags;
+	int ret = 0;
+
+	if (!c->system || pfn < c->base_pfn || !count || s + count > c->count)
+		return -EINVAL;
+	rm_spin_lock_irqsave(&c->lock, flags);
+	if (rm_bitmap_next_set(c->bitmap, s + count, s) < s + count) {
+		ret = -EBUSY;
+	} else {
+		rm_bitmap_set(c->bitmap, s, count);
+		rm_bitmap_set(c->heads, s, 1);
+		c->memmap += count;
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	return ret;
 }
 
 /**
@@ -447,7 +710,7 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
  */
 int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 {
-	u64 s = pfn - c->base_pfn;
+	u64 s = pfn - c->base_pfn, e;
 	unsigned long flags;
 	bool ok;
 
@@ -469,9 +732,19 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 	if (WARN_ON_ONCE(!ok))
 		return -EINVAL;
-	rm_spin_lock_irqsave(&c->z->lock, flags);
-	rm_zone_release(c->z, pfn, count);
-	rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	if (!c->system) {
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		rm_zone_release(c->z, pfn, count);
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+		return 0;
+	}
+	/* the caller gave the pages back to the system: 'S' again */
+	for (s = pfn; s < pfn + count; s = e) {
+		e = min(pb_down(s) + RM_PAGEBLOCK_NR, pfn + count);
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		rm_zone_set_kind(c->z, s, e - s, RM_PK_SYSTEM);
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	}
 	return 0;
 }
 
@@ -498,8 +771,10 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 	for (i = 0; i < c->count;) {
 		end = min(i + USAGE_WORDS * BITS_PER_LONG, c->count);
 		rm_spin_lock_irqsave(&c->lock, flags);
-		if (!i)
+		if (!i) {
 			u->used = c->st.used;
+			u->memmap = c->memmap;
+		}
 		while (i < end) {
 			/* a run of pages not handed out, then handed out ones */
 			e = rm_bitmap_next_set(c->bitmap, end, i);
@@ -519,6 +794,8 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 						       blk->base_pfn + i]));
 		if (kind == RM_PK_FREE || kind == RM_PK_PCP)
 			u->free++;
+		else if (kind == RM_PK_SYSTEM)
+			u->system++;
 		else if (kind != RM_PK_CMA)
 			u->lent++;
 	}

@@ -153,7 +153,8 @@ u64 rm_fragmap_scale(u64 pages, u64 chars)
  * '.' free, ',' free in a CMA pageblock, 'I' free in an isolated one,
  * 'M' metadata, 'p' per-CPU cached, 'U' unmovable, 'm' movable, 'l' lent
  * (movable in a CMA pageblock), 'A' memarea, 'C' CMA buffer,
- * 'V' vcompound, 'X' xcf, '?' a state no allocator writes.
+ * 'V' vcompound, 'X' xcf, 'S' lent to the system (a CMA region's pages
+ * the kernel holds), '?' a state no allocator writes.
  *
  * Context: any; reads without a lock.
  * Return: the letter.
@@ -182,6 +183,8 @@ char rm_page_class(const struct rm_block *b, u64 idx)
 		return 'V';
 	case RM_PK_XCF:
 		return 'X';
+	case RM_PK_SYSTEM:
+		return 'S';
 	}
 	return '?';
 }
