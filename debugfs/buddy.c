@@ -161,7 +161,7 @@ static int fragmap_show(struct seq_file *m, void *v)
 		   scale, scale * PAGE_SIZE / 1024, FRAGMAP_LINE);
 	seq_puts(m, "# legend: . free  , free in a CMA pageblock  I free in an isolated pageblock\n");
 	seq_puts(m, "# legend: M metadata  p per-CPU cache  U unmovable  m movable  A memarea\n");
-	seq_puts(m, "# legend: C cma  l lent (movable in a CMA pageblock)  V vcompound  X xcf\n");
+	seq_puts(m, "# legend: C cma  l lent (movable in a CMA pageblock)  V vcompound  X xcf  S lent to the system\n");
 	seq_puts(m, "# legend: 1-9 mixed, that many tenths free  # mixed, none free\n");
 	for (i = 0; i < rg->nr_blocks; i++) {
 		const struct rm_block *b = &rg->block[i];

@@ -5,10 +5,16 @@
  * /sys/kernel/debug/resmem/cma/<name>/: one directory per CMA region, as
  * mm/cma_debug.c has for the kernel's.  Read-only files:
  *
- *	count, used, maxchunk, lent: pages (rm_cma_usage())
+ *	count, used, maxchunk, lent: pages (rm_cma_usage()); for a region
+ *		lent to the system, lent is the pages the system holds
  *	base_pfn, node: where it is
  *	bitmap: the buffer bitmap, one hexadecimal word per line group
  *	stats: the counters and the latency histogram
+ *	lent_to_system: yes or no
+ *	system: for a region lent to the system: its memory blocks and their
+ *		zones, the pages the system holds, where its struct pages are
+ *		and what they cost, the node's ZONE_MOVABLE counters, and the
+ *		take-back counters and latency (src/lend.c)
  *
  * and two write-only files for quick tests: "echo N > alloc" takes a
  * buffer of N pages, "echo N > free" releases N pages' worth of buffers so
@@ -21,7 +27,10 @@
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/memory.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/vmstat.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -60,6 +69,12 @@ static int usage_get(void *data, u64 *val, unsigned int what)
 		break;
 	case 3:
 		*val = u.lent;
+		if (r->c.system) {
+			struct resmem_lend_usage lu;
+
+			resmem_lend_usage(r, &lu);
+			*val = lu.held;
+		}
 		break;
 	default:
 		*val = u.free;
@@ -143,6 +158,71 @@ static int stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+static int lent_to_system_show(struct seq_file *m, void *v)
+{
+	struct resmem_cma *r = m->private;
+
+	seq_printf(m, "%s\n", r->c.system ? "yes" : "no");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lent_to_system);
+
+static void system_memmap(struct seq_file *m, struct resmem_cma *r)
+{
+	u64 pages = r->c.memmap;
+
+	if (pages) {
+		seq_printf(m, "memmap: in the region, %llu pages (%llu.%02llu%%), at the start of each memory block\n",
+			   pages, pages * 100 / r->c.count,
+			   pages * 10000 / r->c.count % 100);
+		return;
+	}
+	pages = DIV_ROUND_UP(r->c.count * sizeof(struct page), PAGE_SIZE);
+	seq_printf(m, "memmap: in other memory (memory_hotplug.memmap_on_memory off), %llu pages (%llu.%02llu%% of the region)\n",
+		   pages, pages * 100 / r->c.count,
+		   pages * 10000 / r->c.count % 100);
+}
+
+static int system_show(struct seq_file *m, void *v)
+{
+	struct resmem_cma *r = m->private;
+	const struct resmem_lend_stats *st = &r->lst;
+	const struct resmem_debugfs_hist h[] = {
+		{ "take_back_latency_ns_hist", r->lst.latency_hist },
+	};
+	struct resmem_lend_usage u;
+	struct zone *z;
+
+	if (!r->c.system) {
+		seq_puts(m, "lent_to_system: no\n");
+		return 0;
+	}
+	resmem_lend_usage(r, &u);
+	seq_puts(m, "lent_to_system: yes\n");
+	seq_printf(m, "memory_block_bytes: %lu\n", memory_block_size_bytes());
+	seq_printf(m, "first_block: %llu\nblocks: %llu\n",
+		   PFN_PHYS(r->c.base_pfn) / memory_block_size_bytes(),
+		   PFN_PHYS(r->c.count) / memory_block_size_bytes());
+	seq_printf(m, "pages_offline: %llu\npages_movable: %llu\npages_kernel_zone: %llu\n",
+		   u.offline, u.movable, u.kernel);
+	seq_printf(m, "pages_system_holds: %llu\npages_taken_back: %llu\n",
+		   u.held, READ_ONCE(r->c.st.used));
+	system_memmap(m, r);
+	z = &NODE_DATA(r->nid)->node_zones[ZONE_MOVABLE];
+	seq_printf(m, "node_movable_managed: %lu\nnode_movable_free: %lu\n",
+		   zone_managed_pages(z), zone_page_state(z, NR_FREE_PAGES));
+	resmem_debugfs_stats_note(m);
+	seq_printf(m, "take_back_attempts: %llu\n", READ_ONCE(st->attempts));
+	seq_printf(m, "take_back_successes: %llu\n", READ_ONCE(st->taken));
+	seq_printf(m, "take_back_failures: %llu\n", READ_ONCE(st->busy));
+	seq_printf(m, "migrated_pages: %llu\n", READ_ONCE(st->migrated));
+	seq_printf(m, "unlend_failures: %llu\n",
+		   READ_ONCE(st->unlend_failures));
+	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(system);
 
 static ssize_t alloc_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
@@ -238,6 +318,9 @@ void resmem_debugfs_cma_add(struct resmem_cma *r)
 	debugfs_create_file("stats", 0400, d, r, &stats_fops);
 	debugfs_create_file("alloc", 0200, d, r, &alloc_fops);
 	debugfs_create_file("free", 0200, d, r, &free_write_fops);
+	debugfs_create_file("lent_to_system", 0400, d, r,
+			    &lent_to_system_fops);
+	debugfs_create_file("system", 0400, d, r, &system_fops);
 }
 
 /**

@@ -49,6 +49,7 @@
 #include <linux/capability.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/memory.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/mutex.h>
@@ -105,21 +106,26 @@ static int cma_migrate(void *arg, u64 pfn, unsigned int order)
  *	  manages, or RM_CMA_AUTO to let resmem place it
  * @size: its size in bytes, a multiple of a pageblock
  * @nid: with RM_CMA_AUTO, the node to place it on, or NUMA_NO_NODE
+ * @system: lend it to the whole system (src/lend.c)
  * @id: set to the region's id
  *
- * Every page of the region must be free; it must lie in one block.
+ * Every page of the region must be free; it must lie in one block.  A
+ * region lent to the system is placed at, or must have, a base and size
+ * that are multiples of the memory block size.
  *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for a bad name, size or node, a base that is not
  * pageblock aligned or in no block, or a region that is not inside one
  * block; -EEXIST for a name in use; -EBUSY when a page of
  * it is in use or in another region; -ENOSPC when the table is full;
- * -ENOMEM when no free place is found.
+ * -ENOMEM when no free place is found; for @system, -EOPNOTSUPP when
+ * the kernel cannot lend and otherwise as resmem_lend().
  */
 int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
-		      u32 *id)
+		      bool system, u32 *id)
 {
 	const u64 pb = PFN_PHYS(RM_PAGEBLOCK_NR);
+	u64 align = RM_PAGEBLOCK_NR;
 	struct resmem_cma *r;
 	int ret;
 	u32 i;
@@ -133,6 +139,14 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	if (base != RM_CMA_AUTO &&
 	    (base % pb || !rm_region_find(&resmem.region, PHYS_PFN(base))))
 		return -EINVAL;
+	if (system) {
+		if (!resmem_lend_supported())
+			return -EOPNOTSUPP;
+		align = max_t(u64, align, PHYS_PFN(memory_block_size_bytes()));
+		if ((base != RM_CMA_AUTO && PHYS_PFN(base) % align) ||
+		    PHYS_PFN(size) % align)
+			return -EINVAL;
+	}
 	mutex_lock(&resmem_cma_table_lock);
 	ret = rm_cma_table_reserve(&resmem_cma_table, name);
 	if (ret < 0)
@@ -141,8 +155,9 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	r = &resmem_cma_slots[i];
 	memset(r, 0, sizeof(*r));
 	if (base == RM_CMA_AUTO)
-		ret = rm_cma_place(&r->c, &resmem.buddy, name, PHYS_PFN(size),
-				   nid, numa_node_id());
+		ret = rm_cma_place_aligned(&r->c, &resmem.buddy, name,
+					   PHYS_PFN(size), align, nid,
+					   numa_node_id());
 	else
 		ret = rm_cma_init(&r->c, &resmem.buddy, name, PHYS_PFN(base),
 				  PHYS_PFN(size));
@@ -151,6 +166,16 @@ int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
 	mutex_init(&r->lock);
 	r->id = i;
 	r->nid = r->c.z->blk->nid;
+	if (system) {
+		mutex_lock(&r->lock);
+		ret = resmem_lend(r);
+		mutex_unlock(&r->lock);
+		if (ret) {
+			WARN_ON(rm_cma_destroy(&r->c));
+			mutex_destroy(&r->lock);
+			goto out;
+		}
+	}
 	atomic_set(&r->nr_allocs, 0);
 	rm_cma_table_set(&resmem_cma_table, i, &r->c);
 	*id = i;
@@ -169,7 +194,11 @@ static int destroy(struct resmem_cma *r)
 	int ret;
 
 	mutex_lock(&r->lock);
-	ret = atomic_read(&r->nr_allocs) ? -EBUSY : rm_cma_destroy(&r->c);
+	ret = atomic_read(&r->nr_allocs) ? -EBUSY : 0;
+	if (!ret && r->c.system)
+		ret = resmem_unlend(r);
+	if (!ret)
+		ret = rm_cma_destroy(&r->c);
 	if (!ret)
 		rm_cma_table_set(&resmem_cma_table, r->id, NULL);
 	mutex_unlock(&r->lock);
@@ -229,7 +258,10 @@ static u64 alloc_locked(struct resmem_cma *r, u64 count, u64 align, int *err)
 {
 	u64 t0 = rm_stat_time(ktime_get_ns()), pfn;
 
-	pfn = rm_cma_alloc(&r->c, count, align, cma_migrate, r, err);
+	if (r->c.system)
+		pfn = resmem_lend_take(r, count, align, err);
+	else
+		pfn = rm_cma_alloc(&r->c, count, align, cma_migrate, r, err);
 	rm_hist_add(r->st.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	if (pfn != RM_NO_PFN)
 		atomic_inc(&r->nr_allocs);
@@ -293,6 +325,9 @@ u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
  */
 void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count)
 {
+	/* a region stays lent while it has buffers: c.system is stable */
+	if (r->c.system)
+		resmem_lend_release(r, pfn, count);
 	if (!rm_cma_release(&r->c, pfn, count))
 		atomic_dec(&r->nr_allocs);
 }
@@ -379,6 +414,23 @@ EXPORT_SYMBOL_GPL(resmem_cma_release);
 
 /* --- load and unload --- */
 
+/* Why resmem_cma_create() failed with @ret, in the words of cma=. */
+static const char *setup_why(int ret, bool system)
+{
+	if (ret == -ENOMEM)
+		return system ? "no free place at memory block alignment" :
+			"no free place for it";
+	if (ret == -EBUSY)
+		return "overlaps memory in use (metadata or another region)";
+	if (!system)
+		return "not inside one block of one node";
+	if (ret == -EOPNOTSUPP)
+		return "this kernel has no memory hot-remove or CONTIG_ALLOC";
+	if (ret == -EINVAL)
+		return "not memory-block aligned, not in one block, or onlined to a kernel zone";
+	return "the kernel refused to hot-add it (see the line before)";
+}
+
 /**
  * resmem_cma_setup - make the regions cma= asks for
  * @param: the cma= text, or NULL
@@ -412,7 +464,7 @@ int resmem_cma_setup(const char *param)
 	}
 	for (i = 0; i < nr; i++) {
 		ret = resmem_cma_create(cs[i].name, cs[i].base, cs[i].size,
-					NUMA_NO_NODE, &id);
+					NUMA_NO_NODE, cs[i].system, &id);
 		if (ret) {
 			if (cs[i].base == RM_CMA_AUTO)
 				snprintf(err, sizeof(err), "0x%llx",
@@ -420,19 +472,17 @@ int resmem_cma_setup(const char *param)
 			else
 				snprintf(err, sizeof(err), "0x%llx@0x%llx",
 					 cs[i].size, cs[i].base);
-			pr_err("cma region '%s' (%s): %s; not loading\n",
-			       cs[i].name, err,
-			       ret == -ENOMEM ? "no free place for it" :
-			       ret == -EBUSY ?
-			       "overlaps memory in use (metadata or another region)" :
-			       "not inside one block of one node");
+			pr_err("cma region '%s' (%s%s): %s; not loading\n",
+			       cs[i].name, err, cs[i].system ? ":system" : "",
+			       setup_why(ret, cs[i].system));
 			resmem_cma_teardown();
 			goto out;
 		}
-		pr_info("cma region '%s': %llu MiB at 0x%llx, node %d\n",
+		pr_info("cma region '%s': %llu MiB at 0x%llx, node %d%s\n",
 			cs[i].name, cs[i].size >> 20,
 			PFN_PHYS(resmem_cma_slots[id].c.base_pfn),
-			resmem_cma_slots[id].nid);
+			resmem_cma_slots[id].nid,
+			cs[i].system ? ", lent to the system" : "");
 	}
 out:
 	kfree(cs);
@@ -477,9 +527,9 @@ void resmem_cma_teardown(void)
  * be pageblock aligned and inside a range resmem manages.
  *
  * Context: process context; may sleep.
- * Return: 0; -EPERM without CAP_SYS_ADMIN; -EINVAL for non-zero flags,
- * padding, reserved or output fields, a bad name, size, base or node;
- * otherwise as resmem_cma_create().
+ * Return: 0; -EPERM without CAP_SYS_ADMIN; -EINVAL for unknown flags,
+ * non-zero padding, reserved or output fields, a bad name, size, base or
+ * node; otherwise as resmem_cma_create().
  */
 int resmem_ioc_cma_create(struct file *file, void *arg)
 {
@@ -490,7 +540,7 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (a->flags || a->pad || a->id ||
+	if ((a->flags & ~RESMEM_CMA_VALID_FLAGS) || a->pad || a->id ||
 	    memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    !len || len == sizeof(a->name) ||
 	    memchr_inv(a->name + len, 0, sizeof(a->name) - len) ||
@@ -502,7 +552,8 @@ int resmem_ioc_cma_create(struct file *file, void *arg)
 			return -EINVAL;
 	/* base 0 asks resmem to place it; any other is a real address */
 	return resmem_cma_create(a->name, a->base ? a->base : RM_CMA_AUTO,
-				 a->size, nid, &a->id);
+				 a->size, nid, a->flags & RESMEM_CMA_SYSTEM,
+				 &a->id);
 }
 
 /**
@@ -569,6 +620,14 @@ int resmem_ioc_cma_list(struct file *file, void *arg)
 		e[n].maxchunk = u.maxchunk;
 		e[n].id = r->id;
 		e[n].node = r->nid;
+		e[n].memmap = u.memmap;
+		if (r->c.system) {
+			struct resmem_lend_usage lu;
+
+			resmem_lend_usage(r, &lu);
+			e[n].flags = RESMEM_CMA_SYSTEM;
+			e[n].lent = lu.held;
+		}
 		n++;
 	}
 	mutex_unlock(&resmem_cma_table_lock);

@@ -123,6 +123,8 @@ static int resmem_ioc_get_info(struct file *file, void *arg)
 		info->features |= RESMEM_FEAT_DEBUGFS;
 	if (resmem_xcf_zpool_registered())
 		info->features |= RESMEM_FEAT_XCF;
+	if (resmem_lend_supported())
+		info->features |= RESMEM_FEAT_CMA_SYSTEM;
 	if (test_ioctls)
 		info->features |= RESMEM_FEAT_TEST_IOCTLS;
 	info->page_size = PAGE_SIZE;

@@ -186,8 +186,8 @@ static int claim_range(unsigned int i, struct resmem_range *rr)
 {
 	const struct rm_range_spec *r = &rr->spec;
 
-	rr->res = request_mem_region(r->base, r->size, KBUILD_MODNAME);
-	if (!rr->res) {
+	rr->res[0] = request_mem_region(r->base, r->size, KBUILD_MODNAME);
+	if (!rr->res[0]) {
 		range_err(i, r, "request_mem_region failed: held by another driver");
 		return -EBUSY;
 	}
@@ -195,7 +195,7 @@ static int claim_range(unsigned int i, struct resmem_range *rr)
 	if (!rr->vaddr) {
 		range_err(i, r, "memremap failed");
 		release_mem_region(r->base, r->size);
-		rr->res = NULL;
+		rr->res[0] = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -229,12 +229,178 @@ static int probe_blocks(void)
 
 static void release_range(struct resmem_range *rr)
 {
+	unsigned int i;
+
 	if (rr->vaddr)
 		memunmap(rr->vaddr);
-	if (rr->res)
-		release_mem_region(rr->spec.base, rr->spec.size);
+	for (i = 0; i < RESMEM_RANGE_PIECES; i++) {
+		if (rr->res[i])
+			release_mem_region(rr->res[i]->start,
+					   resource_size(rr->res[i]));
+		rr->res[i] = NULL;
+	}
 	rr->vaddr = NULL;
-	rr->res = NULL;
+}
+
+/* The range that holds [base, base + size), or NULL. */
+static struct resmem_range *range_of(u64 base, u64 size)
+{
+	struct resmem_range *rr;
+	unsigned int i;
+
+	for (i = 0; i < resmem.nr_ranges; i++) {
+		rr = &resmem.range[i];
+		if (base >= rr->spec.base &&
+		    base + size <= rr->spec.base + rr->spec.size)
+			return rr;
+	}
+	return NULL;
+}
+
+/* A free slot of @rr's pieces, or -1. */
+static int free_piece(struct resmem_range *rr)
+{
+	unsigned int i;
+
+	for (i = 0; i < RESMEM_RANGE_PIECES; i++)
+		if (!rr->res[i])
+			return i;
+	return -1;
+}
+
+/**
+ * resmem_range_unclaim - take [@base, @base + @size) out of our claim
+ * @base: first byte, inside one range
+ * @size: bytes
+ *
+ * For a region lent to the system: memory hot-add claims its part as
+ * "System RAM (resmem)", which cannot nest in our busy entry.  The entry
+ * that holds the part is shrunk (adjust_resource()) to what lies before
+ * it, and what lies after gets an entry of its own; the part after is
+ * unclaimed for a moment in between, and resmem, being its owner, is the
+ * only one told where it is.  Callers serialise this with
+ * resmem_range_reclaim() (the CMA table lock).
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL when the part is in no range or not inside one entry
+ * (already unclaimed); -EBUSY when the part after could not be claimed
+ * again (the entry is then as before).
+ */
+int resmem_range_unclaim(u64 base, u64 size)
+{
+	struct resmem_range *rr = range_of(base, size);
+	u64 end = base + size, old_end;
+	struct resource *res = NULL;
+	unsigned int i;
+	int slot;
+
+	if (!rr || !size)
+		return -EINVAL;
+	for (i = 0; i < RESMEM_RANGE_PIECES; i++) {
+		res = rr->res[i];
+		if (res && res->start <= base && res->end >= end - 1)
+			break;
+	}
+	if (i == RESMEM_RANGE_PIECES)
+		return -EINVAL;
+	if (res->start == base && res->end == end - 1) {
+		release_mem_region(base, size);
+		rr->res[i] = NULL;
+		return 0;
+	}
+	if (res->start == base)
+		return adjust_resource(res, end, res->end + 1 - end);
+	if (res->end == end - 1)
+		return adjust_resource(res, res->start, base - res->start);
+	/* a part in the middle: split */
+	slot = free_piece(rr);
+	if (WARN_ON_ONCE(slot < 0))
+		return -EBUSY;
+	old_end = res->end;
+	if (adjust_resource(res, res->start, base - res->start))
+		return -EBUSY;
+	rr->res[slot] = request_mem_region(end, old_end + 1 - end,
+					   KBUILD_MODNAME);
+	if (!rr->res[slot]) {
+		pr_warn("[mem %#llx-%#llx]: claimed by another driver while lent memory was split off\n",
+			end, old_end);
+		WARN_ON(adjust_resource(res, res->start,
+					old_end + 1 - res->start));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* The piece of @rr that ends at @end - 1 (@left) or starts at @end. */
+static int neighbour(struct resmem_range *rr, u64 at, bool left)
+{
+	unsigned int i;
+
+	for (i = 0; i < RESMEM_RANGE_PIECES; i++)
+		if (rr->res[i] &&
+		    (left ? rr->res[i]->end + 1 : rr->res[i]->start) == at)
+			return i;
+	return -1;
+}
+
+/**
+ * resmem_range_reclaim - claim [@base, @base + @size) again
+ * @base: first byte of a part resmem_range_unclaim() took out
+ * @size: bytes
+ *
+ * After the system gave the memory back.  The entry before the part grows
+ * over it (or the one after it, or a new entry takes it), and when entries
+ * then touch they become one again: the one after is released and the
+ * one before grows over it, so that the entries after any number of lends
+ * are at most one per lent region plus one.  The space of the one after is
+ * unclaimed for a moment in between.  Callers serialise this with
+ * resmem_range_unclaim() (the CMA table lock).
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL for a part in no range; -EBUSY when another driver
+ * claimed it meanwhile (a warning says so: resmem must not use it then).
+ */
+int resmem_range_reclaim(u64 base, u64 size)
+{
+	struct resmem_range *rr = range_of(base, size);
+	u64 end = base + size, rend;
+	struct resource *l, *r;
+	int li, ri, slot;
+
+	if (!rr || !size)
+		return -EINVAL;
+	li = neighbour(rr, base, true);
+	ri = neighbour(rr, end, false);
+	if (li < 0 && ri < 0) {
+		slot = free_piece(rr);
+		if (WARN_ON_ONCE(slot < 0))
+			return -EBUSY;
+		rr->res[slot] = request_mem_region(base, size, KBUILD_MODNAME);
+		if (rr->res[slot])
+			return 0;
+		pr_warn("[mem %#llx-%#llx]: claimed by another driver while lent to the system\n",
+			base, end - 1);
+		return -EBUSY;
+	}
+	if (li < 0) {
+		r = rr->res[ri];
+		return adjust_resource(r, base, r->end + 1 - base);
+	}
+	l = rr->res[li];
+	if (adjust_resource(l, l->start, end - l->start))
+		return -EBUSY;
+	if (ri < 0)
+		return 0;
+	r = rr->res[ri];
+	rend = r->end;
+	release_mem_region(r->start, resource_size(r));
+	rr->res[ri] = NULL;
+	if (!adjust_resource(l, l->start, rend + 1 - l->start))
+		return 0;
+	/* someone took the space of the one after: claim what is left */
+	pr_warn("[mem %#llx-%#llx]: claimed by another driver while resmem merged its entries\n",
+		end, rend);
+	return -EBUSY;
 }
 
 /**

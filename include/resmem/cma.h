@@ -66,6 +66,25 @@ struct resmem_cma_stats {
 };
 
 /**
+ * struct resmem_lend_stats - a lent region's take-back counters (debugfs)
+ * @latency_hist: nanoseconds per take-back (rm_cma_take() call), log2
+ * @attempts:	alloc_contig_range() calls
+ * @taken:	of them, those that succeeded
+ * @busy:	those that failed (pages that would not migrate)
+ * @migrated:	pages the system held in ranges that were taken back
+ * @unlend_failures: destroys refused because the kernel could not
+ *		offline the memory
+ */
+struct resmem_lend_stats {
+	u64 latency_hist[RM_HIST_BUCKETS];
+	u64 attempts;
+	u64 taken;
+	u64 busy;
+	u64 migrated;
+	u64 unlend_failures;
+};
+
+/**
  * struct resmem_cma - a CMA region in the kernel
  * @c:		the core region (src/core/cma.c); in the table (struct
  *		rm_cma_table, src/cma.c) from its creation to its destruction
@@ -74,7 +93,11 @@ struct resmem_cma_stats {
  * @nid:	its node
  * @nr_allocs:	buffers handed out and not yet released
  * @st:		counters, under @lock
+ * @lst:	take-back counters of a region lent to the system, under
+ *		@lock
  * @dir:	its debugfs directory, or NULL
+ *
+ * A region lent to the system (src/lend.c) has @c.system set.
  */
 struct resmem_cma {
 	struct rm_cma c;
@@ -83,13 +106,37 @@ struct resmem_cma {
 	int nid;
 	atomic_t nr_allocs;
 	struct resmem_cma_stats st;
+	struct resmem_lend_stats lst;
 	struct dentry *dir;
 };
+
+bool resmem_lend_supported(void);
+int resmem_lend(struct resmem_cma *r);
+int resmem_unlend(struct resmem_cma *r);
+u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err);
+void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count);
+
+/**
+ * struct resmem_lend_usage - what the system does with a lent region
+ * @held:	the region's pages the system holds now (in use, not free
+ *		in the kernel's buddy), taken-back buffers not counted
+ * @offline:	pages in memory blocks that are not online
+ * @movable:	pages online in ZONE_MOVABLE
+ * @kernel:	pages online in another zone
+ */
+struct resmem_lend_usage {
+	u64 held;
+	u64 offline;
+	u64 movable;
+	u64 kernel;
+};
+
+void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u);
 
 int resmem_cma_setup(const char *param);
 void resmem_cma_teardown(void);
 int resmem_cma_create(const char *name, u64 base, u64 size, int nid,
-		      u32 *id);
+		      bool system, u32 *id);
 int resmem_cma_destroy_id(u32 id);
 u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 			struct resmem_cma **rp, int *err);

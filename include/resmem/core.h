@@ -746,15 +746,18 @@ struct rm_cma *rm_cma_table_next(const struct rm_cma_table *t, u32 *id);
 struct rm_cma *rm_cma_table_of_pfn(const struct rm_cma_table *t, u64 pfn);
 
 /**
- * struct rm_cma_spec - one cma= entry, NAME:SIZE[@BASE] (src/core/parse.c)
+ * struct rm_cma_spec - one cma= entry, NAME:SIZE[@BASE][:system]
+ *	(src/core/parse.c)
  * @name:	the region's name
  * @base:	physical address of its first byte, or RM_CMA_AUTO
  * @size:	length in bytes
+ * @system:	the suffix :system: lend it to the whole system
  */
 struct rm_cma_spec {
 	char name[RM_CMA_NAME_LEN];
 	u64 base;
 	u64 size;
+	bool system;
 };
 
 bool rm_cma_name_char(char c);

@@ -53,6 +53,12 @@
  * No lock is held across a migration callback (src/core/cma.c calls it
  * with none of the core's locks held), so callbacks may sleep and take
  * locks 4 and 5.
+ *
+ * The kernel's locks: lending a region to the system and taking it back
+ * (src/lend.c) call the kernel's memory hotplug (device_hotplug_lock,
+ * mem_hotplug_lock) under locks 1 and 2, and alloc_contig_range() under
+ * lock 2; the kernel never calls resmem from those paths.  The iomem
+ * claim's pieces (src/range.c) change only under lock 1.
  */
 #ifndef _RESMEM_RESMEM_H
 #define _RESMEM_RESMEM_H
@@ -72,15 +78,20 @@ static inline bool resmem_nid_ok(int nid)
 	       (nid >= 0 && nid < MAX_NUMNODES && node_online(nid));
 }
 
+/* "resmem" iomem entries of a range: one, plus one per lent region */
+#define RESMEM_RANGE_PIECES	(RM_CMA_MAX + 1)
+
 /**
  * struct resmem_range - one ranges= entry as claimed from the kernel
  * @spec:	base, size and requested node as parsed
- * @res:	our "resmem" entry in /proc/iomem, or NULL before the claim
+ * @res:	our "resmem" entries in /proc/iomem, NULL where unused: one
+ *		over the whole range from the claim, split around every part
+ *		lent to the system (src/range.c, resmem_range_unclaim())
  * @vaddr:	write-back kernel mapping of the whole range, or NULL
  */
 struct resmem_range {
 	struct rm_range_spec spec;
-	struct resource *res;
+	struct resource *res[RESMEM_RANGE_PIECES];
 	void *vaddr;
 };
 
@@ -105,6 +116,8 @@ struct resmem_dev {
 extern struct resmem_dev resmem;
 
 int resmem_ranges_setup(const char *param);
+int resmem_range_unclaim(u64 base, u64 size);
+int resmem_range_reclaim(u64 base, u64 size);
 void resmem_ranges_report(void);
 void resmem_ranges_teardown(void);
 int resmem_pages_setup(void);

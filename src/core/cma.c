@@ -252,7 +252,7 @@ static void release_span(struct rm_cma *c, u64 pfn, u64 end)
 	}
 }
 
-static bool bitmap_empty(struct rm_cma *c)
+static bool no_buffers(struct rm_cma *c)
 {
 	unsigned long flags;
 	bool busy = false;
@@ -282,7 +282,7 @@ int rm_cma_destroy(struct rm_cma *c)
 {
 	u64 i;
 
-	if (c->system || !bitmap_empty(c))
+	if (c->system || !no_buffers(c))
 		return -EBUSY;
 	rm_buddy_drain(c->b);
 	/* each pageblock gets back the type it had: one lock hold each */
@@ -437,6 +437,8 @@ static u64 alloc_walk(struct rm_cma *c, u64 count, u64 align, try_fn try,
 		rm_stat_inc(c->st.migrate_failures);
 		rm_stat_inc(c->st.retries);
 		rm_spin_unlock_irqrestore(&c->lock, flags);
+		if (ret == -EINTR)	/* a fatal signal: no more tries */
+			break;
 		from = max(s + 1, stop - c->base_pfn);
 	}
 	rm_spin_lock_irqsave(&c->lock, flags);
@@ -565,8 +567,8 @@ static int try_take(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
  * region.
  * Return: the first pfn, or RM_NO_PFN with *@err set: -EINVAL for bad
  * arguments or a region not lent, -ENOMEM when no position is free of
- * other buffers, else the error @take gave at the last position tried
- * (-EBUSY for -EAGAIN).
+ * other buffers, -EINTR as soon as @take gives it (a fatal signal), else
+ * the error @take gave at the last position tried (-EBUSY for -EAGAIN).
  */
 u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
 		int (*take)(void *arg, u64 pfn, u64 count, u64 *stop),
@@ -605,7 +607,7 @@ int rm_cma_lend(struct rm_cma *c)
 
 	if (c->system)
 		return -EINVAL;
-	if (!bitmap_empty(c))
+	if (!no_buffers(c))
 		return -EBUSY;
 	set_range_mt(c, c->base_pfn, end, RM_MT_ISOLATE);
 	rm_buddy_drain(c->b);

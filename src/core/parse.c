@@ -294,10 +294,11 @@ int rm_check_ranges(const struct rm_range_spec *r, unsigned int nr,
 /*
  * The cma= module parameter:
  *
- *   cma=NAME:SIZE[@BASE][,NAME:SIZE[@BASE]...]
+ *   cma=NAME:SIZE[@BASE][:system][,NAME:SIZE[@BASE][:system]...]
  *
  * NAME is 1 to RM_CMA_NAME_LEN - 1 characters of [a-z0-9_-]; SIZE and BASE
  * are numbers as in ranges=.  Without BASE the glue places the region.
+ * The suffix :system lends the region to the whole system (src/lend.c).
  */
 
 /**
@@ -336,7 +337,7 @@ static int parse_cma_one(const char *s, size_t len, void *out,
 	memcpy(c->name, s, n);
 	c->name[n] = 0;
 	if (p >= end) {
-		*why = "expected NAME:SIZE[@BASE]";
+		*why = "expected NAME:SIZE[@BASE][:system]";
 		return -EINVAL;
 	}
 	p++;
@@ -350,8 +351,13 @@ static int parse_cma_one(const char *s, size_t len, void *out,
 		if (ret)
 			return ret;
 	}
+	c->system = false;
+	if (end - p == 7 && !memcmp(p, ":system", 7)) {
+		c->system = true;
+		p = end;
+	}
 	if (p != end) {
-		*why = "unexpected characters after the entry";
+		*why = "unexpected characters after the entry (the only suffix is :system)";
 		return -EINVAL;
 	}
 	return 0;

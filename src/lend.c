@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/**
+ * DOC: CMA regions lent to the whole system
+ *
+ * A CMA region lent to the system (cma=NAME:SIZE[@BASE]:system, or
+ * RESMEM_IOC_CMA_CREATE with RESMEM_CMA_SYSTEM) is memory the kernel uses
+ * for movable pages while no device needs it, as seed 03 wanted, on
+ * kernels without CONFIG_CMA:
+ *
+ *  - Lend: rm_cma_lend() takes every page of the region out of resmem's
+ *    buddy (RM_PK_SYSTEM), resmem_range_unclaim() takes the part out of
+ *    resmem's busy iomem entry, and add_memory_driver_managed() hot-adds
+ *    it one memory block at a time as "System RAM (resmem)", asking for
+ *    the block's struct pages inside it (MHP_MEMMAP_ON_MEMORY; the kernel
+ *    does it only with memory_hotplug.memmap_on_memory=1).  Onlining is
+ *    not exported to modules: the blocks come up as the kernel's
+ *    auto_online_blocks policy says, and userspace onlines them to
+ *    ZONE_MOVABLE (resmemctl cma lend sets the policy to offline around
+ *    the ioctl and writes online_movable to each block).  A block the
+ *    policy onlined to a kernel zone, where unmovable allocations could
+ *    pin it for good, makes the lend fail and the memory is removed again.
+ *    The pages holding the struct pages are reserved in the region
+ *    (rm_cma_reserve()), so no buffer covers them.  A module reference is
+ *    held while any region is lent: rmmod is refused.
+ *
+ *  - Take back: rm_cma_take() walks the positions as for any region and
+ *    calls take() for each, which calls alloc_contig_range(): the kernel
+ *    isolates the pageblocks and migrates its pages out.  A position that
+ *    fails (a pinned page, or a block that is not online) sends the walk on
+ *    past the last page still in use there.  Release is
+ *    free_contig_range().
+ *
+ *  - Un-lend (destroy; never at unload, which the reference prevents):
+ *    offline_and_remove_memory(); when the kernel cannot offline a block
+ *    (pinned pages), the region stays lent and the destroy is -EBUSY.
+ *    Then the claim is taken again and rm_cma_unlend() gives the pages back
+ *    to resmem's buddy.
+ *
+ * Locking (the module's lock order: include/resmem/resmem.h): lend and
+ * un-lend run under the CMA table lock and the region's mutex, and take
+ * the kernel's memory hotplug locks inside them; take-back runs under the
+ * region's mutex only.  Nothing here is called from the kernel's memory
+ * hotplug paths, so those never wait for resmem's locks.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/module.h>
+#include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
+#include <asm/set_memory.h>
+#include <resmem/cma.h>
+#include <resmem/resmem.h>
+
+#define LEND_RES_NAME	"System RAM (resmem)"
+
+/**
+ * resmem_lend_supported - can this kernel lend regions to the system?
+ *
+ * Context: any.
+ * Return: true with memory hot-remove and alloc_contig_range().
+ */
+bool resmem_lend_supported(void)
+{
+	return IS_ENABLED(CONFIG_MEMORY_HOTREMOVE) &&
+	       IS_ENABLED(CONFIG_CONTIG_ALLOC);
+}
+
+#if IS_ENABLED(CONFIG_MEMORY_HOTREMOVE) && IS_ENABLED(CONFIG_CONTIG_ALLOC)
+
+static u64 block_pages(void)
+{
+	return PHYS_PFN(memory_block_size_bytes());
+}
+
+/*
+ * Is the page at @pfn in use by the system?  Offline pages count as in
+ * use: nothing can be taken there.  A free page has no reference, a page
+ * of an allocated folio has its folio's.
+ */
+static bool in_use(u64 pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+
+	return !page || page_count(page);
+}
+
+/*
+ * The pages of [pfn, pfn + count) in use; *@last is set to the last of
+ * them, or U64_MAX.
+ */
+static u64 count_in_use(u64 pfn, u64 count, u64 *last)
+{
+	u64 p, n = 0;
+
+	*last = U64_MAX;
+	for (p = pfn; p < pfn + count; p++) {
+		if (in_use(p)) {
+			n++;
+			*last = p;
+		}
+		if (!(p % 4096))
+			cond_resched();
+	}
+	return n;
+}
+
+/* rm_cma_take()'s callback: take [pfn, pfn + count) back from the system. */
+static int take(void *arg, u64 pfn, u64 count, u64 *stop)
+{
+	struct resmem_cma *r = arg;
+	u64 held, last;
+	int ret;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	held = count_in_use(pfn, count, &last);
+	rm_stat_inc(r->lst.attempts);
+	ret = alloc_contig_range(pfn, pfn + count, MIGRATE_MOVABLE,
+				 GFP_KERNEL | __GFP_NOWARN);
+	if (!ret) {
+		rm_stat_inc(r->lst.taken);
+		rm_stat_add(r->lst.migrated, held);
+		return 0;
+	}
+	rm_stat_inc(r->lst.busy);
+	/* the positions up to the last page that stayed hold it too */
+	count_in_use(pfn, count, &last);
+	if (last != U64_MAX)
+		*stop = last + 1;
+	return ret == -EINTR ? -EINTR : -EBUSY;
+}
+
+/**
+ * resmem_lend_take - a buffer from a region lent to the system
+ * @r: the region, its mutex held
+ * @count: pages
+ * @align: the first pfn is a multiple of it; 0 for 1
+ * @err: set to the reason when it fails
+ *
+ * Context: process context; may sleep (migration).
+ * Return: the first pfn, or RM_NO_PFN with *@err as rm_cma_take() sets
+ * it (-EINTR for a fatal signal).
+ */
+u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
+{
+	u64 t0 = rm_stat_time(ktime_get_ns()), pfn;
+
+	lockdep_assert_held(&r->lock);
+	pfn = rm_cma_take(&r->c, count, align, take, r, err);
+	rm_hist_add(r->lst.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
+	return pfn;
+}
+
+/**
+ * resmem_lend_release - give a taken-back buffer to the system again
+ * @r: the region
+ * @pfn: the buffer's first pfn
+ * @count: its pages
+ *
+ * Context: any context that may take a spinlock.
+ */
+void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
+{
+	free_contig_range(pfn, count);
+}
+
+/* Is every online block of @r in ZONE_MOVABLE? */
+static bool zones_movable(struct resmem_cma *r, u64 *bad)
+{
+	u64 p, end = r->c.base_pfn + r->c.count;
+	struct page *page;
+
+	for (p = r->c.base_pfn; p < end; p += block_pages()) {
+		page = pfn_to_online_page(p);
+		if (page && page_zonenum(page) != ZONE_MOVABLE) {
+			*bad = p;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Reserve the pages of each block that hold its struct pages, when the
+ * kernel put them there (memmap_on_memory): they are at the start of the
+ * block, up to the page holding the last struct page.
+ */
+static int reserve_memmap(struct resmem_cma *r)
+{
+	u64 p, end = r->c.base_pfn + r->c.count, first, last;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_X86))
+		return 0;	/* slow_virt_to_phys() is x86's */
+	for (p = r->c.base_pfn; p < end; p += block_pages()) {
+		first = PHYS_PFN(slow_virt_to_phys(pfn_to_page(p)));
+		/* the last byte of the last struct page, which is mapped */
+		last = PHYS_PFN(slow_virt_to_phys((u8 *)pfn_to_page(p +
+					block_pages() - 1) +
+					sizeof(struct page) - 1));
+		if (first < p || last >= p + block_pages())
+			continue;
+		ret = rm_cma_reserve(&r->c, p, last + 1 - p);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static u64 region_base(struct resmem_cma *r)
+{
+	return PFN_PHYS(r->c.base_pfn);
+}
+
+static u64 region_size(struct resmem_cma *r)
+{
+	return PFN_PHYS(r->c.count);
+}
+
+/* Remove the first @n bytes of @r's memory; 0 or the kernel's error. */
+static int remove(struct resmem_cma *r, u64 n)
+{
+	return n ? offline_and_remove_memory(region_base(r), n) : 0;
+}
+
+/**
+ * resmem_lend - lend a new, empty region to the system
+ * @r: the region, made but not yet in the table
+ *
+ * Context: process context, the CMA table lock held; may sleep.
+ * Return: 0; -EOPNOTSUPP without memory hot-remove; -EINVAL for a region
+ * whose base or size is not a multiple of the memory block size, or one
+ * whose blocks the kernel onlined to a kernel zone; -EBUSY when a page of
+ * it is in use in resmem, or part of it cannot be unclaimed; the error of
+ * add_memory_driver_managed() (-EEXIST when the memory is already
+ * present, e.g. a block shared with boot RAM).
+ */
+int resmem_lend(struct resmem_cma *r)
+{
+	u64 bs = memory_block_size_bytes(), a, added = 0, bad;
+	int ret, err;
+
+	if (region_base(r) % bs || region_size(r) % bs)
+		return -EINVAL;
+	ret = rm_cma_lend(&r->c);
+	if (ret)
+		return ret;
+	ret = resmem_range_unclaim(region_base(r), region_size(r));
+	if (ret)
+		goto unlend;
+	for (a = 0; a < region_size(r); a += bs) {
+		ret = add_memory_driver_managed(r->nid, region_base(r) + a, bs,
+						LEND_RES_NAME,
+						MHP_MERGE_RESOURCE |
+						MHP_MEMMAP_ON_MEMORY);
+		if (ret) {
+			pr_warn("cma region '%s': hot-adding [mem %#llx-%#llx] failed (%d)\n",
+				r->c.name, region_base(r) + a,
+				region_base(r) + a + bs - 1, ret);
+			goto remove;
+		}
+		added += bs;
+	}
+	if (!zones_movable(r, &bad)) {
+		pr_warn("cma region '%s': memory block at %#llx was onlined to a kernel zone; set /sys/devices/system/memory/auto_online_blocks to offline or online_movable first\n",
+			r->c.name, PFN_PHYS(bad));
+		ret = -EINVAL;
+		goto remove;
+	}
+	ret = reserve_memmap(r);
+	if (ret)
+		goto remove;
+	__module_get(THIS_MODULE);
+	return 0;
+
+remove:
+	err = remove(r, added);
+	if (err) {
+		/* the system holds it now: keep it lent, destroy it later */
+		pr_warn("cma region '%s': cannot remove the memory again (%d); it stays lent\n",
+			r->c.name, err);
+		__module_get(THIS_MODULE);
+		return 0;
+	}
+	WARN_ON(resmem_range_reclaim(region_base(r), region_size(r)));
+unlend:
+	WARN_ON(rm_cma_unlend(&r->c));
+	return ret;
+}
+
+/**
+ * resmem_unlend - take a lent region's memory back from the system
+ * @r: the region, lent, with no buffer; the table lock and its mutex held
+ *
+ * Context: process context; may sleep (the kernel migrates the pages).
+ * Return: 0; -EBUSY when the kernel could not offline it (it stays lent).
+ */
+int resmem_unlend(struct resmem_cma *r)
+{
+	int ret;
+
+	lockdep_assert_held(&r->lock);
+	ret = offline_and_remove_memory(region_base(r), region_size(r));
+	if (ret) {
+		rm_stat_inc(r->lst.unlend_failures);
+		pr_info("cma region '%s' stays lent to the system: the kernel could not offline its memory (%d)\n",
+			r->c.name, ret);
+		return -EBUSY;
+	}
+	/* claimed by someone else meanwhile: keep it out of resmem's buddy */
+	ret = resmem_range_reclaim(region_base(r), region_size(r));
+	if (!ret)
+		WARN_ON(rm_cma_unlend(&r->c));
+	module_put(THIS_MODULE);
+	return ret ? -EBUSY : 0;
+}
+
+/**
+ * resmem_lend_usage - what the system does with a lent region now
+ * @r: the region, lent
+ * @u: filled in
+ *
+ * A walk over the region's struct pages, without locks: a moving
+ * picture.
+ *
+ * Context: process context; may sleep.
+ */
+void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u)
+{
+	u64 p, end = r->c.base_pfn + r->c.count, n = 0;
+	struct page *page;
+
+	memset(u, 0, sizeof(*u));
+	for (p = r->c.base_pfn; p < end; p++) {
+		page = pfn_to_online_page(p);
+		if (!page)
+			u->offline++;
+		else if (page_zonenum(page) == ZONE_MOVABLE)
+			u->movable++;
+		else
+			u->kernel++;
+		if (page && page_count(page))
+			n++;
+		if (!(p % 4096))
+			cond_resched();
+	}
+	/* taken-back buffers are resmem's: each page holds a reference */
+	u->held = n - min(n, READ_ONCE(r->c.st.used));
+}
+
+#else /* no memory hot-remove or alloc_contig_range() */
+
+int resmem_lend(struct resmem_cma *r)
+{
+	return -EOPNOTSUPP;
+}
+
+int resmem_unlend(struct resmem_cma *r)
+{
+	return WARN_ON(-EBUSY);
+}
+
+u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
+{
+	*err = -EOPNOTSUPP;
+	return RM_NO_PFN;
+}
+
+void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
+{
+	WARN_ON(1);
+}
+
+void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+}
+
+#endif
