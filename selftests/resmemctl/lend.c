@@ -130,7 +130,8 @@ int lend_check(const char *cmd, uint64_t size, uint64_t base, uint64_t bs)
 	if (!what)
 		return 0;
 	fprintf(stderr,
-		"resmemctl %s: %s 0x%" PRIx64 " is not a multiple of the memory block size (%g MiB)\n",
+		"resmemctl %s: %s 0x%" PRIx64
+		" is not a multiple of the memory block size (%g MiB)\n",
 		cmd, what, v, (double)bs / (1 << 20));
 	return EXIT_USAGE;
 }
@@ -196,13 +197,17 @@ int online_movable(const char *cmd, uint64_t first, uint64_t last)
 		err = -sysfs_write(path, "online_movable");
 		if (err) {
 			fprintf(stderr,
-				"resmemctl %s: memory block %" PRIu64 " (%s) refused online_movable: %s (%s)\n",
+				"resmemctl %s: memory block %" PRIu64
+				" (%s) refused online_movable: %s (%s)\n",
 				cmd, b, path, strerror(err), errname(err));
 			return EXIT_FAIL;
 		}
 	}
 	return 0;
 }
+
+#define LEND_EINVAL	"not block aligned, no such node, the module cannot lend " \
+			"(RESMEM_FEAT_CMA_SYSTEM), or a block came online in a kernel zone"
 
 /*
  * RESMEM_IOC_CMA_CREATE with RESMEM_CMA_SYSTEM of @c, the policy
@@ -225,7 +230,7 @@ static int lend_create(int fd, struct resmem_cma_create *c)
 			     err == EBUSY ? "a page there is in use or in another region" :
 			     err == EEXIST ? "a region has that name" :
 			     err == EPERM ? "needs CAP_SYS_ADMIN" :
-			     err == EINVAL ? "not block aligned, no such node, the module cannot lend (RESMEM_FEAT_CMA_SYSTEM), or a block came online in a kernel zone" :
+			     err == EINVAL ? LEND_EINVAL :
 			     NULL);
 		return EXIT_FAIL;
 	}
