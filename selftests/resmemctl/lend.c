@@ -206,8 +206,28 @@ int online_movable(const char *cmd, uint64_t first, uint64_t last)
 	return 0;
 }
 
-#define LEND_EINVAL	"not block aligned, no such node, the module cannot lend " \
-			"(RESMEM_FEAT_CMA_SYSTEM), or a block came online in a kernel zone"
+/* why CMA_CREATE with RESMEM_CMA_SYSTEM failed with @err, or NULL */
+static const char *lend_hint(int fd, int err)
+{
+	struct resmem_info info;
+
+	switch (err) {
+	case EBUSY:
+		return "a page there is in use or in another region";
+	case EEXIST:
+		return "a region has that name";
+	case EPERM:
+		return "needs CAP_SYS_ADMIN";
+	case EINVAL:
+		if (!get_info(fd, &info, NULL) &&
+		    !(info.features & RESMEM_FEAT_CMA_SYSTEM))
+			return "this resmem module cannot lend to the system "
+			       "(no RESMEM_FEAT_CMA_SYSTEM)";
+		return "not block aligned, no such node, or a block came "
+		       "online in a kernel zone";
+	}
+	return NULL;
+}
 
 /*
  * RESMEM_IOC_CMA_CREATE with RESMEM_CMA_SYSTEM of @c, the policy
@@ -227,11 +247,7 @@ static int lend_create(int fd, struct resmem_cma_create *c)
 	ret = policy_restore("cma lend", saved);
 	if (err) {
 		report_ioctl("cma lend", "RESMEM_IOC_CMA_CREATE", err,
-			     err == EBUSY ? "a page there is in use or in another region" :
-			     err == EEXIST ? "a region has that name" :
-			     err == EPERM ? "needs CAP_SYS_ADMIN" :
-			     err == EINVAL ? LEND_EINVAL :
-			     NULL);
+			     lend_hint(fd, err));
 		return EXIT_FAIL;
 	}
 	if (ret)
