@@ -304,11 +304,13 @@ int cma_lend(struct ctl *ctl, const char *name, uint64_t size, uint64_t base,
 	ret = lend_create(ctl->fd, &c);
 	if (ret)
 		return ret;
-	if (!c.base && cma_region_base(ctl->fd, c.id, &base)) {
-		cma_destroy_id(ctl->fd, "cma lend", c.id);
-		return EXIT_FAIL;
+	if (!c.base) {		/* placed by resmem */
+		if (cma_region_base(ctl->fd, c.id, &base)) {
+			cma_destroy_id(ctl->fd, "cma lend", c.id);
+			return EXIT_FAIL;
+		}
+		c.base = base;
 	}
-	c.base = base;
 	ret = online_movable("cma lend", c.base / bs,
 			     (c.base + c.size) / bs - 1);
 	if (ret) {
