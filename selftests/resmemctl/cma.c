@@ -8,6 +8,7 @@
  *   cma free HANDLE
  *   cma create NAME --size BYTES [--base ADDR] [--node N]
  *   cma destroy REGION
+ *   cma lend NAME SIZE[@BASE] [--node N]	(lend.c)
  *
  * REGION is a name or an id.
  */
@@ -20,38 +21,142 @@
 
 #define MAX_REGIONS	64
 
+_Static_assert(sizeof(struct resmem_cma_region_info) ==
+	       RESMEM_CMA_REGION_INFO_SIZE_V2, "CMA_LIST entries are V2");
+
+/* V2 entries: a module before them zero-fills flags and memmap */
 static int cma_list(int fd, struct resmem_cma_region_info *e, uint32_t room)
 {
 	struct resmem_cma_list l;
 
 	memset(&l, 0, sizeof(l));
 	l.nr_regions = room;
-	l.region_size = sizeof(*e);
+	l.region_size = RESMEM_CMA_REGION_INFO_SIZE_V2;
 	l.regions_ptr = (uintptr_t)e;
 	if (ioctl(fd, RESMEM_IOC_CMA_LIST, &l))
 		return -errno;
 	return l.nr_regions < room ? (int)l.nr_regions : (int)room;
 }
 
-/* The id of region @s (a name or a number), or -1 with a message. */
-static int64_t region_id(int fd, const char *s)
+/*
+ * Region @s (a name or a number) into @out: its entry, or only its id
+ * when @s is a number no region has (yet).  Returns 0, or -1 with a
+ * message.
+ */
+static int region_find(int fd, const char *s,
+		       struct resmem_cma_region_info *out)
 {
 	struct resmem_cma_region_info e[MAX_REGIONS];
 	uint64_t v;
 	int i, n = cma_list(fd, e, MAX_REGIONS);
+	bool num = !parse_u64(s, &v) && v <= UINT32_MAX;
 
 	if (n < 0) {
 		report_ioctl("cma", "RESMEM_IOC_CMA_LIST", -n, NULL);
 		return -1;
 	}
+	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++)
-		if (!strncmp(e[i].name, s, sizeof(e[i].name)))
-			return e[i].id;
-	if (!parse_u64(s, &v) && v <= UINT32_MAX)
-		return v;
+		if (!strncmp(e[i].name, s, sizeof(e[i].name))) {
+			*out = e[i];
+			return 0;
+		}
+	for (i = 0; num && i < n; i++)
+		if (e[i].id == v) {
+			*out = e[i];
+			return 0;
+		}
+	if (num) {
+		out->id = v;
+		return 0;
+	}
 	fprintf(stderr, "resmemctl cma: no region named '%s' (see cma list)\n",
 		s);
 	return -1;
+}
+
+/* The id of region @s (a name or a number), or -1 with a message. */
+static int64_t region_id(int fd, const char *s)
+{
+	struct resmem_cma_region_info e;
+
+	if (region_find(fd, s, &e))
+		return -1;
+	return e.id;
+}
+
+/*
+ * The base of region @id into @base (CMA_LIST; CAP_SYS_ADMIN shows it).
+ * Returns 0, or -1 after a message.
+ */
+int cma_region_base(int fd, uint32_t id, uint64_t *base)
+{
+	struct resmem_cma_region_info e[MAX_REGIONS];
+	int i, n = cma_list(fd, e, MAX_REGIONS);
+
+	if (n < 0) {
+		report_ioctl("cma lend", "RESMEM_IOC_CMA_LIST", -n, NULL);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (e[i].id == id && e[i].base) {
+			*base = e[i].base;
+			return 0;
+		}
+	fprintf(stderr, "resmemctl cma lend: region id=%u: no base in RESMEM_IOC_CMA_LIST\n",
+		id);
+	return -1;
+}
+
+/*
+ * Undo a region @id that @cmd made: RESMEM_IOC_CMA_DESTROY, and a line on
+ * stderr saying whether it is gone.
+ */
+void cma_destroy_id(int fd, const char *cmd, uint32_t id)
+{
+	struct resmem_cma_destroy d = { .id = id };
+
+	if (ioctl(fd, RESMEM_IOC_CMA_DESTROY, &d))
+		report_ioctl(cmd, "RESMEM_IOC_CMA_DESTROY", errno,
+			     "the region stays; see cma list");
+	else
+		fprintf(stderr, "resmemctl %s: destroyed region id=%u again\n",
+			cmd, id);
+}
+
+static void list_json(FILE *out, const struct resmem_cma_region_info *e,
+		      const char *name, bool first)
+{
+	bool sys = e->flags & RESMEM_CMA_SYSTEM;
+
+	fprintf(out, "%s{\"id\":%u,\"name\":", first ? "" : ",", e->id);
+	json_str(out, name);
+	fprintf(out,
+		",\"node\":%d,\"base\":%" PRIu64 ",\"size\":%" PRIu64
+		",\"used\":%" PRIu64 ",\"lent\":%" PRIu64
+		",\"maxchunk\":%" PRIu64 ",\"lent_to_system\":%s"
+		",\"memmap_pages\":%" PRIu64 "}",
+		e->node, (uint64_t)e->base, (uint64_t)e->size,
+		(uint64_t)e->used, (uint64_t)e->lent, (uint64_t)e->maxchunk,
+		sys ? "true" : "false", (uint64_t)e->memmap);
+}
+
+/* memmap is "-" for a region not lent to the system */
+static void list_text(FILE *out, const struct resmem_cma_region_info *e,
+		      const char *name)
+{
+	bool sys = e->flags & RESMEM_CMA_SYSTEM;
+
+	fprintf(out,
+		"%-2u %-15s %-4d 0x%016" PRIx64 " %-10" PRIu64
+		" %-10" PRIu64 " %-10" PRIu64 " %-10" PRIu64 " %-6s ",
+		e->id, name, e->node, (uint64_t)e->base,
+		(uint64_t)e->size, (uint64_t)e->used,
+		(uint64_t)e->lent, (uint64_t)e->maxchunk, sys ? "yes" : "no");
+	if (sys)
+		fprintf(out, "%" PRIu64 "\n", (uint64_t)e->memmap);
+	else
+		fprintf(out, "-\n");
 }
 
 static int do_list(struct ctl *ctl, bool json)
@@ -68,29 +173,14 @@ static int do_list(struct ctl *ctl, bool json)
 		fprintf(ctl->out, "{\"regions\":[");
 	else
 		fprintf(ctl->out,
-			"id name            node base               size       used       lent       maxchunk\n");
+			"id name            node base               size       used       lent       maxchunk   system memmap\n");
 	for (i = 0; i < n; i++) {
 		memcpy(name, e[i].name, RESMEM_CMA_NAME_LEN);
 		name[RESMEM_CMA_NAME_LEN] = 0;
-		if (json) {
-			fprintf(ctl->out, "%s{\"id\":%u,\"name\":", i ? "," : "",
-				e[i].id);
-			json_str(ctl->out, name);
-			fprintf(ctl->out,
-				",\"node\":%d,\"base\":%" PRIu64 ",\"size\":%" PRIu64
-				",\"used\":%" PRIu64 ",\"lent\":%" PRIu64
-				",\"maxchunk\":%" PRIu64 "}",
-				e[i].node, (uint64_t)e[i].base,
-				(uint64_t)e[i].size, (uint64_t)e[i].used,
-				(uint64_t)e[i].lent, (uint64_t)e[i].maxchunk);
-		} else {
-			fprintf(ctl->out,
-				"%-2u %-15s %-4d 0x%016" PRIx64 " %-10" PRIu64
-				" %-10" PRIu64 " %-10" PRIu64 " %" PRIu64 "\n",
-				e[i].id, name, e[i].node, (uint64_t)e[i].base,
-				(uint64_t)e[i].size, (uint64_t)e[i].used,
-				(uint64_t)e[i].lent, (uint64_t)e[i].maxchunk);
-		}
+		if (json)
+			list_json(ctl->out, &e[i], name, !i);
+		else
+			list_text(ctl->out, &e[i], name);
 	}
 	if (json)
 		fprintf(ctl->out, "]}\n");
@@ -173,21 +263,34 @@ static int do_create(struct ctl *ctl, const char *name, uint64_t size,
 	return EXIT_OK;
 }
 
+/* why CMA_DESTROY of region @e failed with @err */
+static void destroy_failed(const struct resmem_cma_region_info *e, int err)
+{
+	char name[RESMEM_CMA_NAME_LEN + 1];
+
+	memcpy(name, e->name, RESMEM_CMA_NAME_LEN);
+	name[RESMEM_CMA_NAME_LEN] = 0;
+	if (err == EBUSY && (e->flags & RESMEM_CMA_SYSTEM) && !e->used) {
+		fprintf(stderr,
+			"resmemctl cma destroy: region %s is still lent to the system: the kernel could not offline its memory (pinned pages?)\n",
+			name);
+		return;
+	}
+	report_ioctl("cma destroy", "RESMEM_IOC_CMA_DESTROY", err,
+		     err == EBUSY ? "the region still has buffers" : NULL);
+}
+
 static int do_destroy(struct ctl *ctl, const char *region, bool json)
 {
+	struct resmem_cma_region_info e;
 	struct resmem_cma_destroy d;
-	int64_t id = region_id(ctl->fd, region);
 
-	if (id < 0)
+	if (region_find(ctl->fd, region, &e))
 		return EXIT_FAIL;
 	memset(&d, 0, sizeof(d));
-	d.id = id;
+	d.id = e.id;
 	if (ioctl(ctl->fd, RESMEM_IOC_CMA_DESTROY, &d)) {
-		int err = errno;
-
-		report_ioctl("cma destroy", "RESMEM_IOC_CMA_DESTROY", err,
-			     err == EBUSY ? "the region still has buffers" :
-			     NULL);
+		destroy_failed(&e, errno);
 		return EXIT_FAIL;
 	}
 	if (json)
@@ -201,7 +304,8 @@ static int do_destroy(struct ctl *ctl, const char *region, bool json)
 struct cma_args {
 	const char *sub;
 	char *arg;		/* REGION, HANDLE or NAME */
-	bool json, hold, have_count, have_size;
+	char *extent;		/* lend: SIZE[@BASE] */
+	bool json, hold, have_count, have_size, have_base;
 	uint64_t count, align, size, base;
 	int32_t node;
 };
@@ -209,7 +313,7 @@ struct cma_args {
 static bool known_sub(const char *sub)
 {
 	static const char * const subs[] = {
-		"list", "alloc", "free", "create", "destroy",
+		"list", "alloc", "free", "create", "destroy", "lend",
 	};
 	size_t i;
 
@@ -217,6 +321,36 @@ static bool known_sub(const char *sub)
 		if (!strcmp(sub, subs[i]))
 			return true;
 	return false;
+}
+
+/* The arguments subcommand @c->sub needs, given @n positionals. */
+static int cma_check(const struct ctl *ctl, int n, struct cma_args *c)
+{
+	const char *msg = NULL;
+	bool lend = !strcmp(c->sub, "lend");
+
+	if (strcmp(c->sub, "list") && n < 2) {
+		fprintf(stderr, "resmemctl cma %s: missing argument\n", c->sub);
+		return EXIT_USAGE;
+	}
+	if (n != (lend ? 3 : strcmp(c->sub, "list") ? 2 : 1))
+		msg = lend ? "resmemctl cma lend: missing SIZE[@BASE]" :
+		      "resmemctl cma: too many arguments";
+	else if (!strcmp(c->sub, "alloc") && !c->have_count)
+		msg = "resmemctl cma alloc: --count N is required";
+	else if (!strcmp(c->sub, "create") && !c->have_size)
+		msg = "resmemctl cma create: --size BYTES is required";
+	else if (lend && (c->have_size || c->have_base))
+		msg = "resmemctl cma lend: SIZE[@BASE], not --size or --base";
+	else if (lend && parse_size_at(c->extent, &c->size, &c->base))
+		msg = "resmemctl cma lend: SIZE[@BASE]: sizes like 128M, 0x8000000 or 1G@4G";
+	else if (c->hold && ctl->script)
+		msg = "resmemctl cma alloc: --hold is for standalone use";
+	if (msg) {
+		fprintf(stderr, "%s\n", msg);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* The command line into @c, checked; EXIT_USAGE after a message. */
@@ -227,42 +361,28 @@ static int cma_parse(const struct ctl *ctl, const struct command *cmd,
 		{ "--count", OPT_U64, &c->count, &c->have_count },
 		{ "--align", OPT_U64, &c->align, NULL },
 		{ "--size", OPT_U64, &c->size, &c->have_size },
-		{ "--base", OPT_U64, &c->base, NULL },
+		{ "--base", OPT_U64, &c->base, &c->have_base },
 		{ "--node", OPT_NODE, &c->node, NULL },
 		{ "--hold", OPT_FLAG, &c->hold, NULL },
 		{ "--json", OPT_FLAG, &c->json, NULL },
 	};
-	char *pos[2] = { NULL, NULL };
-	const char *msg = NULL;
+	char *pos[3] = { NULL, NULL, NULL };
 	int ret, n = 0;
 
-	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), pos, 1, 2,
+	ret = parse_args(cmd, argc, argv, opts, ARRAY_SIZE(opts), pos, 1, 3,
 			 &n);
 	if (ret)
 		return ret;
 	c->sub = pos[0];
 	c->arg = pos[1];
-	if (strcmp(c->sub, "list") && n != 2) {
-		fprintf(stderr, "resmemctl cma %s: missing argument\n", c->sub);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(c->sub, "alloc") && !c->have_count)
-		msg = "resmemctl cma alloc: --count N is required";
-	else if (!strcmp(c->sub, "create") && !c->have_size)
-		msg = "resmemctl cma create: --size BYTES is required";
-	else if (c->hold && ctl->script)
-		msg = "resmemctl cma alloc: --hold is for standalone use";
-	if (msg) {
-		fprintf(stderr, "%s\n", msg);
-		return EXIT_USAGE;
-	}
+	c->extent = pos[2];
 	if (!known_sub(c->sub)) {
 		fprintf(stderr,
-			"resmemctl cma: unknown subcommand '%s' (list, alloc, free, create, destroy)\n",
+			"resmemctl cma: unknown subcommand '%s' (list, alloc, free, create, destroy, lend)\n",
 			c->sub);
 		return EXIT_USAGE;
 	}
-	return 0;
+	return cma_check(ctl, n, c);
 }
 
 static int do_free(struct ctl *ctl, uint64_t handle, bool json)
@@ -299,6 +419,8 @@ int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
 		if (ret)
 			return ret;
 	}
+	if (!strcmp(c.sub, "lend"))	/* sysfs checks first */
+		return cma_lend(ctl, c.arg, c.size, c.base, c.node, c.json);
 	if (ctl_open(ctl))
 		return EXIT_FAIL;
 	if (!strcmp(c.sub, "list"))

@@ -68,18 +68,26 @@ static const struct command commands[] = {
 	  "standalone it is freed when resmemctl exits unless --hold is given\n"
 	  "(until stdin closes or SIGINT/SIGTERM); in a script it stays.\n", 0 },
 	{ "cma", cmd_cma,
-	  "list | alloc REGION --count N [--align A] [--hold] | free HANDLE | create NAME --size BYTES [--base ADDR] [--node N] | destroy REGION [--json]",
+	  "list | alloc REGION --count N [--align A] [--hold] | free HANDLE | create NAME --size BYTES [--base ADDR] [--node N] | destroy REGION | lend NAME SIZE[@BASE] [--node N] [--json]",
 	  "CMA regions: list them, take and release contiguous buffers",
 	  "REGION is a region's name or id.\n"
 	  "  list      every region: id, name, node, base (CAP_SYS_ADMIN),\n"
 	  "            size in bytes, pages used by buffers, lent to movable\n"
-	  "            allocations, and the longest run not handed out\n"
+	  "            allocations (lent to the system: pages the system\n"
+	  "            holds), the longest run not handed out, whether it is\n"
+	  "            lent to the system and its memmap pages\n"
 	  "  alloc     a buffer of N pages (aligned to A pages, a power of two):\n"
 	  "            lent pages are migrated out of the way first\n"
 	  "  free      release a buffer (in a script: $N or $last)\n"
 	  "  create    a region at ADDR, or placed by resmem (on node N);\n"
 	  "            CAP_SYS_ADMIN\n"
-	  "  destroy   a region without buffers; CAP_SYS_ADMIN\n", 0 },
+	  "  destroy   a region without buffers; CAP_SYS_ADMIN\n"
+	  "  lend      a region lent to the whole system: SIZE bytes (K, M, G\n"
+	  "            or T suffix) at BASE, or placed by resmem (on node N),\n"
+	  "            both multiples of the memory block size; hot-added with\n"
+	  "            auto_online_blocks set to offline meanwhile, then every\n"
+	  "            block onlined to ZONE_MOVABLE; CAP_SYS_ADMIN.  Sysfs is\n"
+	  "            $RESMEM_SYSFS (default /sys)\n", 0 },
 	{ "stats", cmd_stats, "[--dir DIR] [--json]",
 	  "debugfs counters, free blocks per order (buddyinfo), memarea, xcf",
 	  "Reads DIR/stats, DIR/buddyinfo, DIR/memarea/stats, DIR/xcf/stats\n"

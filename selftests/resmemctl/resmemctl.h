@@ -12,6 +12,8 @@
  *   fragmap.c   the fragmentation map: parser, text, JSON
  *   png.c       the fragmentation map as a PNG
  *   json.c      JSON output helpers
+ *   cma.c       cma: list, alloc, free, create, destroy
+ *   lend.c      cma lend: a region lent to the system, memory hotplug sysfs
  */
 #ifndef RESMEMCTL_H
 #define RESMEMCTL_H
@@ -127,6 +129,22 @@ int cmd_check(struct ctl *ctl, const struct command *cmd, int argc,
 /* cma.c */
 int cmd_cma(struct ctl *ctl, const struct command *cmd, int argc,
 	    char **argv);
+int cma_region_base(int fd, uint32_t id, uint64_t *base);
+void cma_destroy_id(int fd, const char *cmd, uint32_t id);
+
+/* lend.c: $RESMEM_SYSFS (default /sys) and its devices/system/memory/ */
+const char *sysfs_root(void);
+int sysfs_read(const char *path, char *buf, size_t len);
+int sysfs_write(const char *path, const char *s);
+int memory_block_size(const char *cmd, uint64_t *bs);
+int lend_check(const char *cmd, uint64_t size, uint64_t base, uint64_t bs);
+int policy_offline(const char *cmd, char *saved, size_t len);
+int policy_restore(const char *cmd, const char *saved);
+int online_movable(const char *cmd, uint64_t first, uint64_t last);
+int parse_size(const char *s, uint64_t *v);
+int parse_size_at(const char *s, uint64_t *size, uint64_t *base);
+int cma_lend(struct ctl *ctl, const char *name, uint64_t size, uint64_t base,
+	     int32_t node, bool json);
 
 /* script.c */
 int cmd_script(struct ctl *ctl, const struct command *cmd, int argc,

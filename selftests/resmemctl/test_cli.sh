@@ -5,8 +5,9 @@
 # resmemctl's command line on the host, without a resmem device: usage and
 # exit statuses, fragmap and stats on the samples in testdata/ (a module
 # with xcf; copies without xcf/, without pools, damaged), scripts
-# (line numbers, '-', quoting) and the kernel's errors as a non-resmem
-# device (/dev/null) gives them.  TAP.  RESMEMCTL names the binary
+# (line numbers, '-', quoting), the kernel's errors as a non-resmem
+# device (/dev/null) gives them, and cma lend's checks and its
+# auto_online_blocks save and restore on a fake sysfs (RESMEM_SYSFS).  TAP.  RESMEMCTL names the binary
 # (default: the one "make resmemctl" builds).
 
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +25,7 @@ rc() { cat "$tmp/rc"; }
 has() { grep -q -- "$2" "$tmp/$1"; }
 
 echo "TAP version 13"
-echo "1..30"
+echo "1..35"
 
 run "$ctl" --help
 if [ "$(rc)" -eq 0 ] && has out '^usage: resmemctl' && has out 'fragmap'; then
@@ -235,5 +236,83 @@ echo $? > "$tmp/rc"
 if [ "$(rc)" -eq 0 ] && has out '^hi$' && has out '^  write ' &&
    ! has err 'resmem> '; then
 	ok "shell without a terminal: no prompt"; else notok "shell without a terminal: no prompt"; fi
+
+# cma lend on a fake sysfs: 128 MiB blocks, the policy "online"
+mem=$tmp/sys/devices/system/memory
+mkdir -p "$mem/memory4"
+echo 8000000 > "$mem/block_size_bytes"
+echo online > "$mem/auto_online_blocks"
+echo offline > "$mem/memory4/state"
+touch -d 2000-01-01 "$mem/auto_online_blocks"
+lend() { RESMEM_SYSFS=$tmp/sys run "$ctl" "$@"; }
+stamp() { stat -c %Y "$mem/auto_online_blocks"; }	# written: not 2000
+
+lend --device /dev/null cma lend x 100M
+r1=$(rc)
+has err '^resmemctl cma lend: SIZE 0x6400000 is not a multiple of the memory block size (128 MiB)$' || r1=x
+[ "$(wc -l < "$tmp/err")" -eq 1 ] || r1=y
+lend --device /dev/null cma lend x 128M@0x1000
+r2=$(rc)
+has err '^resmemctl cma lend: BASE 0x1000 is not a multiple of the memory block size (128 MiB)$' || r2=x
+if [ "$r1$r2" = 22 ] && [ "$(date -d @"$(stamp)" +%Y)" = 2000 ]; then
+	ok "cma lend: SIZE or BASE off the block size exits 2, one line in MiB"
+else
+	notok "cma lend: SIZE or BASE off the block size exits 2, one line in MiB ($r1$r2)"
+fi
+
+lend cma lend x
+r1=$(rc)
+has err 'missing SIZE\[@BASE\]' || r1=x
+lend cma lend x 128Q
+r2=$(rc)
+has err 'sizes like 128M' || r2=x
+lend cma lend x 128M --size 1
+r3=$(rc)
+has err 'not --size or --base' || r3=x
+lend cma lend x 0
+r4=$(rc)
+has err 'SIZE is 0' || r4=x
+if [ "$r1$r2$r3$r4" = 2222 ]; then
+	ok "cma lend: missing, malformed, 0 and --size exit 2"
+else
+	notok "cma lend: missing, malformed, 0 and --size exit 2 ($r1$r2$r3$r4)"
+fi
+
+# the ioctl fails (ENOTTY): the policy was written and is back
+lend --device /dev/null cma lend x 256M@512M
+if [ "$(rc)" -eq 1 ] &&
+   has err '^resmemctl cma lend: RESMEM_IOC_CMA_CREATE: .*(ENOTTY)' &&
+   [ "$(cat "$mem/auto_online_blocks")" = online ] &&
+   [ "$(date -d @"$(stamp)" +%Y)" != 2000 ] &&
+   [ "$(cat "$mem/memory4/state")" = offline ] && [ ! -s "$tmp/out" ]; then
+	ok "cma lend: a failed create restores auto_online_blocks"
+else
+	notok "cma lend: a failed create restores auto_online_blocks"
+fi
+
+# the device does not open: the policy is not touched
+touch -d 2000-01-01 "$mem/auto_online_blocks"
+lend --device "$tmp/nodev" cma lend x 128M
+if [ "$(rc)" -eq 1 ] && has err 'is the resmem module loaded' &&
+   [ "$(date -d @"$(stamp)" +%Y)" = 2000 ]; then
+	ok "cma lend: no device, the policy untouched"
+else
+	notok "cma lend: no device, the policy untouched"
+fi
+
+rm "$mem/block_size_bytes"
+lend --device /dev/null cma lend x 128M
+r1=$(rc)
+has err "$mem/block_size_bytes: No such file.*no memory hotplug" || r1=x
+echo 8000000 > "$mem/block_size_bytes"
+rm "$mem/auto_online_blocks"
+lend --device /dev/null cma lend x 128M
+r2=$(rc)
+has err "$mem/auto_online_blocks: No such file" || r2=x
+if [ "$r1$r2" = 11 ] && [ ! -e "$mem/auto_online_blocks" ]; then
+	ok "cma lend: no block_size_bytes or auto_online_blocks exits 1, names the file"
+else
+	notok "cma lend: no block_size_bytes or auto_online_blocks exits 1, names the file ($r1$r2)"
+fi
 
 tap_totals

@@ -4,7 +4,8 @@
  * UBSan (make -C selftests/resmemctl test): the fragmap parser on the
  * sample in testdata/ and on malformed and randomly damaged copies of it,
  * the stats, buddyinfo and xcf parsers, script word splitting, JSON strings, the
- * PRNG of fragment random, and PNGs read back with libpng.
+ * PRNG of fragment random, PNGs read back with libpng, and cma lend's
+ * sizes and memory hotplug steps on a fake sysfs ($RESMEM_SYSFS).
  */
 #define _GNU_SOURCE
 #include <png.h>
@@ -680,6 +681,111 @@ TEST(numbers)
 	EXPECT_NE(0, parse_u64(" 1", &v));
 	EXPECT_NE(0, parse_u64("1 ", &v));
 	EXPECT_NE(0, parse_u64("1k", &v));
+}
+
+TEST(sizes)
+{
+	uint64_t v, b;
+
+	EXPECT_EQ(0, parse_size("128M", &v));
+	EXPECT_EQ(128ULL << 20, v);
+	EXPECT_EQ(0, parse_size("0x8000000", &v));
+	EXPECT_EQ(128ULL << 20, v);
+	EXPECT_EQ(0, parse_size("1g", &v));
+	EXPECT_EQ(1ULL << 30, v);
+	EXPECT_EQ(0, parse_size("4T", &v));
+	EXPECT_EQ(4ULL << 40, v);
+	EXPECT_EQ(0, parse_size("7", &v));
+	EXPECT_EQ(7, v);
+	EXPECT_NE(0, parse_size("", &v));
+	EXPECT_NE(0, parse_size("M", &v));
+	EXPECT_NE(0, parse_size("12X", &v));
+	EXPECT_NE(0, parse_size("1 M", &v));
+	EXPECT_NE(0, parse_size("16777216T", &v));	/* 2^64 */
+	EXPECT_EQ(0, parse_size_at("256M@0x20000000", &v, &b));
+	EXPECT_EQ(256ULL << 20, v);
+	EXPECT_EQ(0x20000000, b);
+	EXPECT_EQ(0, parse_size_at("1G", &v, &b));
+	EXPECT_EQ(0, b);
+	EXPECT_NE(0, parse_size_at("1G@", &v, &b));
+	EXPECT_NE(0, parse_size_at("@1G", &v, &b));
+	EXPECT_NE(0, parse_size_at("1G@1G@1G", &v, &b));
+	EXPECT_EQ(0, lend_check("t", 256ULL << 20, 512ULL << 20, 128ULL << 20));
+	EXPECT_EQ(EXIT_USAGE, lend_check("t", 100ULL << 20, 0, 128ULL << 20));
+	EXPECT_EQ(EXIT_USAGE, lend_check("t", 128ULL << 20, 4096, 128ULL << 20));
+	EXPECT_EQ(EXIT_USAGE, lend_check("t", 0, 0, 128ULL << 20));
+	EXPECT_EQ(EXIT_USAGE, lend_check("t", 128ULL << 20,
+					 -(128ULL << 20), 128ULL << 20));
+}
+
+/* a fake ROOT/devices/system/memory with blocks 4 and 5 */
+static void fake_sysfs(char *root, size_t len, char *mem, size_t mlen)
+{
+	char cmd[4096];
+
+	snprintf(root, len, "%s/resmemctl-sysfs.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(root))
+		abort();
+	snprintf(mem, mlen, "%s/devices/system/memory", root);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/memory4 %s/memory5 && echo 8000000 > %s/block_size_bytes && echo online > %s/auto_online_blocks && echo offline > %s/memory4/state && echo offline > %s/memory5/state",
+		 mem, mem, mem, mem, mem, mem);
+	if (system(cmd))
+		abort();
+	setenv("RESMEM_SYSFS", root, 1);
+}
+
+static void rm_tree(const char *root)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	if (system(cmd))
+		abort();
+	unsetenv("RESMEM_SYSFS");
+}
+
+TEST(memory_hotplug_sysfs)
+{
+	char root[256], mem[320], path[400], buf[64], saved[64];
+	uint64_t bs = 0;
+
+	fake_sysfs(root, sizeof(root), mem, sizeof(mem));
+	EXPECT_STREQ(root, sysfs_root());
+	EXPECT_EQ(0, memory_block_size("t", &bs));
+	EXPECT_EQ(128ULL << 20, bs);
+	/* the policy: saved, offline, restored */
+	snprintf(path, sizeof(path), "%s/auto_online_blocks", mem);
+	EXPECT_EQ(0, policy_offline("t", saved, sizeof(saved)));
+	EXPECT_STREQ("online", saved);
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("offline", buf);
+	EXPECT_EQ(0, policy_restore("t", saved));
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("online", buf);
+	/* already offline: nothing to restore */
+	EXPECT_EQ(0, sysfs_write(path, "offline"));
+	EXPECT_EQ(0, policy_offline("t", saved, sizeof(saved)));
+	EXPECT_STREQ("", saved);
+	EXPECT_EQ(0, policy_restore("t", saved));
+	/* blocks 4 and 5 online_movable; block 6 does not exist */
+	EXPECT_EQ(0, online_movable("t", 4, 5));
+	snprintf(path, sizeof(path), "%s/memory5/state", mem);
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("online_movable", buf);
+	EXPECT_EQ(EXIT_FAIL, online_movable("t", 5, 6));
+	/* no block size: no memory hotplug */
+	snprintf(path, sizeof(path), "%s/block_size_bytes", mem);
+	EXPECT_EQ(0, sysfs_write(path, "3000000"));
+	EXPECT_EQ(EXIT_FAIL, memory_block_size("t", &bs));
+	unlink(path);
+	EXPECT_EQ(EXIT_FAIL, memory_block_size("t", &bs));
+	snprintf(path, sizeof(path), "%s/auto_online_blocks", mem);
+	unlink(path);
+	EXPECT_EQ(EXIT_FAIL, policy_offline("t", saved, sizeof(saved)));
+	EXPECT_NE(0, sysfs_write(path, "offline"));	/* never created */
+	rm_tree(root);
 }
 
 TEST(prng_reproducible)
