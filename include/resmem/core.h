@@ -665,6 +665,8 @@ struct rm_cma_stats {
  *		RM_PK_SYSTEM, buffers come from rm_cma_take()
  * @memmap:	pages of a lent region that hold the system's struct pages
  *		(rm_cma_reserve()), in @bitmap and @heads like a buffer
+ * @reserved:	while lent, one bit per page, set at the first page of each
+ *		reservation, so that rm_cma_release() refuses one
  */
 struct rm_cma {
 	char name[RM_CMA_NAME_LEN];
@@ -679,6 +681,7 @@ struct rm_cma {
 	struct rm_cma_stats st;
 	bool system;
 	u64 memmap;
+	unsigned long *reserved;
 };
 
 /**

@@ -597,7 +597,7 @@ u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
  * Context: may sleep (drains the per-CPU caches); callers serialise it
  * with the region's allocations.
  * Return: 0; -EINVAL when already lent; -EBUSY when the region has a
- * buffer or a page of it is in use.
+ * buffer or a page of it is in use; -ENOMEM.
  */
 int rm_cma_lend(struct rm_cma *c)
 {
@@ -609,6 +609,9 @@ int rm_cma_lend(struct rm_cma *c)
 		return -EINVAL;
 	if (!no_buffers(c))
 		return -EBUSY;
+	c->reserved = rm_zalloc(BITS_TO_LONGS(c->count) * sizeof(long));
+	if (!c->reserved)
+		return -ENOMEM;
 	set_range_mt(c, c->base_pfn, end, RM_MT_ISOLATE);
 	rm_buddy_drain(c->b);
 	for (p = c->base_pfn; !ret && p < end; p = e) {
@@ -625,8 +628,12 @@ int rm_cma_lend(struct rm_cma *c)
 	if (ret)
 		release_span(c, c->base_pfn, e);
 	set_range_mt(c, c->base_pfn, end, RM_MT_CMA);
-	if (!ret)
+	if (!ret) {
 		c->system = true;
+	} else {
+		rm_free(c->reserved);
+		c->reserved = NULL;
+	}
 	return ret;
 }
 
@@ -660,6 +667,8 @@ int rm_cma_unlend(struct rm_cma *c)
 	c->memmap = 0;
 	c->system = false;
 	rm_spin_unlock_irqrestore(&c->lock, flags);
+	rm_free(c->reserved);
+	c->reserved = NULL;
 	release_span(c, c->base_pfn, c->base_pfn + c->count);
 	return 0;
 }
@@ -693,6 +702,7 @@ int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count)
 	} else {
 		rm_bitmap_set(c->bitmap, s, count);
 		rm_bitmap_set(c->heads, s, 1);
+		rm_bitmap_set(c->reserved, s, 1);
 		c->memmap += count;
 	}
 	rm_spin_unlock_irqrestore(&c->lock, flags);
@@ -722,6 +732,7 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	rm_spin_lock_irqsave(&c->lock, flags);
 	/* a buffer starts at s, has no other start inside and ends at s+count */
 	ok = rm_bitmap_test(c->heads, s) &&
+	     !(c->reserved && rm_bitmap_test(c->reserved, s)) &&
 	     rm_bitmap_next_set(c->heads, s + count, s + 1) == s + count &&
 	     rm_bitmap_weight(c->bitmap, s, count) == count &&
 	     (s + count == c->count || !rm_bitmap_test(c->bitmap, s + count) ||
