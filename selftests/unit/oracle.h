@@ -248,7 +248,12 @@ static void check(struct __test_metadata *_metadata)
 			ASSERT_EQ(kind, rm_ps_kind(blk->state[live[i].pfn -
 							blk->base_pfn + p]));
 	}
-	/* buffers of the CMA region under test, if any */
+	/*
+	 * buffers of the CMA region under test, if any; a region lent to
+	 * the system is all RM_PK_SYSTEM but its buffers (RM_PK_CMA), and a
+	 * page of its bitmap is a buffer's or a memmap reservation's
+	 * (RM_PK_SYSTEM): the test checks which with rm_page_class()
+	 */
 	if (oracle_cma && oracle_cma->bitmap) {
 		struct rm_block *blk = rm_region_find(&rg,
 						      oracle_cma->base_pfn);
@@ -256,12 +261,23 @@ static void check(struct __test_metadata *_metadata)
 
 		for (q = 0; q < oracle_cma->count; q++) {
 			u64 pfn = oracle_cma->base_pfn + q;
+			unsigned int k = rm_ps_kind(blk->state[pfn -
+							       blk->base_pfn]);
 
-			if (!rm_bitmap_test(oracle_cma->bitmap, q))
+			if (!oracle_cma->system &&
+			    !rm_bitmap_test(oracle_cma->bitmap, q))
 				continue;
 			mark(_metadata, blk - rg.block, pfn, 1, S_ALLOC);
-			ASSERT_EQ(RM_PK_CMA, rm_ps_kind(blk->state[pfn -
-							blk->base_pfn]));
+			if (!oracle_cma->system) {
+				ASSERT_EQ(RM_PK_CMA, k);
+			} else if (!rm_bitmap_test(oracle_cma->bitmap, q)) {
+				ASSERT_EQ(RM_PK_SYSTEM, k)
+					TH_LOG("pfn %llx",
+					       (unsigned long long)pfn);
+			} else {
+				ASSERT_TRUE(k == RM_PK_CMA ||
+					    k == RM_PK_SYSTEM);
+			}
 		}
 	}
 	oracle_xcf_pages = 0;

@@ -16,6 +16,14 @@
  *
  * The table of regions: random creates, two-step destructions and lookups
  * by id, name and pfn against an array model.
+ *
+ * A region lent to the system: a lend refused (a movable page at the
+ * region's first page, its last, its middle; a buffer; a second lend)
+ * leaves the whole buddy as it was; an unlend leaves it as before the
+ * lend; rm_cma_place_aligned() at 8 pageblocks and its bad alignments;
+ * rm_cma_reserve()'s checks and rm_cma_usage(); and a model of 100,000
+ * random takes (a fake callback refusing pinned pages), releases,
+ * reservations and bad releases against a brute-force first fit.
  */
 #include "kselftest_harness.h"
 #include "oracle.h"
@@ -1221,6 +1229,605 @@ TEST(table_dying_region_keeps_slot_and_name)
 	EXPECT_EQ(RM_CMA_MAX, i);
 	EXPECT_EQ(NULL, rm_cma_table_get(&t, RM_CMA_MAX));
 	EXPECT_EQ(NULL, rm_cma_table_get(&t, U32_MAX));
+}
+
+/* --- a region lent to the system (rm_cma_lend() and rm_cma_take()) --- */
+
+/* Everything the buddy holds, to compare before and after. */
+struct snap {
+	u16 *state[NBLK];
+	u8 *pb_mt[NBLK];
+	unsigned long *bitmap[NBLK];
+	u64 free_pages[NBLK];
+	u64 special[NBLK];
+	u64 nr_free[NBLK][RM_ORDERS_LIMIT][RM_MT_TYPES];
+	u64 lists[1 << 14];
+	unsigned int nlists;
+};
+
+static struct snap snap_a, snap_b;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void snap_take(struct snap *sn)
+{
+	unsigned int zi, o, mt, npb;
+
+	sn->nlists = 0;
+	for (zi = 0; zi < NBLK; zi++) {
+		struct rm_block *blk = &rg.block[zi];
+		struct rm_zone *z = &b.zone[zi];
+
+		npb = rm_block_pb(blk, blk->base_pfn + blk->nr_pages - 1) + 1;
+		free(sn->state[zi]);
+		free(sn->pb_mt[zi]);
+		free(sn->bitmap[zi]);
+		sn->state[zi] = malloc(blk->nr_pages * sizeof(u16));
+		memcpy(sn->state[zi], blk->state, blk->nr_pages * sizeof(u16));
+		sn->pb_mt[zi] = malloc(npb);
+		memcpy(sn->pb_mt[zi], blk->pb_mt, npb);
+		sn->bitmap[zi] = calloc(BITS_TO_LONGS(blk->nr_pages),
+					sizeof(long));
+		memcpy(sn->bitmap[zi], blk->bitmap,
+		       BITS_TO_LONGS(blk->nr_pages) * sizeof(long));
+		sn->free_pages[zi] = z->free_pages;
+		sn->special[zi] = blk->special_pb;
+		memset(sn->nr_free[zi], 0, sizeof(sn->nr_free[zi]));
+		for (o = 0; o <= z->max_order; o++)
+			for (mt = 0; mt < RM_MT_TYPES; mt++) {
+				struct rm_list *h = &z->area[o].list[mt], *l;
+
+				sn->nr_free[zi][o][mt] = z->area[o].nr_free[mt];
+				for (l = h->next; l != h; l = l->next)
+					sn->lists[sn->nlists++] =
+						lpfn(zi, l) << 10 | o << 4 | mt;
+			}
+	}
+	qsort(sn->lists, sn->nlists, sizeof(u64), cmp_u64);
+}
+
+static void snap_eq(struct __test_metadata *_metadata, const struct snap *x,
+		    const struct snap *y)
+{
+	unsigned int zi, i, npb;
+
+	for (zi = 0; zi < NBLK; zi++) {
+		struct rm_block *blk = &rg.block[zi];
+		u64 p;
+
+		npb = rm_block_pb(blk, blk->base_pfn + blk->nr_pages - 1) + 1;
+		for (p = 0; p < blk->nr_pages; p++)
+			ASSERT_EQ(x->state[zi][p], y->state[zi][p])
+				TH_LOG("state of pfn %llx",
+				       (unsigned long long)(blk->base_pfn + p));
+		for (i = 0; i < npb; i++)
+			ASSERT_EQ(x->pb_mt[zi][i], y->pb_mt[zi][i])
+				TH_LOG("block %u pageblock %u", zi, i);
+		ASSERT_EQ(0, memcmp(x->bitmap[zi], y->bitmap[zi],
+				    BITS_TO_LONGS(blk->nr_pages) *
+				    sizeof(long)));
+		ASSERT_EQ(x->free_pages[zi], y->free_pages[zi]);
+		ASSERT_EQ(x->special[zi], y->special[zi]);
+		ASSERT_EQ(0, memcmp(x->nr_free[zi], y->nr_free[zi],
+				    sizeof(x->nr_free[zi])));
+	}
+	ASSERT_EQ(x->nlists, y->nlists);
+	for (i = 0; i < x->nlists; i++)
+		ASSERT_EQ(x->lists[i], y->lists[i]) TH_LOG("free block %u", i);
+}
+
+/* A take callback for which every page comes back. */
+static int take_ok(void *arg, u64 pfn, u64 count, u64 *stop)
+{
+	return 0;
+}
+
+static char page_class(u64 pfn)
+{
+	struct rm_block *blk = rm_region_find(&rg, pfn);
+
+	return rm_page_class(blk, pfn - blk->base_pfn);
+}
+
+/*
+ * A movable block of one page at @pfn in the region, and none elsewhere
+ * in it: fill the memory with single pages, then free all but that one.
+ */
+static void movable_at(struct __test_metadata *_metadata, u64 pfn)
+{
+	unsigned int i;
+
+	while (alloc_movable(0, 1) != ~0U)
+		;
+	for (i = 0; i < nlive; i++)
+		if (live[i].pfn != pfn)
+			free_live(i--);
+	ASSERT_EQ(1, nlive);
+	rm_buddy_drain(&b);
+	check(_metadata);
+}
+
+/* A refused lend changes nothing at all. */
+static void lend_refused(struct __test_metadata *_metadata, int want)
+{
+	rm_buddy_drain(&b);
+	snap_take(&snap_a);
+	ASSERT_EQ(want, rm_cma_lend(&cma));
+	ASSERT_FALSE(cma.system);
+	rm_buddy_drain(&b);
+	snap_take(&snap_b);
+	snap_eq(_metadata, &snap_a, &snap_b);
+	check(_metadata);
+}
+
+static void lend_refused_by_page(struct __test_metadata *_metadata, u64 pfn)
+{
+	setup_cma(_metadata);
+	movable_at(_metadata, pfn);
+	lend_refused(_metadata, -EBUSY);
+	/* once the page is gone it lends */
+	free_live(0);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	ASSERT_TRUE(cma.system);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
+TEST(lend_refused_by_movable_at_first_page)
+{
+	lend_refused_by_page(_metadata, CMA_BASE);
+}
+
+TEST(lend_refused_by_movable_at_last_page)
+{
+	lend_refused_by_page(_metadata, CMA_BASE + CMA_COUNT - 1);
+}
+
+TEST(lend_refused_by_movable_in_middle)
+{
+	lend_refused_by_page(_metadata, CMA_BASE + CMA_COUNT / 2 + 3);
+}
+
+TEST(lend_refused_with_buffer_and_twice)
+{
+	u64 pfn;
+	int err = 0;
+
+	setup_cma(_metadata);
+	pfn = rm_cma_alloc(&cma, 100, 0, migrate, NULL, &err);
+	ASSERT_NE(RM_NO_PFN, pfn) TH_LOG("err %d", err);
+	lend_refused(_metadata, -EBUSY);
+	ASSERT_EQ(0, rm_cma_release(&cma, pfn, 100));
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	check(_metadata);
+	rm_buddy_drain(&b);
+	snap_take(&snap_a);
+	ASSERT_EQ(-EINVAL, rm_cma_lend(&cma));
+	ASSERT_TRUE(cma.system);
+	snap_take(&snap_b);
+	snap_eq(_metadata, &snap_a, &snap_b);
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
+/*
+ * Lend, take, unlend: the zone's free count drops by the region while it
+ * is lent, every page is 'S' but the buffers' ('C'); afterwards the buddy
+ * is exactly as before the lend, and rm_cma_alloc() works again.
+ */
+TEST(unlend_restores_everything)
+{
+	struct rm_cma_usage u;
+	u64 pfn, free0, q;
+	int err = 0;
+
+	setup_cma(_metadata);
+	/* some movable pages around the region, none in it */
+	while (alloc_movable(0, 2) != ~0U)
+		;
+	for (q = 0; q < nlive; q++)
+		if (in_region(live[q].pfn, 1) || live[q].pfn % 3)
+			free_live(q--);
+	rm_buddy_drain(&b);
+	check(_metadata);
+	snap_take(&snap_a);
+	free0 = b.zone[0].free_pages;
+
+	/* not lent: take and reserve refuse */
+	ASSERT_EQ(RM_NO_PFN, rm_cma_take(&cma, 1, 0, NULL, NULL, &err));
+	ASSERT_EQ(-EINVAL, err);
+	ASSERT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE, 1));
+	ASSERT_EQ(-EINVAL, rm_cma_unlend(&cma));
+
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	ASSERT_EQ(free0 - CMA_COUNT, b.zone[0].free_pages);
+	check(_metadata);
+	for (q = 0; q < CMA_COUNT; q++)
+		ASSERT_EQ('S', page_class(CMA_BASE + q));
+	rm_cma_usage(&cma, &u);
+	EXPECT_EQ(CMA_COUNT, u.system);
+	EXPECT_EQ(0, u.used + u.lent + u.free + u.memmap);
+	EXPECT_EQ(CMA_COUNT, u.maxchunk);
+
+	err = 0;
+	ASSERT_EQ(RM_NO_PFN, rm_cma_alloc(&cma, 1, 0, migrate, NULL, &err));
+	ASSERT_EQ(-EINVAL, err);
+	ASSERT_EQ(-EBUSY, rm_cma_destroy(&cma));
+	ASSERT_TRUE(cma.system);
+	ASSERT_NE(NULL, cma.bitmap);
+
+	ASSERT_EQ(0, rm_cma_reserve(&cma, CMA_BASE + 512, 32));
+	pfn = rm_cma_take(&cma, 64, 0, take_ok, NULL, &err);
+	ASSERT_EQ(CMA_BASE, pfn) TH_LOG("err %d", err);
+	check(_metadata);
+	ASSERT_EQ(-EBUSY, rm_cma_unlend(&cma));
+	ASSERT_TRUE(cma.system);
+	ASSERT_EQ(-EBUSY, rm_cma_destroy(&cma));
+	ASSERT_EQ(0, rm_cma_release(&cma, pfn, 64));
+	ASSERT_EQ('S', page_class(pfn));
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	ASSERT_FALSE(cma.system);
+	EXPECT_EQ(0, cma.memmap);
+	check(_metadata);
+	rm_buddy_drain(&b);
+	snap_take(&snap_b);
+	snap_eq(_metadata, &snap_a, &snap_b);
+	ASSERT_EQ(free0, b.zone[0].free_pages);
+
+	/* an ordinary region again: alloc works, over the reservation too */
+	pfn = rm_cma_alloc(&cma, CMA_COUNT, 0, migrate, NULL, &err);
+	ASSERT_EQ(CMA_BASE, pfn) TH_LOG("err %d", err);
+	check(_metadata);
+	ASSERT_EQ(0, rm_cma_release(&cma, pfn, CMA_COUNT));
+	ASSERT_EQ(0, rm_cma_destroy(&cma));
+	oracle_cma = NULL;
+	check(_metadata);
+}
+
+TEST(reserve_checks_and_usage)
+{
+	struct rm_cma_usage u;
+	u64 a;
+	int err = 0;
+
+	setup_cma(_metadata);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	a = rm_cma_take(&cma, 100, 0, take_ok, NULL, &err);
+	ASSERT_EQ(CMA_BASE, a) TH_LOG("err %d", err);
+	/* outside the region, empty, across its ends */
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE - 1, 2));
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE + CMA_COUNT, 1));
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE + CMA_COUNT - 1, 2));
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE + 200, 0));
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, 0, 1));
+	/* over the buffer: its first page, its last, across its end */
+	EXPECT_EQ(-EBUSY, rm_cma_reserve(&cma, CMA_BASE, 1));
+	EXPECT_EQ(-EBUSY, rm_cma_reserve(&cma, CMA_BASE + 99, 1));
+	EXPECT_EQ(-EBUSY, rm_cma_reserve(&cma, CMA_BASE + 50, 100));
+	EXPECT_EQ(0, cma.memmap);
+	ASSERT_EQ(0, rm_cma_reserve(&cma, CMA_BASE + 100, 28));
+	ASSERT_EQ(0, rm_cma_reserve(&cma, CMA_BASE + CMA_COUNT - 4, 4));
+	/* over a reservation */
+	EXPECT_EQ(-EBUSY, rm_cma_reserve(&cma, CMA_BASE + 127, 2));
+	check(_metadata);
+	rm_cma_usage(&cma, &u);
+	EXPECT_EQ(100, u.used);
+	EXPECT_EQ(32, u.memmap);
+	EXPECT_EQ(CMA_COUNT - 100, u.system);
+	EXPECT_EQ(0, u.lent + u.free);
+	EXPECT_EQ(CMA_COUNT - 132, u.maxchunk);
+	EXPECT_EQ('S', page_class(CMA_BASE + 100));
+	EXPECT_EQ('C', page_class(CMA_BASE + 99));
+	/* the next take avoids both */
+	a = rm_cma_take(&cma, 8, 0, take_ok, NULL, &err);
+	EXPECT_EQ(CMA_BASE + 128, a);
+	EXPECT_EQ(0, rm_cma_release(&cma, a, 8));
+	EXPECT_EQ(0, rm_cma_release(&cma, CMA_BASE, 100));
+	EXPECT_EQ(-EBUSY, rm_cma_reserve(&cma, CMA_BASE + 120, 10));
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	EXPECT_EQ(-EINVAL, rm_cma_reserve(&cma, CMA_BASE, 1));
+	check(_metadata);
+}
+
+static int place(struct rm_cma *c, const char *name, u64 count, u64 align)
+{
+	return rm_cma_place_aligned(c, &b, name, count, align, NUMA_NO_NODE,
+				    0);
+}
+
+TEST(place_aligned_big_alignment)
+{
+	struct rm_cma c2;
+	u64 align = 8 * RM_PAGEBLOCK_NR, pfn;
+	int err = 0;
+
+	setup(10);
+	EXPECT_EQ(-EINVAL, place(&c2, "a", align, 0));
+	EXPECT_EQ(-EINVAL, place(&c2, "a", align, 3 * RM_PAGEBLOCK_NR));
+	EXPECT_EQ(-EINVAL, place(&c2, "a", align, RM_PAGEBLOCK_NR + 1));
+	EXPECT_EQ(-EINVAL, place(&c2, "a", align, RM_PAGEBLOCK_NR / 2));
+	EXPECT_EQ(-EINVAL, place(&c2, "a", 1, 1));
+	/* a count that is not a multiple of the alignment */
+	EXPECT_EQ(-EINVAL, place(&c2, "a", align + RM_PAGEBLOCK_NR, align));
+	check(_metadata);
+	/* block 0 (0x10000, 8192 pages): only its top half fits */
+	ASSERT_EQ(0, place(&c2, "a", align, align));
+	EXPECT_EQ(0, c2.base_pfn % align);
+	EXPECT_EQ(0x10000 + align, c2.base_pfn);
+	EXPECT_EQ(align, c2.count);
+	oracle_cma = &c2;
+	check(_metadata);
+	/* no second one of that alignment anywhere */
+	EXPECT_EQ(-ENOMEM, place(&cma, "b", align, align));
+	ASSERT_EQ(0, rm_cma_lend(&c2));
+	check(_metadata);
+	pfn = rm_cma_take(&c2, 1000, 512, take_ok, NULL, &err);
+	EXPECT_EQ(c2.base_pfn, pfn);
+	EXPECT_EQ('C', page_class(pfn + 999));
+	EXPECT_EQ('S', page_class(pfn + 1000));
+	check(_metadata);
+	EXPECT_EQ(0, rm_cma_release(&c2, pfn, 1000));
+	ASSERT_EQ(0, rm_cma_unlend(&c2));
+	ASSERT_EQ(0, rm_cma_destroy(&c2));
+	oracle_cma = NULL;
+	check(_metadata);
+}
+
+/*
+ * The take model: a lent region, random takes, releases, reservations and
+ * pins against a model of its buffers.  The fake take callback refuses a
+ * range holding a pinned page, setting *stop past the last one (or, at
+ * random, leaving it as it came: a position further on); every position
+ * it skips so holds that page, so a take lands at the very first aligned
+ * position free of buffers, reservations and pins.
+ */
+#define TM_STEPS	100000
+#define TM_MAXBUF	300
+
+static u8 tm_used[CMA_COUNT];		/* 0 free, 1 buffer, 2 reservation */
+static bool tm_pin[CMA_COUNT];
+static struct { u64 s, n; bool res; } tm_buf[CMA_COUNT];
+static unsigned int tm_nbuf, tm_calls;
+static int tm_last, tm_bad;
+static u64 tm_last_pos;
+
+static int take_fake(void *arg, u64 pfn, u64 count, u64 *stop)
+{
+	static const int errs[] = { -EBUSY, -EAGAIN, -ENOMEM };
+	u64 i, s = pfn - CMA_BASE, last = U64_MAX;
+
+	tm_calls++;
+	if (pfn < CMA_BASE || s + count > CMA_COUNT ||
+	    (tm_calls > 1 && pfn <= tm_last_pos))
+		tm_bad++;
+	tm_last_pos = pfn;
+	for (i = s; i < s + count && i < CMA_COUNT; i++) {
+		if (tm_used[i])
+			tm_bad++;
+		if (tm_pin[i])
+			last = i;
+	}
+	if (last == U64_MAX)
+		return 0;
+	if (rand() % 4)
+		*stop = CMA_BASE + last + 1;
+	tm_last = errs[rand() % 3];
+	return tm_last;
+}
+
+/* The brute force: first aligned position free of buffers and pins. */
+static u64 tm_first(u64 count, u64 align, bool *buffer_free)
+{
+	u64 s, q;
+
+	*buffer_free = false;
+	for (s = 0; s + count <= CMA_COUNT; s++) {
+		if ((CMA_BASE + s) % align)
+			continue;
+		for (q = s; q < s + count && !tm_used[q]; q++)
+			;
+		if (q < s + count) {
+			s = q;		/* every position to q holds it */
+			continue;
+		}
+		*buffer_free = true;
+		for (q = s; q < s + count && !tm_pin[q]; q++)
+			;
+		if (q == s + count)
+			return s;
+	}
+	return U64_MAX;
+}
+
+static void tm_check(struct __test_metadata *_metadata)
+{
+	struct rm_cma_usage u;
+	u64 q, used = 0, res = 0;
+	char want;
+
+	for (q = 0; q < CMA_COUNT; q++) {
+		want = tm_used[q] == 1 ? 'C' : 'S';
+		ASSERT_EQ(want, page_class(CMA_BASE + q))
+			TH_LOG("page %llu", (unsigned long long)q);
+		ASSERT_EQ(!!tm_used[q], rm_bitmap_test(cma.bitmap, q));
+		used += tm_used[q] == 1;
+		res += tm_used[q] == 2;
+	}
+	rm_cma_usage(&cma, &u);
+	ASSERT_EQ(used, u.used);
+	ASSERT_EQ(res, u.memmap);
+	ASSERT_EQ(CMA_COUNT - used, u.system);
+	ASSERT_EQ(0, u.lent + u.free);
+	ASSERT_EQ(used, cma.st.used);
+}
+
+static void tm_add(u64 s, u64 n, bool res)
+{
+	memset(tm_used + s, res ? 2 : 1, n);
+	tm_buf[tm_nbuf].s = s;
+	tm_buf[tm_nbuf].n = n;
+	tm_buf[tm_nbuf++].res = res;
+}
+
+/* Is [s, s + n) exactly a buffer or a reservation of the model's? */
+static bool tm_is_entry(u64 s, u64 n)
+{
+	unsigned int i;
+
+	for (i = 0; i < tm_nbuf; i++)
+		if (tm_buf[i].s == s && tm_buf[i].n == n)
+			return true;
+	return false;
+}
+
+TEST(take_against_model)
+{
+	static const u64 aligns[] = { 0, 1, 2, 8, 64, 512, 1024, 2048 };
+	unsigned int seed = getenv("TM_SEED") ? atoi(getenv("TM_SEED")) :
+			    12;
+	unsigned long w0;
+	unsigned int step, i, ntakes = 0, nfail = 0;
+	u64 count, align, want, pfn, s, n;
+	bool bf;
+	int err;
+
+	TH_LOG("seed %u (TM_SEED=%u to repeat)", seed, seed);
+	srand(seed);
+	setup_cma(_metadata);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	memset(tm_used, 0, sizeof(tm_used));
+	memset(tm_pin, 0, sizeof(tm_pin));
+	tm_nbuf = 0;
+	tm_bad = 0;
+	tm_pin[0] = true;
+	tm_pin[CMA_COUNT - 1] = true;
+	for (step = 0; step < TM_STEPS; step++) {
+		int op = rand() % 16;
+
+		if (op < 5) {
+			count = rand() % 3 ? 1 + rand() % 32 :
+				1 + rand() % TM_MAXBUF;
+			if (!(rand() % 200))
+				count = CMA_COUNT;
+			align = aligns[rand() % ARRAY_SIZE(aligns)];
+			want = tm_first(count, align ? align : 1, &bf);
+			tm_calls = 0;
+			tm_last = 0;
+			err = 0;
+			pfn = rm_cma_take(&cma, count, align, take_fake, NULL,
+					  &err);
+			ASSERT_EQ(0, tm_bad) TH_LOG("step %u", step);
+			if (want == U64_MAX) {
+				ASSERT_EQ(RM_NO_PFN, pfn);
+				if (!bf) {
+					ASSERT_EQ(-ENOMEM, err);
+					ASSERT_EQ(0, tm_calls);
+				} else {
+					ASSERT_NE(0, tm_calls);
+					ASSERT_EQ(tm_last == -EAGAIN ? -EBUSY :
+						  tm_last, err)
+						TH_LOG("step %u", step);
+				}
+				nfail++;
+				continue;
+			}
+			ASSERT_EQ(CMA_BASE + want, pfn)
+				TH_LOG("step %u count %llu align %llu err %d",
+				       step, (unsigned long long)count,
+				       (unsigned long long)align, err);
+			tm_add(want, count, false);
+			ntakes++;
+		} else if (op < 12 && tm_nbuf) {
+			i = rand() % tm_nbuf;
+			if (tm_buf[i].res)
+				continue;
+			ASSERT_EQ(0, rm_cma_release(&cma, CMA_BASE + tm_buf[i].s,
+						    tm_buf[i].n));
+			memset(tm_used + tm_buf[i].s, 0, tm_buf[i].n);
+			tm_buf[i] = tm_buf[--tm_nbuf];
+		} else if (op == 12) {
+			/* a pin moves: random, or at the region's ends */
+			s = rand() % 4 ? (u64)rand() % CMA_COUNT :
+			    rand() % 2 ? 0 : CMA_COUNT - 1;
+			tm_pin[s] = !tm_pin[s];
+		} else if (op == 13) {
+			s = rand() % CMA_COUNT;
+			n = 1 + rand() % 16;
+			pfn = CMA_BASE + s;
+			if (s + n > CMA_COUNT) {
+				ASSERT_EQ(-EINVAL, rm_cma_reserve(&cma, pfn, n));
+				continue;
+			}
+			for (i = 0; i < n && !tm_used[s + i]; i++)
+				;
+			if (i < n) {
+				ASSERT_EQ(-EBUSY, rm_cma_reserve(&cma, pfn, n));
+				continue;
+			}
+			/* few reservations: they never go away */
+			if (tm_nbuf > 40 || rand() % 8)
+				continue;
+			ASSERT_EQ(0, rm_cma_reserve(&cma, CMA_BASE + s, n));
+			tm_add(s, n, true);
+		} else if (op == 14 && tm_nbuf) {
+			/* a release of no buffer: part, more, a reservation */
+			i = rand() % tm_nbuf;
+			s = tm_buf[i].s;
+			n = tm_buf[i].n;
+			switch (rand() % 3) {
+			case 0:
+				if (n == 1)
+					continue;
+				n--;
+				break;
+			case 1:
+				if (tm_buf[i].res)
+					continue;
+				n++;
+				if (s + n > CMA_COUNT)
+					continue;
+				break;
+			default:
+				/* a whole reservation: release_of_reservation_refused */
+				s++;
+				if (s + n > CMA_COUNT)
+					continue;
+			}
+			if (tm_is_entry(s, n))
+				continue;	/* a neighbour, shifted onto */
+			w0 = rm_user_warnings;
+			ASSERT_EQ(-EINVAL, rm_cma_release(&cma, CMA_BASE + s,
+							  n));
+			ASSERT_EQ(w0 + 1, rm_user_warnings);
+			rm_user_warnings = w0;
+		} else if (op == 15 && !(rand() % 64)) {
+			tm_check(_metadata);
+		}
+		if (!(step % 4096))
+			check(_metadata);
+	}
+	tm_check(_metadata);
+	check(_metadata);
+	TH_LOG("%u takes, %u failed", ntakes, nfail);
+	EXPECT_GT(ntakes, TM_STEPS / 20);
+	EXPECT_GT(nfail, TM_STEPS / 100);
+	/* everything back: unlend refuses while a buffer remains */
+	for (i = 0; i < tm_nbuf; i++) {
+		if (tm_buf[i].res)
+			continue;
+		ASSERT_EQ(-EBUSY, rm_cma_unlend(&cma));
+		ASSERT_EQ(0, rm_cma_release(&cma, CMA_BASE + tm_buf[i].s,
+					    tm_buf[i].n));
+	}
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
 }
 
 TEST_HARNESS_MAIN
