@@ -1536,6 +1536,28 @@ TEST(reserve_checks_and_usage)
 	check(_metadata);
 }
 
+/* A release of a memmap reservation is of no buffer: a warning. */
+TEST(release_of_reservation_refused)
+{
+	unsigned long w0;
+	int err = 0;
+	u64 a;
+
+	setup_cma(_metadata);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	ASSERT_EQ(0, rm_cma_reserve(&cma, CMA_BASE, 16));
+	a = rm_cma_take(&cma, 16, 0, take_ok, NULL, &err);
+	ASSERT_EQ(CMA_BASE + 16, a);
+	w0 = rm_user_warnings;
+	EXPECT_EQ(-EINVAL, rm_cma_release(&cma, CMA_BASE, 16));
+	EXPECT_EQ(w0 + 1, rm_user_warnings);
+	rm_user_warnings = w0;
+	EXPECT_EQ(16, cma.st.used);
+	EXPECT_EQ(16, cma.memmap);
+	EXPECT_EQ(0, rm_cma_release(&cma, a, 16));
+	check(_metadata);
+}
+
 static int place(struct rm_cma *c, const char *name, u64 count, u64 align)
 {
 	return rm_cma_place_aligned(c, &b, name, count, align, NUMA_NO_NODE,
