@@ -150,6 +150,20 @@ static unsigned int nxobjs;
 static unsigned long xstale[NXSTALE];
 static unsigned int nxstale;
 static int xmapped = -1;		/* the object mapped now, or -1 */
+/*
+ * Pools an xcf op worked on since the last cheap check: only these can
+ * have changed, so only their counts are compared then (rm_xcf_stats()
+ * visits every class's heaps; all pools' counts after every op cost a
+ * third of an execution).  full_check() compares every pool's.
+ */
+static unsigned int xtouched;
+
+/* Pool @p, for a call that may change it. */
+static struct rm_xcf_pool *xpool(unsigned int p)
+{
+	xtouched |= BIT(p);
+	return xpools[p];
+}
 static struct rm_xcf_loc xmap_loc;	/* its pieces */
 
 /* migrate callback results of the current rm_cma_alloc() call */
@@ -188,7 +202,7 @@ static unsigned int get16(struct in *in)
 /* --- the oracle, and cheap checks --- */
 
 static u64 xpages(void);
-static void xcheck_counts(void);
+static void xcheck_counts(unsigned int pools);
 
 static void full_check(const char *when)
 {
@@ -200,6 +214,7 @@ static void full_check(const char *when)
 		abort();
 	}
 	check(&fz_md);
+	xcheck_counts(~0U);
 	FZ_ASSERT(oracle_xcf_pages == xpages(),
 		  "%llu xcf pages in the blocks, the pools hold %llu %s",
 		  (unsigned long long)oracle_xcf_pages,
@@ -254,7 +269,8 @@ static void cheap_check(void)
 	/* what no allocation of the fuzzer's explains is the xcf pools' */
 	FZ_ASSERT(rest == xpages(), "%llu pages unexplained, pools hold %llu",
 		  (unsigned long long)rest, (unsigned long long)xpages());
-	xcheck_counts();
+	xcheck_counts(xtouched);
+	xtouched = 0;
 }
 
 /* Byte copies of everything a refused call must leave alone. */
@@ -1270,7 +1286,7 @@ static void xverify(const struct xobj *o)
 	if (xmapped >= 0 && o == &xobjs[xmapped]) {
 		l = xmap_loc;
 	} else {
-		FZ_ASSERT(!rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l),
+		FZ_ASSERT(!rm_xcf_map(xpool(o->pool), o->h, RM_XCF_MAP_RO, &l),
 			  "map %lx", o->h);
 	}
 	xcheck_loc(o, &l);
@@ -1279,7 +1295,7 @@ static void xverify(const struct xobj *o)
 			  "object %lx byte %u of %u", o->h, i, o->size);
 	if (xmapped >= 0 && o == &xobjs[xmapped])
 		return;
-	FZ_ASSERT(!rm_xcf_unmap(xpools[o->pool], o->h, &u), "unmap");
+	FZ_ASSERT(!rm_xcf_unmap(xpool(o->pool), o->h, &u), "unmap");
 	FZ_ASSERT(u.mode == RM_XCF_MAP_RO && u.seg[0].addr == l.seg[0].addr,
 		  "unmap gave another mapping back");
 }
@@ -1293,14 +1309,14 @@ static void xverify_pool(unsigned int p)
 			xverify(&xobjs[i]);
 }
 
-/* Each pool's live handles are the objects held. */
-static void xcheck_counts(void)
+/* Each pool's live handles are the objects held: the pools in @pools. */
+static void xcheck_counts(unsigned int pools)
 {
 	struct rm_xcf_pool_stats ps;
 	unsigned int p, i, n;
 
 	for (p = 0; p < NXP; p++) {
-		if (!xpools[p])
+		if (!xpools[p] || !(pools & BIT(p)))
 			continue;
 		for (i = n = 0; i < nxobjs; i++)
 			n += xobjs[i].pool == p;
@@ -1332,7 +1348,7 @@ static void xunmap_kept(void)
 	if (xmapped < 0)
 		return;
 	xverify(&xobjs[xmapped]);
-	FZ_ASSERT(!rm_xcf_unmap(xpools[xobjs[xmapped].pool],
+	FZ_ASSERT(!rm_xcf_unmap(xpool(xobjs[xmapped].pool),
 				xobjs[xmapped].h, &u), "unmap kept");
 	xmapped = -1;
 }
@@ -1356,6 +1372,7 @@ static void op_xcf_create(struct in *in)
 	if (xpools[p])
 		return;
 	xpools[p] = rm_xcf_create(&b, nid);
+	xtouched |= BIT(p);
 	FZ_ASSERT(xpools[p], "create");
 	FZ_ASSERT(rm_xcf_total_pages(xpools[p]) == 0, "a new pool holds pages");
 }
@@ -1370,7 +1387,7 @@ static void xdestroy(unsigned int p)
 	for (i = 0; i < nxobjs; i++)
 		if (xobjs[i].pool == p)
 			xforget(i--);
-	rm_xcf_destroy(xpools[p]);
+	rm_xcf_destroy(xpool(p));
 	xpools[p] = NULL;
 	nxstale = 0;	/* a new pool may hand the same handles out */
 }
@@ -1408,7 +1425,7 @@ static void op_xcf_malloc(struct in *in)
 	if ((v >> 4) == 15)
 		flags |= 1U << (v & 7);		/* maybe an unknown flag */
 	before = rm_xcf_total_pages(xpools[p]);
-	ret = rm_xcf_malloc(xpools[p], size, flags, cpu, &h);
+	ret = rm_xcf_malloc(xpool(p), size, flags, cpu, &h);
 	if (!size || flags & ~RM_XCF_MALLOC_VALID ||
 	    cpu >= RM_USER_NR_CPUS) {
 		/* both errors apply to an oversized bad call: either will do */
@@ -1434,14 +1451,14 @@ static void op_xcf_malloc(struct in *in)
 			  "handle %lx handed out twice", h);
 	o = &xobjs[nxobjs++];
 	*o = (struct xobj){ h, size, next_tag++, p };
-	FZ_ASSERT(!rm_xcf_map(xpools[p], h, RM_XCF_MAP_WO, &l), "map new");
+	FZ_ASSERT(!rm_xcf_map(xpool(p), h, RM_XCF_MAP_WO, &l), "map new");
 	xcheck_loc(o, &l);
 	if (flags & RM_XCF_ZERO)
 		for (i = 0; i < size; i++)
 			FZ_ASSERT(!*xat(&l, i), "zeroed object byte %u", i);
 	for (i = 0; i < size; i++)
 		*xat(&l, i) = xbyte(o, i);
-	FZ_ASSERT(!rm_xcf_unmap(xpools[p], h, &u) && u.mode == RM_XCF_MAP_WO,
+	FZ_ASSERT(!rm_xcf_unmap(xpool(p), h, &u) && u.mode == RM_XCF_MAP_WO,
 		  "unmap new");
 }
 
@@ -1455,7 +1472,7 @@ static void op_xcf_free(struct in *in)
 	if ((int)i == xmapped)
 		xunmap_kept();
 	xverify(&xobjs[i]);
-	rm_xcf_free(xpools[xobjs[i].pool], xobjs[i].h);
+	rm_xcf_free(xpool(xobjs[i].pool), xobjs[i].h);
 	xforget(i);
 }
 
@@ -1473,7 +1490,7 @@ static void op_xcf_map(struct in *in)
 
 	if (xmapped >= 0) {
 		o = &xobjs[xmapped];
-		ret = rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l);
+		ret = rm_xcf_map(xpool(o->pool), o->h, RM_XCF_MAP_RO, &l);
 		FZ_ASSERT(ret == -EBUSY, "a second map: %d", ret);
 		xunmap_kept();
 		return;
@@ -1481,7 +1498,7 @@ static void op_xcf_map(struct in *in)
 	if (!nxobjs)
 		return;
 	o = &xobjs[i % nxobjs];
-	pool = xpools[o->pool];
+	pool = xpool(o->pool);
 	ret = rm_xcf_map(pool, o->h, mode, &l);
 	if (mode & ~RM_XCF_MAP_VALID || !mode) {
 		FZ_ASSERT(ret == -EINVAL, "mode %x: %d", mode, ret);
@@ -1506,7 +1523,7 @@ static void op_xcf_compact(struct in *in)
 	if (!xpools[p])
 		return;
 	rm_xcf_stats(xpools[p], &a, NULL);
-	freed = rm_xcf_compact(xpools[p]);
+	freed = rm_xcf_compact(xpool(p));
 	rm_xcf_stats(xpools[p], &z, NULL);
 	/* it counts vpage pages; a table page it empties goes back too */
 	FZ_ASSERT(z.data_pages + freed == a.data_pages &&
@@ -1523,7 +1540,7 @@ static void op_xcf_compact(struct in *in)
 
 		/* it stayed: unmapped and mapped again, it is still there */
 		xunmap_kept();
-		FZ_ASSERT(!rm_xcf_map(xpools[o->pool], o->h, RM_XCF_MAP_RO, &l),
+		FZ_ASSERT(!rm_xcf_map(xpool(o->pool), o->h, RM_XCF_MAP_RO, &l),
 			  "map after compaction");
 		FZ_ASSERT(l.seg[0].addr == kept.seg[0].addr,
 			  "a mapped object moved");
@@ -1539,7 +1556,7 @@ static void op_xcf_drain(struct in *in)
 
 	if (!xpools[p])
 		return;
-	rm_xcf_drain(xpools[p], cpu);
+	rm_xcf_drain(xpool(p), cpu);
 	xverify_pool(p);
 }
 
@@ -1581,7 +1598,7 @@ static void op_xcf_bad_free(struct in *in)
 		break;
 	}
 	rm_xcf_stats(xpools[p], &a, NULL);
-	EXPECT_REFUSED(rm_xcf_free(xpools[p], h));
+	EXPECT_REFUSED(rm_xcf_free(xpool(p), h));
 	rm_xcf_stats(xpools[p], &z, NULL);
 	FZ_ASSERT(!memcmp(&a, &z, sizeof(a)), "a bad free changed the pool");
 }
