@@ -230,14 +230,16 @@ bench:
 # the debug kernel once selftests/testvm/run offers it, else on 6.1.
 # RESMEM_STRESS_SEED=N replays a seed.
 STRESS_OPS	?= 1000000
+# take-back cycles of cma_system_test.sh (100 in make check)
+LEND_CYCLES	?= 1000
 STRESS_TIMEOUT	?= 14400
 STRESS_KERNEL	?= $(shell $(TOP)/selftests/testvm/run --help 2>&1 | \
 		     grep -q -- '--kernel.*debug' && echo debug || echo 6.1)
 stress:
-	@echo "make stress: kernel $(STRESS_KERNEL), $(STRESS_OPS) ioctls"
+	@echo "make stress: kernel $(STRESS_KERNEL), $(STRESS_OPS) ioctls, $(LEND_CYCLES) lend take-backs"
 	@$(TOP)/selftests/testvm/run --kernel $(STRESS_KERNEL) --no-load \
 		--timeout $(STRESS_TIMEOUT) -- \
-		'RESMEM_STRESS_SEED=$(RESMEM_STRESS_SEED) /resmem/selftests/stress_test.sh --ops $(STRESS_OPS)'
+		'RESMEM_STRESS_SEED=$(RESMEM_STRESS_SEED) /resmem/selftests/stress_test.sh --ops $(STRESS_OPS) && RESMEM_LEND_CYCLES=$(LEND_CYCLES) /resmem/selftests/cma_system_test.sh'
 
 clean:
 	rm -rf $(BUILD) $(TOP)/resmemctl $(TOP)/Module.symvers \

@@ -71,6 +71,10 @@ rmmod resmem || rc=1
 echo "# file: stress_test.sh"
 ./stress_test.sh --seconds "${RESMEM_STRESS_SECONDS:-40}" || rc=1
 
+# loads resmem itself (both ranges, no region), lends regions, unloads it
+echo "# file: cma_system_test.sh"
+./cma_system_test.sh || rc=1
+
 echo "# file: fault_load_test.sh"
 ./fault_load_test.sh || rc=1
 
