@@ -293,19 +293,54 @@ unlend:
 	return ret;
 }
 
+/*
+ * Can the system give the whole region back?  offline_pages() retries a
+ * pinned page until a signal comes, so first take every online block
+ * with alloc_contig_range(), which gives up on one, minus the struct pages
+ * a block holds itself; then give it all back for the offline.  A page
+ * pinned in the moment between is still waited for (until a signal).
+ */
+static int unlend_trial(struct resmem_cma *r)
+{
+	u64 bp = block_pages(), p, end = r->c.base_pfn + r->c.count;
+	u64 mm = r->c.memmap / (r->c.count / bp), q;
+	int ret = 0;
+
+	for (p = r->c.base_pfn; p < end; p += bp) {
+		if (!pfn_to_online_page(p))
+			continue;
+		ret = alloc_contig_range(p + mm, p + bp, MIGRATE_MOVABLE,
+					 GFP_KERNEL | __GFP_NOWARN);
+		if (ret)
+			break;
+	}
+	for (q = r->c.base_pfn; q < p; q += bp)
+		if (pfn_to_online_page(q))
+			free_contig_range(q + mm, bp - mm);
+	return ret;
+}
+
 /**
  * resmem_unlend - take a lent region's memory back from the system
  * @r: the region, lent, with no buffer; the table lock and its mutex held
  *
+ * The system's pages are migrated out first with alloc_contig_range(),
+ * which fails at once on a pinned page, and only then offlined: a pinned
+ * page makes the destroy fail instead of waiting for the pin to go.
+ *
  * Context: process context; may sleep (the kernel migrates the pages).
- * Return: 0; -EBUSY when the kernel could not offline it (it stays lent).
+ * Return: 0; -EBUSY when the kernel could not offline it (it stays lent;
+ * a fatal signal during the offline is one way).
  */
 int resmem_unlend(struct resmem_cma *r)
 {
 	int ret;
 
 	lockdep_assert_held(&r->lock);
-	ret = offline_and_remove_memory(region_base(r), region_size(r));
+	ret = unlend_trial(r);
+	if (!ret)
+		ret = offline_and_remove_memory(region_base(r),
+						region_size(r));
 	if (ret) {
 		rm_stat_inc(r->lst.unlend_failures);
 		pr_info("cma region '%s' stays lent to the system: the kernel could not offline its memory (%d)\n",

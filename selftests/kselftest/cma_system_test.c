@@ -123,7 +123,8 @@ static int lend(int fd, const char *name, __u64 base, __u64 size, int node,
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.base = base;
 	c.size = size;
-	c.node = node;
+	/* a node goes with base 0 only (RESMEM_IOC_CMA_CREATE) */
+	c.node = base ? RESMEM_NODE_ANY : node;
 	c.flags = flags;
 	read_str(MEMSYS "auto_online_blocks", old, sizeof(old));
 	write_str(MEMSYS "auto_online_blocks", "offline");
