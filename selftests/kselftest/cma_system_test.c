@@ -753,15 +753,16 @@ TEST_F(lend, over_resmem_buffers)
 
 	if (!self->can)
 		SKIP(return, "cannot lend");
+	/* one page at the first block-aligned place memarea finds free */
 	memset(&a, 0, sizeof(a));
-	a.kind = RESMEM_KIND_BUDDY;
+	a.kind = RESMEM_KIND_MEMAREA;
 	a.node = 0;
 	a.count = 1;
+	a.align = self->bs / 4096;
 	ASSERT_EQ(0, ioc(self->fd, RESMEM_IOC_ALLOC, &a));
 	ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
-	blk = q.phys / self->bs * self->bs;
-	if (blk < EXPLICIT)
-		blk = EXPLICIT;
+	blk = q.phys;
+	ASSERT_EQ(0, blk % self->bs);
 	EXPECT_EQ(-EBUSY, lend(self->fd, NAME, blk, self->bs, 0,
 			       RESMEM_CMA_SYSTEM, NULL, NULL));
 	EXPECT_EQ(0, do_free(self->fd, a.handle));
