@@ -212,6 +212,25 @@ static int reserve_memmap(struct resmem_cma *r)
 	return 0;
 }
 
+/*
+ * Hot-add one memory block, its struct pages inside it when the kernel
+ * allows: 6.12 falls back by itself, 6.1 refuses MHP_MEMMAP_ON_MEMORY
+ * with -EINVAL when memory_hotplug.memmap_on_memory is off.
+ */
+static int add_block(struct resmem_cma *r, u64 start, u64 size)
+{
+	int ret;
+
+	ret = add_memory_driver_managed(r->nid, start, size, LEND_RES_NAME,
+					MHP_MERGE_RESOURCE |
+					MHP_MEMMAP_ON_MEMORY);
+	if (ret == -EINVAL)
+		ret = add_memory_driver_managed(r->nid, start, size,
+						LEND_RES_NAME,
+						MHP_MERGE_RESOURCE);
+	return ret;
+}
+
 static u64 region_base(struct resmem_cma *r)
 {
 	return PFN_PHYS(r->c.base_pfn);
@@ -254,10 +273,7 @@ int resmem_lend(struct resmem_cma *r)
 	if (ret)
 		goto unlend;
 	for (a = 0; a < region_size(r); a += bs) {
-		ret = add_memory_driver_managed(r->nid, region_base(r) + a, bs,
-						LEND_RES_NAME,
-						MHP_MERGE_RESOURCE |
-						MHP_MEMMAP_ON_MEMORY);
+		ret = add_block(r, region_base(r) + a, bs);
 		if (ret) {
 			pr_warn("cma region '%s': hot-adding [mem %#llx-%#llx] failed (%d)\n",
 				r->c.name, region_base(r) + a,
