@@ -252,6 +252,21 @@ static void release_span(struct rm_cma *c, u64 pfn, u64 end)
 	}
 }
 
+/* Give [pfn, end) the kind @kind, one pageblock per hold of the zone lock. */
+static void set_kind_span(struct rm_cma *c, u64 pfn, u64 end,
+			  unsigned int kind)
+{
+	unsigned long flags;
+	u64 e;
+
+	for (; pfn < end; pfn = e) {
+		e = min(pb_down(pfn) + RM_PAGEBLOCK_NR, end);
+		rm_spin_lock_irqsave(&c->z->lock, flags);
+		rm_zone_set_kind(c->z, pfn, e - pfn, kind);
+		rm_spin_unlock_irqrestore(&c->z->lock, flags);
+	}
+}
+
 static bool no_buffers(struct rm_cma *c)
 {
 	unsigned long flags;
@@ -532,20 +547,13 @@ static int try_take(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
 		    u64 *stop)
 {
 	struct take_ctx *t = ctx;
-	unsigned long flags;
-	u64 p, end;
 	int ret;
 
 	ret = t->take(t->arg, pfn, count, stop);
 	if (ret)
 		return ret;
 	/* the pages are the buffer's now: 'C' in the map, not 'S' */
-	for (p = pfn; p < pfn + count; p = end) {
-		end = min(pb_down(p) + RM_PAGEBLOCK_NR, pfn + count);
-		rm_spin_lock_irqsave(&c->z->lock, flags);
-		rm_zone_set_kind(c->z, p, end - p, RM_PK_CMA);
-		rm_spin_unlock_irqrestore(&c->z->lock, flags);
-	}
+	set_kind_span(c, pfn, pfn + count, RM_PK_CMA);
 	return 0;
 }
 
@@ -722,7 +730,7 @@ int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count)
  */
 int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 {
-	u64 s = pfn - c->base_pfn, e;
+	u64 s = pfn - c->base_pfn;
 	unsigned long flags;
 	bool ok;
 
@@ -752,12 +760,7 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 		return 0;
 	}
 	/* the caller gave the pages back to the system: 'S' again */
-	for (s = pfn; s < pfn + count; s = e) {
-		e = min(pb_down(s) + RM_PAGEBLOCK_NR, pfn + count);
-		rm_spin_lock_irqsave(&c->z->lock, flags);
-		rm_zone_set_kind(c->z, s, e - s, RM_PK_SYSTEM);
-		rm_spin_unlock_irqrestore(&c->z->lock, flags);
-	}
+	set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
 	return 0;
 }
 
