@@ -519,8 +519,17 @@ TEST_F_TIMEOUT(cma, create_bad_name, CMA_TEST_TIMEOUT)
 TEST_F_TIMEOUT(cma, create_flags, CMA_TEST_TIMEOUT)
 {
 	struct resmem_cma_create c = { .name = "o", .size = 2 << 20,
-				       .node = RESMEM_NODE_ANY, .flags = 1 };
+				       .node = RESMEM_NODE_ANY };
+	unsigned int bit;
 
+	/* every bit but RESMEM_CMA_SYSTEM (cma_system_test's) is unknown */
+	for (bit = 0; bit < 32; bit++) {
+		if ((1U << bit) & RESMEM_CMA_VALID_FLAGS)
+			continue;
+		c.flags = 1U << bit;
+		EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
+	}
+	c.flags = ~RESMEM_CMA_VALID_FLAGS;
 	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_CMA_CREATE, &c));
 }
 
