@@ -401,7 +401,10 @@ struct resmem_cma_create {
  * @flags:	in: must be 0
  *
  * Needs CAP_SYS_ADMIN.  -EBUSY while the region has buffers; pages it
- * lends stay with their owners.
+ * lends stay with their owners.  A region lent to the system
+ * (RESMEM_CMA_SYSTEM) is taken back from it first: -EBUSY, the region
+ * still lent, when the kernel cannot migrate or offline its memory
+ * (pinned pages).
  */
 struct resmem_cma_destroy {
 	__u32 id;
