@@ -37,6 +37,12 @@
  *    in the map (resmem_alloc_pages() refuses RESMEM_GFP_MOVABLE); one
  *    that is not, because it was freed meanwhile, is skipped.
  *
+ *  - lending to the system: a region made with @system (cma=...:system,
+ *    RESMEM_CMA_SYSTEM) is lent by resmem_lend() before it enters the
+ *    table, takes buffers with resmem_lend_take() instead of migrating
+ *    resmem's blocks, and is un-lent by resmem_unlend() in destroy()
+ *    (src/lend.c).
+ *
  * Lock order (the module's whole list: include/resmem/resmem.h): the
  * table lock, a region's mutex, an owner's lock (a
  * userspace allocation's sem, a kernel block's mutex), the reverse map's
