@@ -150,6 +150,8 @@ static unsigned int nxobjs;
 static unsigned long xstale[NXSTALE];
 static unsigned int nxstale;
 static int xmapped = -1;		/* the object mapped now, or -1 */
+static struct rm_xcf_loc xmap_loc;	/* its pieces */
+
 /*
  * Pools an xcf op worked on since the last cheap check: only these can
  * have changed, so only their counts are compared then (rm_xcf_stats()
@@ -164,7 +166,6 @@ static struct rm_xcf_pool *xpool(unsigned int p)
 	xtouched |= BIT(p);
 	return xpools[p];
 }
-static struct rm_xcf_loc xmap_loc;	/* its pieces */
 
 /* migrate callback results of the current rm_cma_alloc() call */
 static unsigned int mig_refused, mig_nomem;

@@ -388,7 +388,8 @@ FIXTURE_TEARDOWN(lend)
 }
 
 /* State unchanged: the same number of regions and the same /proc/iomem. */
-static int unchanged(FIXTURE_DATA(lend) *self)
+/* FIXTURE_DATA(lend), spelt out: checkpatch reads the macro as a product */
+static int unchanged(struct _test_data_lend *self)
 {
 	char *now = slurp("/proc/iomem");
 	int same = now && !strcmp(now, self->iomem);
@@ -398,7 +399,7 @@ static int unchanged(FIXTURE_DATA(lend) *self)
 }
 
 static void check_lent(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(lend) *self, __u32 id, __u64 base,
+		       struct _test_data_lend *self, __u32 id, __u64 base,
 		       __u64 size)
 {
 	struct resmem_cma_region_info e;
@@ -415,7 +416,7 @@ static void check_lent(struct __test_metadata *_metadata,
 }
 
 static void check_unlent(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(lend) *self, __u64 base)
+			 struct _test_data_lend *self, __u64 base)
 {
 	EXPECT_EQ(1, unchanged(self));
 	EXPECT_EQ(0, block_exists(base));
