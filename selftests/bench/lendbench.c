@@ -225,8 +225,9 @@ static int fill(unsigned long long cap_mib, const char *ready)
 				if (fd >= 0)
 					close(fd);
 				is_ready = 1;
-				printf("fill: ready, %u MiB, Movable free %lld pages (high watermark + 2 MiB: %lld)\n",
-				       nlive, f, low);
+				printf("fill: ready, %u MiB, Movable free %lld pages ",
+				       nlive, f);
+				printf("(high watermark + 2 MiB: %lld)\n", low);
 				fflush(stdout);
 			}
 			usleep(10000);
@@ -263,17 +264,20 @@ static int fill(unsigned long long cap_mib, const char *ready)
 			lost += check(i);
 			drop(i);
 		}
-	printf("fill: %llu chunks of 1 MiB written, %llu dropped at the cap of %llu MiB, lost %llu bytes\n",
-	       tops, drops, cap, (unsigned long long)lost);
+	printf("fill: %llu chunks of 1 MiB written, ", tops);
+	printf("%llu dropped at the cap of %llu MiB, lost %llu bytes\n",
+	       drops, cap, (unsigned long long)lost);
 	return lost ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "mem")) {
-		printf("mem %s: MemTotal=%lld kB MemFree=%lld kB movable_present=%lld movable_managed=%lld movable_free=%lld pages\n",
-		       argv[2], meminfo("MemTotal"), meminfo("MemFree"),
-		       movable("present"), movable("managed"), movable("free"));
+		printf("mem %s: MemTotal=%lld kB MemFree=%lld kB ", argv[2],
+		       meminfo("MemTotal"), meminfo("MemFree"));
+		printf("movable_present=%lld movable_managed=%lld ",
+		       movable("present"), movable("managed"));
+		printf("movable_free=%lld pages\n", movable("free"));
 		return 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "fill"))
