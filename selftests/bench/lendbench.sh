@@ -20,7 +20,7 @@
 # Prints a markdown table.  Usage: lendbench.sh [BOOT ...], each BOOT a
 # comma-separated list of SIZE_MIB:CYCLES (default: "4:1000" "64:10"
 # "248:3"; the first took 7 minutes on the debug kernel under TCG, the
-# others about 10 and 12 by shorter runs: refilling 64 or 248 MiB after
+# others were not run with these counts: refilling 64 or 248 MiB after
 # each release is most of a cycle); RESMEM_LENDBENCH_KERNEL (default
 # debug).
 set -euo pipefail
