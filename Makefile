@@ -109,13 +109,13 @@ symvers-seen = cp $(BUILD)/$(1)/mod/Module.symvers \
 	$(BUILD)/$(1)/$(2)/.resmem.symvers &&
 
 # selftests/bench: the benchmark modules (resmem_bench.ko, resmem_mabench.ko,
-# resmem_vcbench.ko, resmem_contigbench.ko) for one test kernel, W=1 and
-# -Werror, modpost against resmem's Module.symvers (from kmod-%), in
-# .build/<series>/bench/, which selftests/testvm/run copies into the VM beside
-# the test modules.  Not part of vm-artifacts: no kselftest needs them;
+# resmem_vcbench.ko, resmem_contigbench.ko, resmem_lendbench.ko) for one test
+# kernel, W=1 and -Werror, modpost against resmem's Module.symvers (from
+# kmod-%), in .build/<series>/bench/, which selftests/testvm/run copies into
+# the VM beside the test modules.  Not part of vm-artifacts: no kselftest needs them;
 # selftests/bench/run and cmabench.sh build them, and make check's builds.
 BENCH_KSRC := Kbuild bench.h resmem_bench.c resmem_mabench.c vcbench.c \
-	      resmem_contigbench.c
+	      resmem_contigbench.c resmem_lendbench.c
 bench-kmod-%:
 	@$(MAKE) -s kmod-$*
 	@kdir=$$($(TOP)/selftests/testvm/kdir $*) && \
