@@ -112,8 +112,9 @@ symvers-seen = cp $(BUILD)/$(1)/mod/Module.symvers \
 # resmem_vcbench.ko, resmem_contigbench.ko, resmem_lendbench.ko) for one test
 # kernel, W=1 and -Werror, modpost against resmem's Module.symvers (from
 # kmod-%), in .build/<series>/bench/, which selftests/testvm/run copies into
-# the VM beside the test modules.  Not part of vm-artifacts: no kselftest needs them;
-# selftests/bench/run and cmabench.sh build them, and make check's builds.
+# the VM beside the test modules.  Not part of vm-artifacts: no kselftest
+# needs them; selftests/bench/run and cmabench.sh build them, and make
+# check's builds.
 BENCH_KSRC := Kbuild bench.h resmem_bench.c resmem_mabench.c vcbench.c \
 	      resmem_contigbench.c resmem_lendbench.c
 bench-kmod-%:
