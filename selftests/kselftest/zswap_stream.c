@@ -12,8 +12,12 @@
  *
  * With --hold FILE it creates FILE after writing and waits until FILE is
  * removed before reading back, so that zswap_test.sh can read the
- * counters while the pages are out.  Prints "# ..." lines; exits 0 when
- * every page came back intact, 1 otherwise, 2 on a usage or setup error.
+ * counters while the pages are out.  make run's demo (selftests/demo/
+ * demo.sh) also runs it without a cgroup to fill a CMA region lent to the
+ * system, and reads them back while a buffer taken back from it is held.
+ * Prints "# ..." lines, the last one the pages and MiB read back and how
+ * many were bad; exits 0 when every page came back intact, 1 otherwise, 2
+ * on a usage or setup error.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,10 +98,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (bad)
-		printf("# %lu of %lu pages differ, the first is page %lu (%s)\n",
-		       bad, n, first_bad,
+		printf("# %lu of %lu pages (%lu MiB) differ, the first is page %lu (%s)\n",
+		       bad, n, n * PS_PAGE_SIZE >> 20, first_bad,
 		       ps_kind_name[ps_kind_of(seed, first_bad)]);
 	else
-		printf("# all %lu pages read back intact\n", n);
+		printf("# all %lu pages (%lu MiB) read back intact: 0 bad pages\n",
+		       n, n * PS_PAGE_SIZE >> 20);
 	return bad ? 1 : 0;
 }
