@@ -475,46 +475,50 @@ TEST_F_TIMEOUT(lend, explicit_base, TIMEOUT)
 #define PAGE	4096
 
 /*
- * A page of fill_beyond_ram: a 64-byte motif of its id (which names its
- * chunk and place) repeated, so that zswap compresses it to a few dozen
- * bytes, and in its last word a checksum of the rest.  Every byte is
- * known: bad_page() compares them all.
+ * A page of fill_beyond_ram: its id (which names its chunk and place) in
+ * its first word, the 64-byte motif of its chunk repeated, so that zswap
+ * compresses it to a few dozen bytes, and in its last word a checksum of
+ * the rest.  Every byte is known: bad_page() compares them all, the
+ * motif with memcmp() against the chunk's template page (tmpl()).
  */
-static void motif(__u64 id, __u64 w[8])
+#define OVW	(PAGE / 8)
+
+/* The template of chunk @seed: words 1 .. OVW - 2 of its pages; their sum. */
+static __u64 tmpl(__u64 seed, __u64 *t)
 {
+	__u64 sum = 0;
 	unsigned int i;
 
-	for (i = 0; i < 8; i++)
-		w[i] = (id * 8 + i) * K;
+	for (i = 1; i < OVW - 1; i++) {
+		t[i] = (seed * 8 + (i & 7)) * K;
+		sum += t[i] ^ i;
+	}
+	return sum;
 }
 
-static void ov_page(__u64 *p, __u64 id)
+static __u64 ov_sum(__u64 id, __u64 sum)
 {
-	__u64 w[8], sum = 0;
-	unsigned int i;
+	return ~(sum + id * K);
+}
 
-	motif(id, w);
-	for (i = 0; i < PAGE / 8 - 1; i++) {
-		p[i] = w[i & 7];
-		sum += p[i] ^ i;
-	}
-	p[i] = ~sum;
+static void ov_page(__u64 *p, __u64 id, const __u64 *t, __u64 sum)
+{
+	p[0] = id * K;
+	memcpy(p + 1, t + 1, (OVW - 2) * 8);
+	p[OVW - 1] = ov_sum(id, sum);
 }
 
 /* Bytes of the page at @p that differ from ov_page() of @id. */
-static size_t bad_page(const __u64 *p, __u64 id)
+static size_t bad_page(const __u64 *p, __u64 id, const __u64 *t, __u64 sum)
 {
-	__u64 w[8], sum = 0;
-	unsigned int i;
 	size_t bad = 0;
+	unsigned int i;
 
-	motif(id, w);
-	for (i = 0; i < PAGE / 8 - 1; i++) {
-		if (p[i] != w[i & 7])
-			bad += 8;
-		sum += w[i & 7] ^ i;
-	}
-	return bad + (p[i] != ~sum ? 8 : 0);
+	if (memcmp(p + 1, t + 1, (OVW - 2) * 8))
+		for (i = 1; i < OVW - 1; i++)
+			bad += p[i] != t[i] ? 8 : 0;
+	return bad + (p[0] != id * K ? 8 : 0) +
+	       (p[OVW - 1] != ov_sum(id, sum) ? 8 : 0);
 }
 
 /* What a filler writes, and until when. */
@@ -529,25 +533,29 @@ struct fill {
 /* Chunk @seed's data into @p: @f's kind of page. */
 static void fill_chunk(const struct fill *f, void *p, __u64 seed)
 {
+	__u64 t[OVW], sum;
 	size_t i;
 
 	if (!f->ov) {
 		pattern(p, CHUNK, seed);
 		return;
 	}
+	sum = tmpl(seed, t);
 	for (i = 0; i < CHUNK / PAGE; i++)
-		ov_page((__u64 *)((char *)p + i * PAGE), seed + i);
+		ov_page((__u64 *)((char *)p + i * PAGE), seed + i, t, sum);
 }
 
 static size_t chunk_bad(const struct fill *f, const void *p, __u64 seed)
 {
+	__u64 t[OVW], sum;
 	size_t i, bad = 0;
 
 	if (!f->ov)
 		return bad_bytes(p, CHUNK, seed);
+	sum = tmpl(seed, t);
 	for (i = 0; i < CHUNK / PAGE; i++)
 		bad += bad_page((const __u64 *)((const char *)p + i * PAGE),
-				seed + i);
+				seed + i, t, sum);
 	return bad;
 }
 
@@ -651,25 +659,75 @@ static void filler(int ready, int go, const struct fill *f)
 	_exit(0);
 }
 
+/* A "Key: N kB" line of /proc/meminfo in bytes, or -1. */
+static long long meminfo(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':')
+			v = atoll(line + kl + 1) * 1024;
+	fclose(f);
+	return v;
+}
+
+/* Pages swapped in, through zswap or not (/proc/vmstat), or 0. */
+static long long swapins(void)
+{
+	char line[128];
+	long long v = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "pswpin ", 7))
+			v += atoll(line + 7);
+		else if (!strncmp(line, "zswpin ", 7))
+			v += atoll(line + 7);
+	fclose(f);
+	return v;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 /*
  * @n take-backs of most of region @id (@size bytes) while @pid (a filler
  * on @up, @down) holds its data: each buffer is written and read back,
  * then the filler verifies all of its data.  *@ok counts the take-backs
- * that worked, the return value is the bytes the filler lost.
+ * that worked, *@taking the seconds they took, the return value is the
+ * bytes the filler lost.
  */
 static __u64 take_backs(struct __test_metadata *_metadata, int fd, __u32 id,
 			__u64 size, __u64 memmap, unsigned int n, int up,
-			int down, __u32 *ok)
+			int down, __u32 *ok, double *taking)
 {
 	__u64 count = (size - 8 * MIB) / 4096 - memmap, lost = 0, l;
 	struct resmem_alloc a;
 	unsigned int i;
+	double t;
 	char c = 1;
 	void *p;
+	int ret;
 
 	*ok = 0;
+	*taking = 0;
 	for (i = 0; i < n; i++) {
-		if (!take(fd, id, count, &a)) {
+		t = now();
+		ret = take(fd, id, count, &a);
+		*taking += now() - t;
+		if (!ret) {
 			p = map(fd, &a);
 			if (p != MAP_FAILED) {
 				pattern(p, a.size, i);
@@ -697,6 +755,7 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	struct fill f = {
 		.low = (long long)(size / 4096 / 16), .files = FILES,
 	};
+	double taking;
 	pid_t pid;
 
 	if (!self->can)
@@ -721,7 +780,7 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	       (unsigned long long)e.lent);
 	EXPECT_LE(size / 4096 / 2, e.lent);
 	lost = take_backs(_metadata, self->fd, id, size, e.memmap, cycles,
-			  up[0], down[1], &ok);
+			  up[0], down[1], &ok, &taking);
 	close(down[1]);
 	close(up[0]);
 	waitpid(pid, NULL, 0);
@@ -732,31 +791,6 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	EXPECT_EQ(cycles, ok);
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
-}
-
-/* A "Key: N kB" line of /proc/meminfo in bytes, or -1. */
-static long long meminfo(const char *key)
-{
-	char line[256];
-	size_t kl = strlen(key);
-	long long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl) && line[kl] == ':')
-			v = atoll(line + kl + 1) * 1024;
-	fclose(f);
-	return v;
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 #define OVDIR	"/tmp/resmem-lend-fill"
@@ -781,8 +815,8 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 			 cycles / 100 ? cycles / 100 : 1;
 	struct resmem_cma_region_info e;
 	struct fill f = { .low = -1, .ov = 1, .files = OVDIR "/f" };
-	long long swap0, swapped, mfree;
-	double t0, t1;
+	long long swap0, swapped, mfree, in0;
+	double t0, t1, taking;
 	char opts[64];
 	pid_t pid;
 
@@ -830,14 +864,16 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 	EXPECT_LE(0, mfree);
 	EXPECT_GE((long long)(size / 4096 / 16), mfree);
 	EXPECT_LE(size / 4096 / 2, e.lent);
+	in0 = swapins();
 	lost = take_backs(_metadata, self->fd, id, size, e.memmap, n, up[0],
-			  down[1], &ok);
+			  down[1], &ok, &taking);
 	close(down[1]);
 	close(up[0]);
 	waitpid(pid, &st, 0);
-	TH_LOG("%u of %u take-backs of %llu MiB succeeded in %.1f s, %llu bytes lost",
-	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB),
-	       now() - t1, (unsigned long long)lost);
+	TH_LOG("%u of %u take-backs of %llu MiB succeeded (%.1f s, and %.1f s verifying, %lld MiB swapped in), %llu bytes lost",
+	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB), taking,
+	       now() - t1 - taking, (swapins() - in0) * 4096 / (long long)MIB,
+	       (unsigned long long)lost);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	EXPECT_EQ(0, lost);
 	EXPECT_EQ(n, ok);
