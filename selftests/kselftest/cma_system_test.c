@@ -523,8 +523,8 @@ static size_t bad_page(const __u64 *p, __u64 id, const __u64 *t, __u64 sum)
 
 /* What a filler writes, and until when. */
 struct fill {
-	long long low;		/* until node 0's Movable zone has this many
-				 * free pages or fewer; -1: no such limit */
+	/* until node 0's Movable zone has this many free pages or fewer */
+	long long low;		/* -1: no such limit */
 	__u64 target;		/* until it wrote this many bytes; 0: none */
 	int ov;			/* ov_page() pages, else pattern() */
 	const char *files;	/* path prefix of its tmpfs files */
@@ -853,9 +853,10 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 	mfree = movable(0, "free");
 	swapped = meminfo("SwapTotal") - meminfo("SwapFree") - swap0;
 	ASSERT_EQ(0, entry(self->fd, id, &e));
-	TH_LOG("wrote %llu MiB in %.1f s, MemTotal minus the region %llu MiB: %lld MiB in swap, region of %llu pages: %llu lent to the system, Movable zone free %lld pages",
+	TH_LOG("wrote %llu MiB in %.1f s, MemTotal minus the region %llu MiB: %lld MiB in swap",
 	       (unsigned long long)(written / MIB), t1 - t0,
-	       (unsigned long long)(outside / MIB), swapped / (long long)MIB,
+	       (unsigned long long)(outside / MIB), swapped / (long long)MIB);
+	TH_LOG("region of %llu pages: %llu lent to the system, Movable zone free %lld pages",
 	       (unsigned long long)(size / 4096),
 	       (unsigned long long)e.lent, mfree);
 	EXPECT_LT(outside, written);
@@ -870,10 +871,12 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 	close(down[1]);
 	close(up[0]);
 	waitpid(pid, &st, 0);
-	TH_LOG("%u of %u take-backs of %llu MiB succeeded (%.1f s, and %.1f s verifying, %lld MiB swapped in), %llu bytes lost",
-	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB), taking,
-	       now() - t1 - taking, (swapins() - in0) * 4096 / (long long)MIB,
+	TH_LOG("%u of %u take-backs of %llu MiB succeeded, %llu bytes lost",
+	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB),
 	       (unsigned long long)lost);
+	TH_LOG("%.1f s taking back, %.1f s verifying, %lld MiB swapped in",
+	       taking, now() - t1 - taking,
+	       (swapins() - in0) * 4096 / (long long)MIB);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	EXPECT_EQ(0, lost);
 	EXPECT_EQ(n, ok);
