@@ -861,9 +861,14 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 	       (unsigned long long)e.lent, mfree);
 	EXPECT_LT(outside, written);
 	EXPECT_LT(0, swapped);
-	/* the region filled: /proc/zoneinfo */
+	/*
+	 * the region filled: /proc/zoneinfo; reclaim keeps some pages free
+	 * above the zone's watermarks (1770 of 32768 seen on 6.1)
+	 */
 	EXPECT_LE(0, mfree);
-	EXPECT_GE((long long)(size / 4096 / 16), mfree);
+	EXPECT_GE((long long)(size / 4096 / 8), mfree)
+		TH_LOG("Movable zone's high watermark %lld pages",
+		       movable(0, "high"));
 	EXPECT_LE(size / 4096 / 2, e.lent);
 	in0 = swapins();
 	lost = take_backs(_metadata, self->fd, id, size, e.memmap, n, up[0],
