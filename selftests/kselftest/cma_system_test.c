@@ -956,45 +956,60 @@ static void pinner(int ready, int go, __u64 base, __u64 size)
 	_exit(phys && bad_bytes(p, ps, idx) ? 1 : 0);
 }
 
-TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
+/*
+ * Fork @child(ready, go, @base, @size) with a pipe each way: the parent
+ * reads from *@up and writes to *@down.  The child's pid, or -1.
+ */
+static pid_t spawn(void (*child)(int, int, __u64, __u64), __u64 base,
+		   __u64 size, int *up, int *down)
 {
-	int up[2], down[2], st = -1, ret;
-	__u32 id;
-	__u64 base, phys = 0, size = self->bs;
-	struct resmem_cma_region_info e;
-	struct resmem_alloc a;
+	int u[2], d[2];
 	pid_t pid;
 
-	if (!self->can)
-		SKIP(return, "cannot lend");
-	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
-			  &id, &base));
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	if (pipe(u) || pipe(d))
+		return -1;
 	pid = fork();
-	ASSERT_LE(0, pid);
 	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		pinner(up[1], down[0], base, size);
+		close(u[0]);
+		close(d[1]);
+		child(u[1], d[0], base, size);
 	}
-	close(up[1]);
-	close(down[0]);
-	ASSERT_EQ(8, read(up[0], &phys, 8));
-	if (!phys) {
-		close(down[1]);
-		waitpid(pid, NULL, 0);
-		destroy(self->fd, id);
-		SKIP(return, "no page of the child landed in the region");
-	}
-	TH_LOG("pinned page at 0x%llx", (unsigned long long)phys);
-	/* the whole region: covers the pinned page, must fail, not hang */
+	close(u[1]);
+	close(d[0]);
+	*up = u[0];
+	*down = d[1];
+	return pid;
+}
+
+/* Close the pipes to child @pid, wait for it: 1 when it exited 0. */
+static int reap(int up, int down, pid_t pid)
+{
+	int st = -1;
+
+	close(down);
+	close(up);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * The page at @phys of region @id (@size bytes) is held: a buffer of the
+ * whole region fails with -EBUSY (and does not wait), one of half of it
+ * lands beside the page, a small one elsewhere, and destroy is -EBUSY.
+ */
+static void held_page(struct __test_metadata *_metadata,
+		      struct _test_data_lend *self, __u32 id, __u64 phys,
+		      __u64 size)
+{
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a;
+	int ret;
+
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
 	EXPECT_EQ(-EBUSY, ret);
 	if (!ret)
 		do_free(self->fd, a.handle);
-	/* half of it: lands where the pinned page is not */
 	ret = take(self->fd, id, size / 4096 / 2 - e.memmap, &a);
 	EXPECT_EQ(0, ret);
 	if (!ret) {
@@ -1004,19 +1019,42 @@ TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
 		EXPECT_TRUE(phys < q.phys || phys >= q.phys + a.size);
 		EXPECT_EQ(0, do_free(self->fd, a.handle));
 	}
-	/* a small buffer elsewhere */
 	EXPECT_EQ(0, take(self->fd, id, 512, &a));
 	EXPECT_EQ(0, do_free(self->fd, a.handle));
-	/* destroy while pinned: EBUSY, still lent */
 	EXPECT_EQ(-EBUSY, destroy(self->fd, id));
+}
+
+TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
+{
+	int up, down;
+	__u32 id;
+	__u64 base, phys = 0, size = self->bs;
+	struct resmem_cma_region_info e;
+	pid_t pid;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	pid = spawn(pinner, base, size, &up, &down);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(8, read(up, &phys, 8));
+	if (!phys) {
+		reap(up, down, pid);
+		destroy(self->fd, id);
+		SKIP(return, "no page of the child landed in the region");
+	}
+	TH_LOG("pinned page at 0x%llx", (unsigned long long)phys);
+	/*
+	 * a buffer over the pinned page fails, does not hang; others work;
+	 * destroy while pinned: EBUSY, still lent
+	 */
+	held_page(_metadata, self, id, phys, size);
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	EXPECT_EQ(RESMEM_CMA_SYSTEM, e.flags & RESMEM_CMA_SYSTEM);
 	EXPECT_EQ(1, iomem_lent(base, size));
 	/* released: the data is intact, destroy works */
-	close(down[1]);
-	close(up[0]);
-	waitpid(pid, &st, 0);
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(1, reap(up, down, pid));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
 }
@@ -1080,7 +1118,7 @@ static void dio_reader(int ready, int go, __u64 base, __u64 size)
  */
 TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
 {
-	int up[2], down[2], st = -1, ret;
+	int up, down, ret, i;
 	__u32 id;
 	__u64 base, phys = 0, size = self->bs;
 	struct resmem_cma_region_info e;
@@ -1088,7 +1126,6 @@ TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
 	long long inflight = 0, done = 0;
 	double t0, t1;
 	pid_t pid;
-	int i;
 
 	if (!self->can)
 		SKIP(return, "cannot lend");
@@ -1097,21 +1134,11 @@ TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
 		     NULLB);
 	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
 			  &id, &base));
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
-	pid = fork();
+	pid = spawn(dio_reader, base, size, &up, &down);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		dio_reader(up[1], down[0], base, size);
-	}
-	close(up[1]);
-	close(down[0]);
-	ASSERT_EQ(8, read(up[0], &phys, 8));
+	ASSERT_EQ(8, read(up, &phys, 8));
 	if (!phys) {
-		close(down[1]);
-		waitpid(pid, NULL, 0);
+		reap(up, down, pid);
 		destroy(self->fd, id);
 		SKIP(return, "no page of the child landed in the region");
 	}
@@ -1121,39 +1148,21 @@ TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
 	TH_LOG("O_DIRECT read in flight into the page at 0x%llx",
 	       (unsigned long long)phys);
 	t0 = now();
-	ASSERT_EQ(0, entry(self->fd, id, &e));
-	/* the whole region covers the page: fails, does not wait */
-	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
-	EXPECT_EQ(-EBUSY, ret);
-	if (!ret)
-		do_free(self->fd, a.handle);
-	/* half of it: lands where the page is not */
-	ret = take(self->fd, id, size / 4096 / 2 - e.memmap, &a);
-	EXPECT_EQ(0, ret);
-	if (!ret) {
-		struct resmem_query q;
-
-		ASSERT_EQ(0, do_query(self->fd, a.handle, &q));
-		EXPECT_TRUE(phys < q.phys || phys >= q.phys + a.size);
-		EXPECT_EQ(0, do_free(self->fd, a.handle));
-	}
-	EXPECT_EQ(-EBUSY, destroy(self->fd, id));
+	held_page(_metadata, self, id, phys, size);
 	t1 = now();
 	/* all of that happened while the read was in flight */
 	EXPECT_LE(1, nullb_inflight());
 	TH_LOG("take-backs and destroy while in flight: %.1f s", t1 - t0);
-	ASSERT_EQ(8, read(up[0], &done, 8));
+	ASSERT_EQ(8, read(up, &done, 8));
 	EXPECT_EQ(PAGE, done);
 	TH_LOG("the read returned %lld %.1f s later", done, now() - t1);
 	/* the pin is gone: the whole region comes back */
+	ASSERT_EQ(0, entry(self->fd, id, &e));
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
 	EXPECT_EQ(0, ret);
 	if (!ret)
 		EXPECT_EQ(0, do_free(self->fd, a.handle));
-	close(down[1]);
-	close(up[0]);
-	waitpid(pid, &st, 0);
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(1, reap(up, down, pid));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
 }
