@@ -13,8 +13,10 @@
 # timeout, after which the read fails), so a read stays in flight.
 # zswap's settings are restored and both devices removed afterwards.
 # Arguments go to cma_system_test (--cycles N, default 100;
-# RESMEM_LEND_CYCLES=N sets it too, for make stress).  TAP output; runs
-# as root in the test VM (busybox sh) with resmem not loaded.
+# RESMEM_LEND_CYCLES=N sets it too, for make stress;
+# RESMEM_LEND_OVERFILL_CYCLES=M sets --overfill-cycles, fill_beyond_ram's
+# cycles, N / 100 by default, 0 for its fill and checks alone).  TAP
+# output; runs as root in the test VM (busybox sh) with resmem not loaded.
 
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
@@ -69,7 +71,9 @@ else
 fi
 
 echo "# file: cma_system_test"
-./cma_system_test --cycles "${RESMEM_LEND_CYCLES:-100}" "$@"
+# shellcheck disable=SC2086
+./cma_system_test --cycles "${RESMEM_LEND_CYCLES:-100}" \
+	${RESMEM_LEND_OVERFILL_CYCLES:+--overfill-cycles $RESMEM_LEND_OVERFILL_CYCLES} "$@"
 rc=$?
 
 echo "# file: cma_system_test.sh"
