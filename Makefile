@@ -162,13 +162,17 @@ $(VM_USER)/demo/%.rms: $(TOP)/selftests/demo/%.rms
 	install -m 0644 $< $@
 
 # Modules of the test kernel itself that kselftests load (brd.ko, the RAM
-# disk zswap_test.sh swaps to; zsmalloc.ko and z3fold.ko, zpools that
-# selftests/bench/zswapbench.sh compares xcf with, where they are not built
-# in), from its module directory (MODDIR of the kernel's env) into
-# .build/<series>/modules/, decompressed: busybox insmod reads no .ko.xz.
-KERNEL_KOS := brd zsmalloc z3fold
-# z3fold is gone from 6.12's Debian config: no word when these are missing
-KERNEL_KOS_OPTIONAL := zsmalloc z3fold
+# disk zswap_test.sh and cma_system_test.sh swap to; zsmalloc.ko and
+# z3fold.ko, zpools that selftests/bench/zswapbench.sh compares xcf with
+# and cma_system_test.sh puts zswap on, where they are not built in;
+# configfs.ko and null_blk.ko, the block device whose delayed completions
+# keep cma_system_test's O_DIRECT read in flight), from its module
+# directory (MODDIR of the kernel's env) into .build/<series>/modules/,
+# decompressed: busybox insmod reads no .ko.xz.
+KERNEL_KOS := brd zsmalloc z3fold configfs null_blk
+# z3fold is gone from 6.12's Debian config, the debug kernel has neither
+# configfs nor null_blk: no word when these are missing
+KERNEL_KOS_OPTIONAL := zsmalloc z3fold configfs null_blk
 kernel-kos-%:
 	@$(TOP)/selftests/testvm/kdir $* > /dev/null && \
 	cache=$${RESMEM_CACHE:-$(TOP)/.cache/kernels} && . "$$cache/$*/env" && \

@@ -4,14 +4,23 @@
  * hot-added as System RAM (resmem) in ZONE_MOVABLE of its node, the system
  * fills it with anonymous memory and tmpfs pages, buffers covering most of
  * it are taken back again and again with every byte of the system's data
- * intact, a long-term pinned page is skipped (never a hang, never a loss)
- * and keeps the region from being destroyed, bad arguments change nothing,
- * and destroying the region removes the memory again.
+ * intact, also when the system holds more than the RAM outside the region
+ * (the rest in swap), a page pinned by vmsplice or by an O_DIRECT read in
+ * flight is skipped (never a hang, never a loss) and keeps the region from
+ * being destroyed, a long-term (FOLL_LONGTERM) pin moves its page out of
+ * the region first, the struct pages the kernel puts in the region
+ * (memory_hotplug.memmap_on_memory) are never handed out, bad arguments
+ * change nothing, and destroying the region removes the memory again.
  *
  * Every test SKIPs when GET_INFO lacks RESMEM_FEAT_CMA_SYSTEM or the kernel
- * has no /sys/devices/system/memory.  Run as root with resmem loaded on the
- * test VM's ranges and no region (cma_system_test.sh does this).
- * --cycles N: take-back cycles of fill_take_back (default 100).
+ * has no /sys/devices/system/memory; fill_beyond_ram without swap,
+ * odirect_in_flight without /dev/nullb0 (null_blk, its requests completing
+ * late), longterm_pin_moves_out without io_uring.  Run as root with resmem
+ * loaded on the test VM's ranges and no region (cma_system_test.sh does
+ * this, and sets up the swap and null_blk).
+ * --cycles N: take-back cycles of fill_take_back (default 100); those of
+ * fill_beyond_ram, which reads every page back each time, are N / 100
+ * (at least 1), --overfill-cycles M sets them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,9 +33,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
 #include "resmem_test.h"
@@ -38,6 +52,7 @@
 #define K		0x9e3779b97f4a7c15ULL
 
 static unsigned int cycles = 100;
+static int overfill_cycles = -1;	/* -1: cycles / 50, at least 1 */
 
 static int ioc(int fd, unsigned long cmd, void *arg)
 {
@@ -457,38 +472,162 @@ TEST_F_TIMEOUT(lend, explicit_base, TIMEOUT)
 #define FILES	"/dev/shm/resmem-lend"
 #define CHUNK	(4 * MIB)
 #define MAXCH	1024
+#define PAGE	4096
 
 /*
- * The child: pinned to CPU 0, fill anonymous chunks and tmpfs files with
- * patterns until the Movable zone of node 0 is nearly full, tell the
- * parent (one byte on @ready), then on each byte from @go verify
- * everything and answer the bytes lost (8-byte count on @ready).
+ * A page of fill_beyond_ram: its id (which names its chunk and place) in
+ * its first word, the 64-byte motif of its chunk repeated, so that zswap
+ * compresses it to a few dozen bytes, and in its last word a checksum of
+ * the rest.  Every byte is known: bad_page() compares them all, the
+ * motif with memcmp() against the chunk's template page (tmpl()).
  */
-static void filler(int ready, int go, long long low)
+#define OVW	(PAGE / 8)
+
+/* The template of chunk @seed: words 1 .. OVW - 2 of its pages; their sum. */
+static __u64 tmpl(__u64 seed, __u64 *t)
+{
+	__u64 sum = 0;
+	unsigned int i;
+
+	for (i = 1; i < OVW - 1; i++) {
+		t[i] = (seed * 8 + (i & 7)) * K;
+		sum += t[i] ^ i;
+	}
+	return sum;
+}
+
+static __u64 ov_sum(__u64 id, __u64 sum)
+{
+	return ~(sum + id * K);
+}
+
+static void ov_page(__u64 *p, __u64 id, const __u64 *t, __u64 sum)
+{
+	p[0] = id * K;
+	memcpy(p + 1, t + 1, (OVW - 2) * 8);
+	p[OVW - 1] = ov_sum(id, sum);
+}
+
+/* Bytes of the page at @p that differ from ov_page() of @id. */
+static size_t bad_page(const __u64 *p, __u64 id, const __u64 *t, __u64 sum)
+{
+	size_t bad = 0;
+	unsigned int i;
+
+	if (memcmp(p + 1, t + 1, (OVW - 2) * 8))
+		for (i = 1; i < OVW - 1; i++)
+			bad += p[i] != t[i] ? 8 : 0;
+	return bad + (p[0] != id * K ? 8 : 0) +
+	       (p[OVW - 1] != ov_sum(id, sum) ? 8 : 0);
+}
+
+/* What a filler writes, and until when. */
+struct fill {
+	/* until node 0's Movable zone has this many free pages or fewer */
+	long long low;		/* -1: no such limit */
+	__u64 target;		/* until it wrote this many bytes; 0: none */
+	int ov;			/* ov_page() pages, else pattern() */
+	const char *files;	/* path prefix of its tmpfs files */
+};
+
+/* Chunk @seed's data into @p: @f's kind of page. */
+static void fill_chunk(const struct fill *f, void *p, __u64 seed)
+{
+	__u64 t[OVW], sum;
+	size_t i;
+
+	if (!f->ov) {
+		pattern(p, CHUNK, seed);
+		return;
+	}
+	sum = tmpl(seed, t);
+	for (i = 0; i < CHUNK / PAGE; i++)
+		ov_page((__u64 *)((char *)p + i * PAGE), seed + i, t, sum);
+}
+
+static size_t chunk_bad(const struct fill *f, const void *p, __u64 seed)
+{
+	__u64 t[OVW], sum;
+	size_t i, bad = 0;
+
+	if (!f->ov)
+		return bad_bytes(p, CHUNK, seed);
+	sum = tmpl(seed, t);
+	for (i = 0; i < CHUNK / PAGE; i++)
+		bad += bad_page((const __u64 *)((const char *)p + i * PAGE),
+				seed + i, t, sum);
+	return bad;
+}
+
+#ifndef MADV_COLD
+#define MADV_COLD	20
+#endif
+
+/*
+ * Bytes lost of @f's file @i (all of it when it cannot be read).  For
+ * more data than RAM, read through a mapping and then marked cold
+ * (MADV_COLD), as the anonymous chunks are: reclaim takes the pages
+ * already verified first, not those the verification reads next, so the
+ * pass swaps about the excess in and out, not all of it.
+ */
+static size_t file_bad(const struct fill *f, unsigned int i, void *buf)
+{
+	char path[128];
+	size_t bad = CHUNK;
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s-%u", f->files, i);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return bad;
+	if (!f->ov) {
+		if (read(fd, buf, CHUNK) == CHUNK)
+			bad = chunk_bad(f, buf, 0x80000000ULL + i * 0x100000ULL);
+	} else {
+		p = mmap(NULL, CHUNK, PROT_READ, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			bad = chunk_bad(f, p, 0x80000000ULL + i * 0x100000ULL);
+			madvise(p, CHUNK, MADV_COLD);
+			munmap(p, CHUNK);
+		}
+	}
+	close(fd);
+	return bad;
+}
+
+/*
+ * The child: pinned to CPU 0, fill anonymous chunks and tmpfs files, one
+ * of each in turn, until @f says, tell the parent the bytes written
+ * (8 bytes on @ready), then on each byte from @go verify everything and
+ * answer the bytes lost (8 bytes on @ready).
+ */
+static void filler(int ready, int go, const struct fill *f)
 {
 	void *anon[MAXCH];
 	unsigned int na = 0, nf = 0, i;
 	char path[128], c;
-	__u64 lost;
+	__u64 lost, written = 0;
 	void *buf = malloc(CHUNK);
 
 	pin_cpu0();
-	while (movable(0, "free") > low && na + nf < MAXCH) {
+	while ((f->low < 0 || movable(0, "free") > f->low) &&
+	       (!f->target || written < f->target) && na + nf < MAXCH) {
 		if ((na + nf) % 2 == 0) {
 			anon[na] = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (anon[na] == MAP_FAILED)
 				break;
-			pattern(anon[na], CHUNK, na * 0x100000ULL);
+			fill_chunk(f, anon[na], na * 0x100000ULL);
 			na++;
 		} else {
 			int fd;
 
-			snprintf(path, sizeof(path), FILES "-%u", nf);
+			snprintf(path, sizeof(path), "%s-%u", f->files, nf);
 			fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 			if (fd < 0)
 				break;
-			pattern(buf, CHUNK, 0x80000000ULL + nf * 0x100000ULL);
+			fill_chunk(f, buf, 0x80000000ULL + nf * 0x100000ULL);
 			if (write(fd, buf, CHUNK) != CHUNK) {
 				close(fd);
 				unlink(path);
@@ -497,47 +636,127 @@ static void filler(int ready, int go, long long low)
 			close(fd);
 			nf++;
 		}
+		written += CHUNK;
 	}
-	c = 1;
-	if (write(ready, &c, 1) != 1)
+	if (write(ready, &written, 8) != 8)
 		_exit(1);
 	while (read(go, &c, 1) == 1) {
 		lost = 0;
-		for (i = 0; i < na; i++)
-			lost += bad_bytes(anon[i], CHUNK, i * 0x100000ULL);
-		for (i = 0; i < nf; i++) {
-			int fd;
-
-			snprintf(path, sizeof(path), FILES "-%u", i);
-			fd = open(path, O_RDONLY);
-			if (fd < 0 || read(fd, buf, CHUNK) != CHUNK)
-				lost += CHUNK;
-			else
-				lost += bad_bytes(buf, CHUNK,
-						  0x80000000ULL + i * 0x100000ULL);
-			if (fd >= 0)
-				close(fd);
+		for (i = 0; i < na; i++) {
+			lost += chunk_bad(f, anon[i], i * 0x100000ULL);
+			if (f->ov)
+				madvise(anon[i], CHUNK, MADV_COLD);
 		}
+		for (i = 0; i < nf; i++)
+			lost += file_bad(f, i, buf);
 		if (write(ready, &lost, 8) != 8)
 			break;
 	}
 	for (i = 0; i < nf; i++) {
-		snprintf(path, sizeof(path), FILES "-%u", i);
+		snprintf(path, sizeof(path), "%s-%u", f->files, i);
 		unlink(path);
 	}
 	_exit(0);
 }
 
+/* A "Key: N kB" line of /proc/meminfo in bytes, or -1. */
+static long long meminfo(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':')
+			v = atoll(line + kl + 1) * 1024;
+	fclose(f);
+	return v;
+}
+
+/* Pages swapped in, through zswap or not (/proc/vmstat), or 0. */
+static long long swapins(void)
+{
+	char line[128];
+	long long v = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "pswpin ", 7))
+			v += atoll(line + 7);
+		else if (!strncmp(line, "zswpin ", 7))
+			v += atoll(line + 7);
+	fclose(f);
+	return v;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * @n take-backs of most of region @id (@size bytes) while @pid (a filler
+ * on @up, @down) holds its data: each buffer is written and read back,
+ * then the filler verifies all of its data.  *@ok counts the take-backs
+ * that worked, *@taking the seconds they took, the return value is the
+ * bytes the filler lost.
+ */
+static __u64 take_backs(struct __test_metadata *_metadata, int fd, __u32 id,
+			__u64 size, __u64 memmap, unsigned int n, int up,
+			int down, __u32 *ok, double *taking)
+{
+	__u64 count = (size - 8 * MIB) / 4096 - memmap, lost = 0, l;
+	struct resmem_alloc a;
+	unsigned int i;
+	double t;
+	char c = 1;
+	void *p;
+	int ret;
+
+	*ok = 0;
+	*taking = 0;
+	for (i = 0; i < n; i++) {
+		t = now();
+		ret = take(fd, id, count, &a);
+		*taking += now() - t;
+		if (!ret) {
+			p = map(fd, &a);
+			if (p != MAP_FAILED) {
+				pattern(p, a.size, i);
+				if (!bad_bytes(p, a.size, i))
+					(*ok)++;
+				munmap(p, a.size);
+			}
+			EXPECT_EQ(0, do_free(fd, a.handle));
+		}
+		if (write(down, &c, 1) != 1 || read(up, &l, 8) != 8) {
+			TH_LOG("the filler is gone after %u take-backs", i);
+			return lost + 1;
+		}
+		lost += l;
+	}
+	return lost;
+}
+
 TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 {
 	int up[2], down[2];
-	__u32 id, ok = 0, n;
-	__u64 base, lost = 0, l, size = self->bs;
+	__u32 id, ok = 0;
+	__u64 base, lost, written = 0, size = self->bs;
 	struct resmem_cma_region_info e;
-	struct resmem_alloc a;
+	struct fill f = {
+		.low = (long long)(size / 4096 / 16), .files = FILES,
+	};
+	double taking;
 	pid_t pid;
-	char c = 0;
-	void *p;
 
 	if (!self->can)
 		SKIP(return, "cannot lend");
@@ -550,34 +769,18 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	if (!pid) {
 		close(up[0]);
 		close(down[1]);
-		filler(up[1], down[0], (long long)(size / 4096 / 16));
+		filler(up[1], down[0], &f);
 	}
 	close(up[1]);
 	close(down[0]);
-	ASSERT_EQ(1, read(up[0], &c, 1));
+	ASSERT_EQ(8, read(up[0], &written, 8));
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	TH_LOG("region of %llu pages: %llu lent to the system",
 	       (unsigned long long)(size / 4096),
 	       (unsigned long long)e.lent);
 	EXPECT_LE(size / 4096 / 2, e.lent);
-	for (n = 0; n < cycles; n++) {
-		__u64 count = (size - 8 * MIB) / 4096 - e.memmap;
-
-		if (!take(self->fd, id, count, &a)) {
-			p = map(self->fd, &a);
-			if (p != MAP_FAILED) {
-				pattern(p, a.size, n);
-				if (!bad_bytes(p, a.size, n))
-					ok++;
-				munmap(p, a.size);
-			}
-			EXPECT_EQ(0, do_free(self->fd, a.handle));
-		}
-		c = 1;
-		ASSERT_EQ(1, write(down[1], &c, 1));
-		ASSERT_EQ(8, read(up[0], &l, 8));
-		lost += l;
-	}
+	lost = take_backs(_metadata, self->fd, id, size, e.memmap, cycles,
+			  up[0], down[1], &ok, &taking);
 	close(down[1]);
 	close(up[0]);
 	waitpid(pid, NULL, 0);
@@ -590,41 +793,155 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	check_unlent(_metadata, self, base);
 }
 
+#define OVDIR	"/tmp/resmem-lend-fill"
+/* written beyond MemTotal minus the region */
+#define OVER	(32 * MIB)
+
 /*
- * The pinner: pinned to CPU 0, fill anonymous memory until a page lands in
- * [@base, @base + @size), vmsplice that page into a pipe it never reads
- * (pinned long term), answer its physical address on @ready, wait for @go
- * to close, then check the page still holds its pattern (exit status).
+ * More than the RAM outside the region: the filler writes MemTotal minus
+ * the region plus OVER in ov_page() pages, half anonymous, half in a
+ * tmpfs of its own, so the region fills and the rest goes to swap (zswap
+ * on a brd RAM disk, cma_system_test.sh).  Each take-back of most of the
+ * region then migrates the system's pages out or, with no RAM left to
+ * migrate them to, swaps them out; after each the filler reads every
+ * byte back.
  */
-static void pinner(int ready, int go, __u64 base, __u64 size)
+TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
+{
+	int up[2], down[2], st = -1;
+	__u32 id, ok = 0;
+	__u64 base, lost, written = 0, size = self->bs, target, outside;
+	unsigned int n = overfill_cycles >= 0 ? (unsigned int)overfill_cycles :
+			 cycles / 100 ? cycles / 100 : 1;
+	struct resmem_cma_region_info e;
+	struct fill f = { .low = -1, .ov = 1, .files = OVDIR "/f" };
+	long long swap0, swapped, mfree, in0;
+	double t0, t1, taking;
+	char opts[64];
+	pid_t pid;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	if (meminfo("SwapTotal") <= 0)
+		SKIP(return, "no swap (cma_system_test.sh puts it on brd)");
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	outside = meminfo("MemTotal") - size;
+	target = outside + OVER;
+	mkdir(OVDIR, 0700);
+	snprintf(opts, sizeof(opts), "size=%llum",
+		 (unsigned long long)(target / MIB));
+	ASSERT_EQ(0, mount("tmpfs", OVDIR, "tmpfs", 0, opts));
+	swap0 = meminfo("SwapTotal") - meminfo("SwapFree");
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	t0 = now();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		/* should memory run out after all, the OOM killer takes it */
+		write_str("/proc/self/oom_score_adj", "1000");
+		f.target = target;
+		filler(up[1], down[0], &f);
+	}
+	close(up[1]);
+	close(down[0]);
+	ASSERT_EQ(8, read(up[0], &written, 8));
+	t1 = now();
+	mfree = movable(0, "free");
+	swapped = meminfo("SwapTotal") - meminfo("SwapFree") - swap0;
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	TH_LOG("wrote %llu MiB in %.1f s, MemTotal minus the region %llu MiB: %lld MiB in swap",
+	       (unsigned long long)(written / MIB), t1 - t0,
+	       (unsigned long long)(outside / MIB), swapped / (long long)MIB);
+	TH_LOG("region of %llu pages: %llu lent to the system, Movable zone free %lld pages",
+	       (unsigned long long)(size / 4096),
+	       (unsigned long long)e.lent, mfree);
+	EXPECT_LT(outside, written);
+	EXPECT_LT(0, swapped);
+	/*
+	 * the region filled: /proc/zoneinfo; reclaim keeps some pages free
+	 * above the zone's watermarks (1770 of 32768 seen on 6.1)
+	 */
+	EXPECT_LE(0, mfree);
+	EXPECT_GE((long long)(size / 4096 / 8), mfree)
+		TH_LOG("Movable zone's high watermark %lld pages",
+		       movable(0, "high"));
+	EXPECT_LE(size / 4096 / 2, e.lent);
+	in0 = swapins();
+	lost = take_backs(_metadata, self->fd, id, size, e.memmap, n, up[0],
+			  down[1], &ok, &taking);
+	close(down[1]);
+	close(up[0]);
+	waitpid(pid, &st, 0);
+	TH_LOG("%u of %u take-backs of %llu MiB succeeded, %llu bytes lost",
+	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB),
+	       (unsigned long long)lost);
+	TH_LOG("%.1f s taking back, %.1f s verifying, %lld MiB swapped in",
+	       taking, now() - t1 - taking,
+	       (swapins() - in0) * 4096 / (long long)MIB);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(n, ok);
+	umount(OVDIR);
+	rmdir(OVDIR);
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+}
+
+/*
+ * Fill anonymous memory, each page with pattern() of its index in its
+ * chunk, until a page lands in [@base, @base + @size): that page, its
+ * index in *@idx and its physical address in *@phys; NULL (*@phys 0)
+ * when none did.
+ */
+static char *region_page(__u64 base, __u64 size, int *idx, __u64 *phys)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	__u64 phys = 0;
-	char *p = NULL, c;
-	int pp[2], i, tries, idx = 0;
-	struct iovec v;
+	int i, tries;
+	char *p;
 
-	pin_cpu0();
-	if (pipe(pp))
-		_exit(2);
-	for (tries = 0; tries < 64 && !phys; tries++) {
+	*phys = 0;
+	for (tries = 0; tries < 64; tries++) {
 		p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			_exit(2);
+			return NULL;
 		for (i = 0; i < CHUNK / ps; i++) {
 			__u64 ph;
 
 			pattern(p + i * ps, ps, i);
 			ph = phys_of(p + i * ps);
 			if (ph >= base && ph < base + size) {
-				p += i * ps;
-				phys = ph;
-				idx = i;
-				break;
+				*idx = i;
+				*phys = ph;
+				return p + i * ps;
 			}
 		}
 	}
+	return NULL;
+}
+
+/*
+ * The pinner: pinned to CPU 0, find a page of its own in [@base, @base +
+ * @size), vmsplice that page into a pipe it never reads (pinned long
+ * term), answer its physical address on @ready, wait for @go to close,
+ * then check the page still holds its pattern (exit status).
+ */
+static void pinner(int ready, int go, __u64 base, __u64 size)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	__u64 phys = 0;
+	char *p, c;
+	int pp[2], idx = 0;
+	struct iovec v;
+
+	pin_cpu0();
+	if (pipe(pp))
+		_exit(2);
+	p = region_page(base, size, &idx, &phys);
 	if (phys) {
 		v.iov_base = p;
 		v.iov_len = ps;
@@ -636,48 +953,63 @@ static void pinner(int ready, int go, __u64 base, __u64 size)
 	while (read(go, &c, 1) == 1)
 		;
 	/* the page's pattern is by its index in its chunk, not its address */
-	_exit(bad_bytes(p, ps, idx) ? 1 : 0);
+	_exit(phys && bad_bytes(p, ps, idx) ? 1 : 0);
 }
 
-TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
+/*
+ * Fork @child(ready, go, @base, @size) with a pipe each way: the parent
+ * reads from *@up and writes to *@down.  The child's pid, or -1.
+ */
+static pid_t spawn(void (*child)(int, int, __u64, __u64), __u64 base,
+		   __u64 size, int *up, int *down)
 {
-	int up[2], down[2], st = -1, ret;
-	__u32 id;
-	__u64 base, phys = 0, size = self->bs;
-	struct resmem_cma_region_info e;
-	struct resmem_alloc a;
+	int u[2], d[2];
 	pid_t pid;
 
-	if (!self->can)
-		SKIP(return, "cannot lend");
-	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
-			  &id, &base));
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	if (pipe(u) || pipe(d))
+		return -1;
 	pid = fork();
-	ASSERT_LE(0, pid);
 	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		pinner(up[1], down[0], base, size);
+		close(u[0]);
+		close(d[1]);
+		child(u[1], d[0], base, size);
 	}
-	close(up[1]);
-	close(down[0]);
-	ASSERT_EQ(8, read(up[0], &phys, 8));
-	if (!phys) {
-		close(down[1]);
-		waitpid(pid, NULL, 0);
-		destroy(self->fd, id);
-		SKIP(return, "no page of the child landed in the region");
-	}
-	TH_LOG("pinned page at 0x%llx", (unsigned long long)phys);
-	/* the whole region: covers the pinned page, must fail, not hang */
+	close(u[1]);
+	close(d[0]);
+	*up = u[0];
+	*down = d[1];
+	return pid;
+}
+
+/* Close the pipes to child @pid, wait for it: 1 when it exited 0. */
+static int reap(int up, int down, pid_t pid)
+{
+	int st = -1;
+
+	close(down);
+	close(up);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * The page at @phys of region @id (@size bytes) is held: a buffer of the
+ * whole region fails with -EBUSY (and does not wait), one of half of it
+ * lands beside the page, a small one elsewhere, and destroy is -EBUSY.
+ */
+static void held_page(struct __test_metadata *_metadata,
+		      struct _test_data_lend *self, __u32 id, __u64 phys,
+		      __u64 size)
+{
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a;
+	int ret;
+
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
 	EXPECT_EQ(-EBUSY, ret);
 	if (!ret)
 		do_free(self->fd, a.handle);
-	/* half of it: lands where the pinned page is not */
 	ret = take(self->fd, id, size / 4096 / 2 - e.memmap, &a);
 	EXPECT_EQ(0, ret);
 	if (!ret) {
@@ -687,19 +1019,292 @@ TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
 		EXPECT_TRUE(phys < q.phys || phys >= q.phys + a.size);
 		EXPECT_EQ(0, do_free(self->fd, a.handle));
 	}
-	/* a small buffer elsewhere */
 	EXPECT_EQ(0, take(self->fd, id, 512, &a));
 	EXPECT_EQ(0, do_free(self->fd, a.handle));
-	/* destroy while pinned: EBUSY, still lent */
 	EXPECT_EQ(-EBUSY, destroy(self->fd, id));
+}
+
+TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
+{
+	int up, down;
+	__u32 id;
+	__u64 base, phys = 0, size = self->bs;
+	struct resmem_cma_region_info e;
+	pid_t pid;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	pid = spawn(pinner, base, size, &up, &down);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(8, read(up, &phys, 8));
+	if (!phys) {
+		reap(up, down, pid);
+		destroy(self->fd, id);
+		SKIP(return, "no page of the child landed in the region");
+	}
+	TH_LOG("pinned page at 0x%llx", (unsigned long long)phys);
+	/*
+	 * a buffer over the pinned page fails, does not hang; others work;
+	 * destroy while pinned: EBUSY, still lent
+	 */
+	held_page(_metadata, self, id, phys, size);
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	EXPECT_EQ(RESMEM_CMA_SYSTEM, e.flags & RESMEM_CMA_SYSTEM);
 	EXPECT_EQ(1, iomem_lent(base, size));
 	/* released: the data is intact, destroy works */
-	close(down[1]);
-	close(up[0]);
-	waitpid(pid, &st, 0);
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(1, reap(up, down, pid));
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+}
+
+#define NULLB	"/dev/nullb0"
+
+/* Reads in flight on /dev/nullb0 (its sysfs inflight file), or -1. */
+static long long nullb_inflight(void)
+{
+	char buf[64];
+
+	if (read_str("/sys/block/nullb0/inflight", buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/*
+ * The reader: pinned to CPU 0, find a page of its own in [@base, @base +
+ * @size), answer its physical address on @ready, read the device's first
+ * page into it with O_DIRECT (the block layer holds the page until the
+ * read completes, which null_blk delays), answer 1 on @ready when the
+ * read returned the whole page, wait for @go to close, then check the
+ * page holds what the device holds (zeros: nothing was written to it) and
+ * the page before it its pattern (exit status).
+ */
+static void dio_reader(int ready, int go, __u64 base, __u64 size)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	__u64 phys = 0;
+	long long done;
+	int idx = 0, fd, i, bad = 0;
+	char *p, c;
+
+	pin_cpu0();
+	fd = open(NULLB, O_RDONLY | O_DIRECT);
+	p = fd < 0 ? NULL : region_page(base, size, &idx, &phys);
+	if (write(ready, &phys, 8) != 8 || !phys)
+		_exit(2);
+	done = pread(fd, p, ps, 0);
+	if (done < 0)
+		done = -errno;
+	if (write(ready, &done, 8) != 8)
+		_exit(2);
+	while (read(go, &c, 1) == 1)
+		;
+	for (i = 0; i < ps; i++)
+		bad |= p[i];
+	if (idx && bad_bytes(p - ps, ps, idx - 1))
+		bad = 1;
+	_exit(bad ? 1 : 0);
+}
+
+/*
+ * An O_DIRECT read in flight into a page of the region: the block layer
+ * holds a reference on the page (get_user_pages_fast() in 6.1,
+ * pin_user_pages_fast() without FOLL_LONGTERM in 6.12), so
+ * alloc_contig_range() cannot migrate it: take-back of a range covering
+ * it fails with -EBUSY after a few tries, does not wait for the I/O, and
+ * other positions work; destroy is -EBUSY.  Once the read completed, the
+ * whole region comes back and the process has what it read.
+ */
+TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
+{
+	int up, down, ret, i;
+	__u32 id;
+	__u64 base, phys = 0, size = self->bs;
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a;
+	long long inflight = 0, done = 0;
+	double t0, t1;
+	pid_t pid;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	if (access(NULLB, R_OK))
+		SKIP(return, "no %s: no block device here keeps an O_DIRECT read in flight",
+		     NULLB);
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	pid = spawn(dio_reader, base, size, &up, &down);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(8, read(up, &phys, 8));
+	if (!phys) {
+		reap(up, down, pid);
+		destroy(self->fd, id);
+		SKIP(return, "no page of the child landed in the region");
+	}
+	for (i = 0; i < 500 && (inflight = nullb_inflight()) < 1; i++)
+		usleep(10000);
+	if (inflight < 1) {
+		/* not in flight: leave no region lent for the tests after */
+		reap(up, down, pid);
+		destroy(self->fd, id);
+		ASSERT_LE(1, inflight);
+	}
+	TH_LOG("O_DIRECT read in flight into the page at 0x%llx",
+	       (unsigned long long)phys);
+	t0 = now();
+	held_page(_metadata, self, id, phys, size);
+	t1 = now();
+	/* all of that happened while the read was in flight */
+	EXPECT_LE(1, nullb_inflight());
+	TH_LOG("take-backs and destroy while in flight: %.1f s", t1 - t0);
+	ASSERT_EQ(8, read(up, &done, 8));
+	EXPECT_EQ(PAGE, done);
+	TH_LOG("the read returned %lld %.1f s later", done, now() - t1);
+	/* the pin is gone: the whole region comes back */
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		EXPECT_EQ(0, do_free(self->fd, a.handle));
+	EXPECT_EQ(1, reap(up, down, pid));
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+}
+
+/*
+ * A long-term pin (FOLL_LONGTERM: io_uring's registered buffers) never
+ * stays in ZONE_MOVABLE: the kernel migrates the page out of the region
+ * before it pins it (check_and_migrate_movable_pages()), so the page
+ * keeps its data, the whole region still comes back, and the region can
+ * be destroyed while the buffer is registered.
+ */
+TEST_F_TIMEOUT(lend, longterm_pin_moves_out, TIMEOUT)
+{
+	struct io_uring_params up;
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a;
+	__u64 base, phys = 0, after, size = self->bs;
+	struct iovec v;
+	__u32 id;
+	int ring, idx = 0, ret;
+	char *p;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	memset(&up, 0, sizeof(up));
+	ring = syscall(__NR_io_uring_setup, 4, &up);
+	if (ring < 0)
+		SKIP(return, "no io_uring (errno %d)", errno);
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	pin_cpu0();
+	p = region_page(base, size, &idx, &phys);
+	if (!p) {
+		close(ring);
+		destroy(self->fd, id);
+		SKIP(return, "no page landed in the region");
+	}
+	v.iov_base = p;
+	v.iov_len = PAGE;
+	ASSERT_EQ(0, syscall(__NR_io_uring_register, ring,
+			     IORING_REGISTER_BUFFERS, &v, 1));
+	after = phys_of(p);
+	TH_LOG("registered: the page moved from 0x%llx to 0x%llx",
+	       (unsigned long long)phys, (unsigned long long)after);
+	EXPECT_NE(0, after);
+	EXPECT_TRUE(after < base || after >= base + size);
+	EXPECT_EQ(0, bad_bytes(p, PAGE, idx));
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		EXPECT_EQ(0, do_free(self->fd, a.handle));
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+	EXPECT_EQ(0, syscall(__NR_io_uring_register, ring,
+			     IORING_UNREGISTER_BUFFERS, NULL, 0));
+	close(ring);
+	EXPECT_EQ(0, bad_bytes(p, PAGE, idx));
+}
+
+#define MMOM	"/sys/module/memory_hotplug/parameters/memmap_on_memory"
+
+/*
+ * memory_hotplug.memmap_on_memory: whether the kernel puts a hot-added
+ * block's struct pages inside it ("Y" or "force"; absent or "N": no).
+ */
+static int memmap_on_memory(void)
+{
+	char buf[16] = "";
+
+	if (read_str(MMOM, buf, sizeof(buf)))
+		return 0;
+	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1' ||
+	       !strcmp(buf, "force");
+}
+
+/*
+ * The struct pages of a two-block region: with memmap_on_memory at the
+ * start of each block, 64 bytes per 4 KiB page (1.56 %), reported by
+ * CMA_LIST and debugfs, and never in a buffer: the largest buffer is a
+ * block minus them, at the pages after them, one per block; without, none
+ * in the region and the whole region is one buffer.
+ */
+TEST_F_TIMEOUT(lend, memmap_in_region, TIMEOUT)
+{
+	__u64 base, size = 2 * self->bs, bp = self->bs / 4096, mm, i;
+	int on = memmap_on_memory();
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a[3];
+	struct resmem_query q;
+	char path[128], *sys, want[96];
+	__u32 id;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	mm = on ? bp * 64 / 4096 : 0;	/* per block */
+	TH_LOG("memmap_on_memory %s: %llu memmap pages in the region",
+	       on ? "on" : "off", (unsigned long long)e.memmap);
+	EXPECT_EQ(2 * mm, e.memmap);
+	snprintf(path, sizeof(path), DBG "cma/%s/system", e.name);
+	sys = slurp(path);
+	ASSERT_NE(NULL, sys);
+	if (on)
+		snprintf(want, sizeof(want),
+			 "memmap: in the region, %llu pages (1.56%%), at the start of each memory block\n",
+			 (unsigned long long)(2 * mm));
+	else
+		snprintf(want, sizeof(want), "memmap: in other memory");
+	EXPECT_NE(NULL, strstr(sys, want)) TH_LOG("%s", sys);
+	free(sys);
+	if (on) {
+		/* one block minus its memmap, twice, at the pages after it */
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(0, take(self->fd, id, bp - mm, &a[i]));
+			ASSERT_EQ(0, do_query(self->fd, a[i].handle, &q));
+			EXPECT_EQ(0, (q.phys - base) % self->bs - mm * 4096)
+				TH_LOG("buffer at 0x%llx",
+				       (unsigned long long)q.phys);
+		}
+		/* nothing else: every other page is memmap */
+		EXPECT_NE(0, take(self->fd, id, 1, &a[2]));
+		for (i = 0; i < 2; i++)
+			EXPECT_EQ(0, do_free(self->fd, a[i].handle));
+		/* one page more than a block minus its memmap: nowhere */
+		EXPECT_NE(0, take(self->fd, id, bp - mm + 1, &a[0]));
+	} else {
+		ASSERT_EQ(0, take(self->fd, id, 2 * bp, &a[0]));
+		ASSERT_EQ(0, do_query(self->fd, a[0].handle, &q));
+		EXPECT_EQ(base, q.phys);
+		EXPECT_EQ(0, do_free(self->fd, a[0].handle));
+	}
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	EXPECT_EQ(2 * mm, e.memmap);
+	EXPECT_EQ(0, e.used);
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
 }
@@ -838,6 +1443,8 @@ int main(int argc, char **argv)
 	for (i = j = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--cycles") && i + 1 < argc)
 			cycles = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--overfill-cycles") && i + 1 < argc)
+			overfill_cycles = atoi(argv[++i]);
 		else
 			argv[j++] = argv[i];
 	}

@@ -77,3 +77,24 @@ refuse() {
 		ok "$name"
 	fi
 }
+
+# Swap on a brd RAM disk, with zswap in front of it (zswap_test.sh,
+# cma_system_test.sh).  brd takes RAM only for the sectors written to it:
+# pages zswap stores compressed never reach it.
+ZP=/sys/module/zswap/parameters
+# brd_swap KIB: swap on /dev/ram0 of KIB KiB
+brd_swap() {
+	$LOAD /resmem/selftests/brd.ko rd_nr=1 rd_size="$1" &&
+		mkswap /dev/ram0 > /dev/null && swapon /dev/ram0
+}
+# brd_swap_off: undo brd_swap
+brd_swap_off() {
+	swapoff /dev/ram0 2> /dev/null
+	rmmod brd 2> /dev/null
+}
+# zswap_on ZPOOL: zswap enabled, storing into ZPOOL (off while it changes)
+zswap_on() {
+	echo 0 > $ZP/enabled
+	echo "$1" > $ZP/zpool && echo 1 > $ZP/enabled &&
+		[ "$(cat $ZP/zpool)" = "$1" ] && [ "$(cat $ZP/enabled)" = Y ]
+}

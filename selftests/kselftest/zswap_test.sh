@@ -19,7 +19,6 @@
 cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 
-ZP=/sys/module/zswap/parameters
 ZD=/sys/kernel/debug/zswap
 XS=/sys/kernel/debug/resmem/xcf/stats
 CG=/sys/fs/cgroup
@@ -52,7 +51,7 @@ cleanup() {
 	swapoff /dev/ram0 2> /dev/null
 	echo zbud > $ZP/zpool 2> /dev/null
 	rmdir $GRP 2> /dev/null
-	rmmod brd 2> /dev/null
+	brd_swap_off
 }
 bail() {
 	notok "$1"
@@ -71,17 +70,13 @@ else
 	bail "resmem loaded, zpool driver xcf registered, no pool yet"
 fi
 
-if $LOAD /resmem/selftests/brd.ko rd_nr=1 rd_size=262144 &&
-	mkswap /dev/ram0 > /dev/null && swapon /dev/ram0; then
+if brd_swap 262144; then
 	ok "swap on a 256 MiB brd RAM disk"
 else
 	bail "swap on a 256 MiB brd RAM disk"
 fi
 
-echo 0 > $ZP/enabled
-if echo xcf > $ZP/zpool && echo 1 > $ZP/enabled &&
-	[ "$(cat $ZP/zpool)" = xcf ] && [ "$(cat $ZP/enabled)" = Y ] &&
-	[ "$(xstat pools)" = 1 ]; then
+if zswap_on xcf && [ "$(xstat pools)" = 1 ]; then
 	ok "zswap enabled on zpool xcf: one xcf pool ($(xpool 1))"
 else
 	diag "zpool $(cat $ZP/zpool) enabled $(cat $ZP/enabled) pools $(xstat pools)"
