@@ -170,8 +170,8 @@ $(VM_USER)/demo/%.rms: $(TOP)/selftests/demo/%.rms
 # directory (MODDIR of the kernel's env) into .build/<series>/modules/,
 # decompressed: busybox insmod reads no .ko.xz.
 KERNEL_KOS := brd zsmalloc z3fold configfs null_blk
-# z3fold is gone from 6.12's Debian config, the debug kernel has neither
-# configfs nor null_blk: no word when these are missing
+# z3fold is gone from 6.12's Debian config, zsmalloc is built into the
+# debug kernel: no word when these are missing
 KERNEL_KOS_OPTIONAL := zsmalloc z3fold configfs null_blk
 kernel-kos-%:
 	@$(TOP)/selftests/testvm/kdir $* > /dev/null && \

@@ -7,7 +7,7 @@
 # more than the RAM outside the region, swap on a 1 GiB brd RAM disk with
 # zswap in front on zsmalloc (lib.sh's brd_swap; the pages it writes
 # compress well, so brd takes next to no RAM); for the O_DIRECT test,
-# null_blk where the kernel has it (Debian's; not the debug kernel): one
+# null_blk where the kernel has it (Debian's and the debug kernel): one
 # memory-backed device whose requests complete after
 # RESMEM_LEND_DIO_NSEC (default 3 s; under 5 s, null_blk's request
 # timeout, after which the read fails), so a read stays in flight.
