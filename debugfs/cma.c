@@ -179,7 +179,7 @@ static void system_memmap(struct seq_file *m, struct resmem_cma *r)
 		return;
 	}
 	pages = DIV_ROUND_UP(r->c.count * sizeof(struct page), PAGE_SIZE);
-	seq_printf(m, "memmap: in other memory (memory_hotplug.memmap_on_memory off), %llu pages (%llu.%02llu%% of the region)\n",
+	seq_printf(m, "memmap: in other memory (memory_hotplug.memmap_on_memory off or not possible), %llu pages (%llu.%02llu%% of the region)\n",
 		   pages, pages * 100 / r->c.count,
 		   pages * 10000 / r->c.count % 100);
 }

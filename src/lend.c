@@ -31,8 +31,11 @@
  *    free_contig_range().
  *
  *  - Un-lend (destroy; never at unload, which the reference prevents):
- *    offline_and_remove_memory(); when the kernel cannot offline a block
- *    (pinned pages), the region stays lent and the destroy is -EBUSY.
+ *    offline_and_remove_memory(), for the whole region at once, or one
+ *    block at a time when the blocks hold their struct pages (6.1 removes
+ *    such memory only block by block); when the kernel cannot offline a
+ *    block (pinned pages), the region stays lent, whole, and the destroy
+ *    is -EBUSY (see remove()).
  *    Then the claim is taken again and rm_cma_unlend() gives the pages back
  *    to resmem's buddy.
  *
@@ -186,24 +189,31 @@ static bool zones_movable(struct resmem_cma *r, u64 *bad)
 }
 
 /*
- * Reserve the pages of each block that hold its struct pages, when the
- * kernel put them there (memmap_on_memory): they are at the start of the
- * block, up to the page holding the last struct page.
+ * Does the block at @p hold its own struct pages (memmap_on_memory)?  They
+ * are at its start, up to the page holding the last struct page; *@last is
+ * set to that page.  @p must be valid (pfn_valid()).
  */
-static int reserve_memmap(struct resmem_cma *r)
+static bool memmap_on_block(u64 p, u64 *last)
 {
-	u64 p, end = r->c.base_pfn + r->c.count, first, last;
-	int ret;
+	u64 first;
 
 	if (!IS_ENABLED(CONFIG_X86))
-		return 0;	/* slow_virt_to_phys() is x86's */
+		return false;	/* slow_virt_to_phys() is x86's */
+	first = PHYS_PFN(slow_virt_to_phys(pfn_to_page(p)));
+	/* the last byte of the last struct page, which is mapped */
+	*last = PHYS_PFN(slow_virt_to_phys((u8 *)pfn_to_page(p +
+				block_pages() - 1) + sizeof(struct page) - 1));
+	return first >= p && *last < p + block_pages();
+}
+
+/* Reserve the pages of each block that hold its struct pages. */
+static int reserve_memmap(struct resmem_cma *r)
+{
+	u64 p, end = r->c.base_pfn + r->c.count, last;
+	int ret;
+
 	for (p = r->c.base_pfn; p < end; p += block_pages()) {
-		first = PHYS_PFN(slow_virt_to_phys(pfn_to_page(p)));
-		/* the last byte of the last struct page, which is mapped */
-		last = PHYS_PFN(slow_virt_to_phys((u8 *)pfn_to_page(p +
-					block_pages() - 1) +
-					sizeof(struct page) - 1));
-		if (first < p || last >= p + block_pages())
+		if (!memmap_on_block(p, &last))
 			continue;
 		ret = rm_cma_reserve(&r->c, p, last + 1 - p);
 		if (ret)
@@ -241,10 +251,52 @@ static u64 region_size(struct resmem_cma *r)
 	return PFN_PHYS(r->c.count);
 }
 
-/* Remove the first @n bytes of @r's memory; 0 or the kernel's error. */
+/*
+ * Remove the first @n bytes of @r's memory (a lend that failed, or an
+ * un-lend); 0 or the kernel's error.
+ *
+ * Memory hot-added with its struct pages on it goes in the granularity it
+ * came in, one block at a time: 6.1's try_remove_memory() refuses anything
+ * else ("wrong granularity").  A block already gone (see below) is
+ * skipped.  If block k fails (a fatal signal while the kernel waits for a
+ * page, or an allocation), the blocks before it are hot-added again,
+ * offline or as auto_online_blocks says (resmemctl onlines them to
+ * ZONE_MOVABLE), so the region stays lent, whole.  A block that cannot
+ * be added again is gone from the system as before the lend; the region
+ * stays lent without it (take-back finds it offline, the next un-lend
+ * skips it).
+ *
+ * Other memory goes in one call, which the kernel undoes as a whole: it
+ * onlines every block again, each to the zone it was in.
+ */
 static int remove(struct resmem_cma *r, u64 n)
 {
-	return n ? offline_and_remove_memory(region_base(r), n) : 0;
+	u64 bs = memory_block_size_bytes(), base = region_base(r), a, last;
+	bool per_block = false;
+	int ret = 0, err;
+
+	for (a = 0; a < n; a += bs)
+		if (pfn_valid(PHYS_PFN(base + a))) {
+			per_block = memmap_on_block(PHYS_PFN(base + a), &last);
+			break;
+		}
+	if (a >= n)
+		return 0;		/* nothing of it is present */
+	if (!per_block)
+		return offline_and_remove_memory(base, n);
+	for (a = 0; a < n && !ret; a += bs)
+		if (pfn_valid(PHYS_PFN(base + a)))
+			ret = offline_and_remove_memory(base + a, bs);
+	if (!ret)
+		return 0;
+	for (a -= bs; a; ) {
+		a -= bs;
+		err = add_block(r, base + a, bs);
+		if (err)
+			pr_err("cma region '%s': cannot hot-add [mem %#llx-%#llx] again (%d); it stays out of the system\n",
+			       r->c.name, base + a, base + a + bs - 1, err);
+	}
+	return ret;
 }
 
 /**
@@ -257,7 +309,9 @@ static int remove(struct resmem_cma *r, u64 n)
  * whose blocks the kernel onlined to a kernel zone; -EBUSY when a page of
  * it is in use in resmem, or part of it cannot be unclaimed; the error of
  * add_memory_driver_managed() (-EEXIST when the memory is already
- * present, e.g. a block shared with boot RAM).
+ * present, e.g. a block shared with boot RAM).  A failure that cannot be
+ * undone (the memory cannot be removed or claimed again) returns 0 with
+ * the region lent, as far as it got, and a warning; destroy it then.
  */
 int resmem_lend(struct resmem_cma *r)
 {
@@ -296,14 +350,18 @@ int resmem_lend(struct resmem_cma *r)
 
 remove:
 	err = remove(r, added);
+	if (!err)
+		err = resmem_range_reclaim(region_base(r), region_size(r));
 	if (err) {
-		/* the system holds it now: keep it lent, destroy it later */
-		pr_warn("cma region '%s': cannot remove the memory again (%d); it stays lent\n",
+		/*
+		 * The system holds it now, or resmem cannot claim it again:
+		 * keep it lent (resmem_unlend() tries again), destroy it later
+		 */
+		pr_warn("cma region '%s': cannot take the memory back (%d); it stays lent\n",
 			r->c.name, err);
 		__module_get(THIS_MODULE);
 		return 0;
 	}
-	WARN_ON(resmem_range_reclaim(region_base(r), region_size(r)));
 unlend:
 	WARN_ON(rm_cma_unlend(&r->c));
 	return ret;
@@ -346,7 +404,9 @@ static int unlend_trial(struct resmem_cma *r)
  *
  * Context: process context; may sleep (the kernel migrates the pages).
  * Return: 0; -EBUSY when the kernel could not offline it (it stays lent;
- * a fatal signal during the offline is one way).
+ * a fatal signal during the offline is one way), or when its memory left
+ * the system but could not be claimed again (it stays, with nothing
+ * present; the next call tries the claim again).
  */
 int resmem_unlend(struct resmem_cma *r)
 {
@@ -355,20 +415,27 @@ int resmem_unlend(struct resmem_cma *r)
 	lockdep_assert_held(&r->lock);
 	ret = unlend_trial(r);
 	if (!ret)
-		ret = offline_and_remove_memory(region_base(r),
-						region_size(r));
+		ret = remove(r, region_size(r));
 	if (ret) {
 		rm_stat_inc(r->lst.unlend_failures);
 		pr_info("cma region '%s' stays lent to the system: the kernel could not offline its memory (%d)\n",
 			r->c.name, ret);
 		return -EBUSY;
 	}
-	/* claimed by someone else meanwhile: keep it out of resmem's buddy */
+	/*
+	 * Not claimed again (another driver took it meanwhile, or no memory
+	 * for the entry): keep it out of resmem's buddy and keep the region,
+	 * lent with nothing present; a later destroy only claims it again.
+	 */
 	ret = resmem_range_reclaim(region_base(r), region_size(r));
-	if (!ret)
-		WARN_ON(rm_cma_unlend(&r->c));
+	if (ret) {
+		pr_warn("cma region '%s' is out of the system but resmem cannot claim its memory again (%d); destroy it again later\n",
+			r->c.name, ret);
+		return -EBUSY;
+	}
+	WARN_ON(rm_cma_unlend(&r->c));
 	module_put(THIS_MODULE);
-	return ret ? -EBUSY : 0;
+	return 0;
 }
 
 /**

@@ -44,6 +44,7 @@
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
 #include "resmem_test.h"
+#include "faultinject.h"
 
 #define TIMEOUT		900
 #define MEMSYS		"/sys/devices/system/memory/"
@@ -1230,15 +1231,39 @@ TEST_F_TIMEOUT(lend, longterm_pin_moves_out, TIMEOUT)
 
 #define MMOM	"/sys/module/memory_hotplug/parameters/memmap_on_memory"
 
+/* The pageblock order (/proc/pagetypeinfo), or -1. */
+static int pageblock_order(void)
+{
+	char line[128];
+	int order = -1;
+	FILE *f = fopen("/proc/pagetypeinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Page block order: %d", &order) == 1)
+			break;
+	fclose(f);
+	return order;
+}
+
 /*
  * memory_hotplug.memmap_on_memory: whether the kernel puts a hot-added
- * block's struct pages inside it ("Y" or "force"; absent or "N": no).
+ * block's struct pages inside it: the option is on ("Y" or "force";
+ * absent or "N": no), and, as mhp_supports_memmap_on_memory() wants, the
+ * memmap (64 bytes a page) fills whole 2 MiB PMDs and the rest of the
+ * block whole pageblocks (a kernel without hugetlbfs has 4 MiB
+ * pageblocks: 128 MiB less 2 MiB is none).  @bs: the block size.
  */
-static int memmap_on_memory(void)
+static int memmap_on_memory(__u64 bs)
 {
+	__u64 mm = bs / 4096 * 64;
 	char buf[16] = "";
+	int order = pageblock_order();
 
-	if (read_str(MMOM, buf, sizeof(buf)))
+	if (read_str(MMOM, buf, sizeof(buf)) || order < 0)
+		return 0;
+	if (mm % (2 * MIB) || (bs - mm) % (4096ULL << order))
 		return 0;
 	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1' ||
 	       !strcmp(buf, "force");
@@ -1254,7 +1279,7 @@ static int memmap_on_memory(void)
 TEST_F_TIMEOUT(lend, memmap_in_region, TIMEOUT)
 {
 	__u64 base, size = 2 * self->bs, bp = self->bs / 4096, mm, i;
-	int on = memmap_on_memory();
+	int on = memmap_on_memory(self->bs);
 	struct resmem_cma_region_info e;
 	struct resmem_alloc a[3];
 	struct resmem_query q;
@@ -1414,6 +1439,93 @@ TEST_F_TIMEOUT(lend, destroy_with_buffer, TIMEOUT)
 	EXPECT_EQ(0, do_free(self->fd, a.handle));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
+}
+
+/*
+ * Online every block of [@base, @base + @size) that is present and
+ * offline to ZONE_MOVABLE, as resmemctl does after a failed un-lend;
+ * returns how many blocks are present.
+ */
+static int online_present(__u64 base, __u64 size)
+{
+	__u64 bs = block_size(), b;
+	char path[128], st[32];
+	int n = 0;
+
+	for (b = base / bs; b < (base + size) / bs; b++) {
+		snprintf(path, sizeof(path), MEMSYS "memory%llu/state",
+			 (unsigned long long)b);
+		if (read_str(path, st, sizeof(st)))
+			continue;
+		n++;
+		if (!strcmp(st, "offline"))
+			write_str(path, "online_movable");
+	}
+	return n;
+}
+
+/*
+ * Un-lending a two-block region with the n-th fault-injection point of the
+ * destroy failing, for n = 1, 2, ... until a destroy consumes no fault;
+ * first with that point alone failing, then with every point from it on
+ * (so the undo fails too).  A destroy that failed is -EBUSY and the region
+ * is still there, lent; with the n-th point alone, whole: both blocks
+ * present (with memmap_on_memory the region goes block by block, and a
+ * fault in the second block's removal has the first added again; such a
+ * block comes back offline and is onlined here, as resmemctl does).  The
+ * next destroy, unarmed, succeeds with everything as before the lend.
+ * Needs fault injection (the debug kernel).
+ */
+TEST_F_TIMEOUT(lend, unlend_under_fail_nth, TIMEOUT)
+{
+	__u64 base, size = 2 * self->bs;
+	struct resmem_cma_region_info e;
+	unsigned int n, failed[2] = { 0, 0 }, whole;
+	const char *why;
+	bool consumed;
+	__u32 id;
+	int on, ret;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	why = fi_setup();
+	if (why) {
+		fi_teardown();
+		SKIP(return, "%s", why);
+	}
+	for (on = 0; on < 2; on++) {
+		for (n = 1; n < 2000; n++) {
+			ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0,
+					  RESMEM_CMA_SYSTEM, &id, &base));
+			fi_arm(n, on);
+			ret = destroy(self->fd, id);
+			consumed = fi_disarm();
+			if (!ret) {
+				check_unlent(_metadata, self, base);
+				if (!consumed)
+					break;
+				continue;
+			}
+			failed[on]++;
+			EXPECT_TRUE(consumed) TH_LOG("n %u: %d unarmed", n, ret);
+			EXPECT_EQ(-EBUSY, ret) TH_LOG("n %u", n);
+			ASSERT_EQ(0, entry(self->fd, id, &e)) TH_LOG("n %u", n);
+			EXPECT_EQ(RESMEM_CMA_SYSTEM, e.flags & RESMEM_CMA_SYSTEM);
+			whole = online_present(base, size);
+			if (!on)
+				EXPECT_EQ(2, whole) TH_LOG("n %u", n);
+			ASSERT_EQ(0, destroy(self->fd, id))
+				TH_LOG("n %u, on %d: no second destroy", n, on);
+			check_unlent(_metadata, self, base);
+			if (!_metadata->passed)
+				break;
+		}
+		TH_LOG("%s: %u fault points, %u destroys failed",
+		       on ? "from the n-th on" : "the n-th alone", n - 1,
+		       failed[on]);
+		EXPECT_GT(n, 1);
+	}
+	fi_teardown();
 }
 
 /* Last: rmmod while a region is lent (no file open) must be refused. */

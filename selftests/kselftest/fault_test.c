@@ -51,129 +51,13 @@
 #include <uapi/resmem.h>
 #include "kselftest_harness.h"
 #include "resmem_test.h"
+#include "faultinject.h"
 
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define MAKE_IT_FAIL	"/proc/thread-self/make-it-fail"
-#define FI_SLAB		"/sys/kernel/debug/failslab/"
-#define FI_PAGE		"/sys/kernel/debug/fail_page_alloc/"
 #define VFALLBACK	DBG "vcompound/vfallback_always"
 #define MAX_N		2000
 #define SNAP_LEN	(256 << 10)
 #define REGION_PAGES	1024	/* two pageblocks */
 #define MAX_LENT	64
-
-/* --- the fault-injection knobs --- */
-
-static const struct knob {
-	const char *file, *value;
-} knobs[] = {
-	/* GFP_KERNEL allocations (every one resmem makes) may fail */
-	{ FI_SLAB "ignore-gfp-wait", "N" },
-	{ FI_PAGE "ignore-gfp-wait", "N" },
-	{ FI_PAGE "ignore-gfp-highmem", "N" },
-	{ FI_PAGE "min-order", "0" },
-	/* no "FAULT_INJECTION: forcing a failure" lines */
-	{ FI_SLAB "verbose", "0" },
-	{ FI_PAGE "verbose", "0" },
-	/* a task with make-it-fail set fails every point once fail-nth is 0 */
-	{ FI_SLAB "task-filter", "Y" },
-	{ FI_PAGE "task-filter", "Y" },
-	{ FI_SLAB "probability", "100" },
-	{ FI_PAGE "probability", "100" },
-	{ FI_SLAB "interval", "1" },
-	{ FI_PAGE "interval", "1" },
-	{ FI_SLAB "times", "-1" },
-	{ FI_PAGE "times", "-1" },
-	{ FI_SLAB "space", "0" },
-	{ FI_PAGE "space", "0" },
-};
-
-static char saved[ARRAY_SIZE(knobs)][32];
-
-static int write_file(const char *file, const char *s)
-{
-	int fd = open(file, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_file(const char *file, char *buf, size_t len)
-{
-	int fd = open(file, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < (ssize_t)len - 1 &&
-	       (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	buf[got] = 0;
-	close(fd);
-	return got;
-}
-
-/* NULL when fault injection can be used, else why not. */
-static const char *knobs_set(void)
-{
-	unsigned int i;
-
-	if (access(FAIL_NTH, W_OK))
-		return "no " FAIL_NTH " (kernel without CONFIG_FAULT_INJECTION)";
-	if (access(FI_SLAB, F_OK) || access(FI_PAGE, F_OK))
-		return "no failslab or fail_page_alloc in debugfs (CONFIG_FAILSLAB, "
-		       "CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)";
-	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
-		if (read_file(knobs[i].file, saved[i], sizeof(saved[i])) < 0 ||
-		    write_file(knobs[i].file, knobs[i].value))
-			return "cannot set the fault-injection knobs";
-	}
-	return NULL;
-}
-
-static void knobs_restore(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		if (saved[i][0])
-			write_file(knobs[i].file, saved[i]);
-}
-
-/*
- * fail-nth and make-it-fail through files opened once, so that arming and
- * disarming allocate nothing (an open is a fault-injection point itself).
- * Armed with @on, the n-th point fails and so does every one after it
- * (make-it-fail, with the task filter and probability 100): retries and
- * fallbacks inside the call fail too.
- */
-static int nth_fd = -1, mif_fd = -1;
-
-static void arm(unsigned int n, bool on)
-{
-	char s[16];
-	int len = snprintf(s, sizeof(s), "%u", n);
-
-	if (pwrite(nth_fd, s, len, 0) != len ||
-	    (on && pwrite(mif_fd, "1", 1, 0) != 1))
-		abort();
-}
-
-/* Disarm; true when the armed fault was injected. */
-static bool disarm(void)
-{
-	char s[16] = "";
-
-	if (pwrite(mif_fd, "0", 1, 0) != 1 ||
-	    pread(nth_fd, s, sizeof(s) - 1, 0) <= 0 ||
-	    pwrite(nth_fd, "0", 1, 0) != 1)
-		abort();
-	return atoi(s) == 0;
-}
 
 /* --- the state --- */
 
@@ -182,7 +66,7 @@ static void add_file(char *buf, size_t *off, const char *file)
 	int n;
 
 	*off += snprintf(buf + *off, SNAP_LEN - *off, "== %s\n", file);
-	n = read_file(file, buf + *off, SNAP_LEN - *off);
+	n = fi_read(file, buf + *off, SNAP_LEN - *off);
 	if (n > 0)
 		*off += n;
 }
@@ -415,12 +299,12 @@ static int check_alloc(struct ctx *c)
 
 static void prep_vfallback(struct ctx *c)
 {
-	write_file(VFALLBACK, "Y");
+	fi_write(VFALLBACK, "Y");
 }
 
 static void unprep_vfallback(struct ctx *c)
 {
-	write_file(VFALLBACK, "N");
+	fi_write(VFALLBACK, "N");
 }
 
 /* open and close */
@@ -445,9 +329,9 @@ static void prep_close(struct ctx *c)
 	alloc(c->fd2, &a, RESMEM_KIND_BUDDY, RESMEM_ALLOC_MOVABLE, 2, 0, 0, 0);
 	alloc(c->fd2, &a, RESMEM_KIND_MEMAREA, 0, 0, 9, 0, 0);
 	alloc(c->fd2, &a, RESMEM_KIND_VCOMPOUND, 0, 3, 0, 0, 0);
-	write_file(VFALLBACK, "Y");
+	fi_write(VFALLBACK, "Y");
 	alloc(c->fd2, &a, RESMEM_KIND_VCOMPOUND, 0, 3, 0, 0, 0);
-	write_file(VFALLBACK, "N");
+	fi_write(VFALLBACK, "N");
 	if (c->region != ~0U) {
 		memset(&a, 0, sizeof(a));
 		a.kind = RESMEM_KIND_CMA;
@@ -487,9 +371,9 @@ static void prep_pinned(struct ctx *c)
 
 static void prep_fallback(struct ctx *c)
 {
-	write_file(VFALLBACK, "Y");
+	fi_write(VFALLBACK, "Y");
 	alloc(c->fd, &c->held, RESMEM_KIND_VCOMPOUND, 0, 5, 0, 0, 0);
-	write_file(VFALLBACK, "N");
+	fi_write(VFALLBACK, "N");
 }
 
 static int run_free(struct ctx *c)
@@ -839,9 +723,9 @@ static void drive_mode(struct __test_metadata *_metadata, struct ctx *c,
 		if (op->prep)
 			op->prep(c);
 		snap(c->fd, s1, op->totals, op->any_pcp);
-		arm(n, on);
+		fi_arm(n, on);
 		ret = op->run(c);
-		consumed = disarm();
+		consumed = fi_disarm();
 
 		if (ret) {
 			failed++;
@@ -930,14 +814,10 @@ FIXTURE_SETUP(fault)
 	self->skipped = true;
 	if (self->c.fd < 0)
 		SKIP(return, DEV " missing: resmem not loaded");
-	why_not = knobs_set();
+	why_not = fi_setup();
 	if (why_not)
 		SKIP(return, "%s", why_not);
 	self->skipped = false;
-	nth_fd = open(FAIL_NTH, O_RDWR);
-	ASSERT_LE(0, nth_fd);
-	mif_fd = open(MAKE_IT_FAIL, O_RDWR);
-	ASSERT_LE(0, mif_fd);
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
@@ -949,11 +829,7 @@ FIXTURE_TEARDOWN(fault)
 {
 	if (self->c.region != ~0U)
 		EXPECT_EQ(0, destroy(self->c.fd, self->c.region));
-	if (nth_fd >= 0)
-		close(nth_fd);
-	if (mif_fd >= 0)
-		close(mif_fd);
-	knobs_restore();
+	fi_teardown();
 	if (self->c.fd >= 0)
 		close(self->c.fd);
 }

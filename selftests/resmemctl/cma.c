@@ -280,17 +280,46 @@ static void destroy_failed(const struct resmem_cma_region_info *e, int err)
 		     err == EBUSY ? "the region still has buffers" : NULL);
 }
 
+/*
+ * CMA_DESTROY of a region lent to the system, the policy "offline" around
+ * it: when the un-lend fails, blocks it had removed come back offline, and
+ * are onlined to ZONE_MOVABLE again here.  0 or the ioctl's errno.
+ */
+static int destroy_lent(int fd, const struct resmem_cma_region_info *e,
+			struct resmem_cma_destroy *d)
+{
+	char saved[64] = "";
+	uint64_t bs;
+	int err = 0;
+
+	/* without the policy (a message said why) the blocks come as it says */
+	if (policy_offline("cma destroy", saved, sizeof(saved)))
+		saved[0] = 0;
+	if (ioctl(fd, RESMEM_IOC_CMA_DESTROY, d))
+		err = errno;
+	policy_restore("cma destroy", saved);
+	if (err == EBUSY && !memory_block_size("cma destroy", &bs))
+		online_movable("cma destroy", e->base / bs,
+			       (e->base + e->size) / bs - 1, true);
+	return err;
+}
+
 static int do_destroy(struct ctl *ctl, const char *region, bool json)
 {
 	struct resmem_cma_region_info e;
 	struct resmem_cma_destroy d;
+	int err = 0;
 
 	if (region_find(ctl->fd, region, &e))
 		return EXIT_FAIL;
 	memset(&d, 0, sizeof(d));
 	d.id = e.id;
-	if (ioctl(ctl->fd, RESMEM_IOC_CMA_DESTROY, &d)) {
-		destroy_failed(&e, errno);
+	if (e.flags & RESMEM_CMA_SYSTEM)
+		err = destroy_lent(ctl->fd, &e, &d);
+	else if (ioctl(ctl->fd, RESMEM_IOC_CMA_DESTROY, &d))
+		err = errno;
+	if (err) {
+		destroy_failed(&e, err);
 		return EXIT_FAIL;
 	}
 	if (json)

@@ -181,19 +181,26 @@ int policy_restore(const char *cmd, const char *saved)
 }
 
 /*
- * Write "online_movable" to memoryN/state for the blocks @first to @last.
- * Returns 0, or EXIT_FAIL after a message naming the block that refused
- * and its errno (the blocks before it stay online).
+ * Write "online_movable" to memoryN/state for the blocks @first to @last;
+ * with @offline_only, only to those that exist and read "offline" (after
+ * a failed un-lend, which adds removed blocks back offline).  Returns 0,
+ * or EXIT_FAIL after a message naming the block that refused and its
+ * errno (the blocks before it stay online).
  */
-int online_movable(const char *cmd, uint64_t first, uint64_t last)
+int online_movable(const char *cmd, uint64_t first, uint64_t last,
+		   bool offline_only)
 {
-	char path[4096], file[64];
+	char path[4096], file[64], state[64];
 	uint64_t b;
 	int err;
 
 	for (b = first; b <= last; b++) {
 		snprintf(file, sizeof(file), "memory%" PRIu64 "/state", b);
 		memory_path(path, sizeof(path), file);
+		if (offline_only &&
+		    (sysfs_read(path, state, sizeof(state)) ||
+		     strcmp(state, "offline")))
+			continue;
 		err = -sysfs_write(path, "online_movable");
 		if (err) {
 			fprintf(stderr,
@@ -312,7 +319,7 @@ int cma_lend(struct ctl *ctl, const char *name, uint64_t size, uint64_t base,
 		c.base = base;
 	}
 	ret = online_movable("cma lend", c.base / bs,
-			     (c.base + c.size) / bs - 1);
+			     (c.base + c.size) / bs - 1, false);
 	if (ret) {
 		cma_destroy_id(ctl->fd, "cma lend", c.id);
 		return ret;

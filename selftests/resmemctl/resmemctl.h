@@ -140,7 +140,8 @@ int memory_block_size(const char *cmd, uint64_t *bs);
 int lend_check(const char *cmd, uint64_t size, uint64_t base, uint64_t bs);
 int policy_offline(const char *cmd, char *saved, size_t len);
 int policy_restore(const char *cmd, const char *saved);
-int online_movable(const char *cmd, uint64_t first, uint64_t last);
+int online_movable(const char *cmd, uint64_t first, uint64_t last,
+		   bool offline_only);
 int parse_size(const char *s, uint64_t *v);
 int parse_size_at(const char *s, uint64_t *size, uint64_t *base);
 int cma_lend(struct ctl *ctl, const char *name, uint64_t size, uint64_t base,

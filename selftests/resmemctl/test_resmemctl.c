@@ -770,11 +770,22 @@ TEST(memory_hotplug_sysfs)
 	EXPECT_STREQ("", saved);
 	EXPECT_EQ(0, policy_restore("t", saved));
 	/* blocks 4 and 5 online_movable; block 6 does not exist */
-	EXPECT_EQ(0, online_movable("t", 4, 5));
+	EXPECT_EQ(0, online_movable("t", 4, 5, false));
 	snprintf(path, sizeof(path), "%s/memory5/state", mem);
 	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
 	EXPECT_STREQ("online_movable", buf);
-	EXPECT_EQ(EXIT_FAIL, online_movable("t", 5, 6));
+	EXPECT_EQ(EXIT_FAIL, online_movable("t", 5, 6, false));
+	/* only the offline ones: 4 offline, 5 online, 6 missing */
+	snprintf(path, sizeof(path), "%s/memory4/state", mem);
+	EXPECT_EQ(0, sysfs_write(path, "offline"));
+	snprintf(path, sizeof(path), "%s/memory5/state", mem);
+	EXPECT_EQ(0, sysfs_write(path, "online"));
+	EXPECT_EQ(0, online_movable("t", 4, 6, true));
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("online", buf);
+	snprintf(path, sizeof(path), "%s/memory4/state", mem);
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("online_movable", buf);
 	/* no block size: no memory hotplug */
 	snprintf(path, sizeof(path), "%s/block_size_bytes", mem);
 	EXPECT_EQ(0, sysfs_write(path, "3000000"));
