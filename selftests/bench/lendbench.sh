@@ -21,7 +21,8 @@
 #
 # Prints a markdown table.  Usage: lendbench.sh [BOOT ...], each BOOT a
 # comma-separated list of SIZE_MIB:CYCLES (default: "4:1000,64:24"
-# "248:6", about 9 and 7 minutes on the debug kernel under TCG);
+# "248:6"; on the debug kernel under TCG the first took 17 minutes with
+# the host busy, and a cycle of 248 MiB takes about a minute);
 # RESMEM_LENDBENCH_KERNEL (default debug; the kernel needs CONFIG_DMA_CMA).
 set -euo pipefail
 
