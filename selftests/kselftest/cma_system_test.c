@@ -116,6 +116,29 @@ static int can_lend(int fd)
 }
 
 /*
+ * Online every block of [@base, @base + @size) that is present and
+ * offline to ZONE_MOVABLE, as resmemctl does after a lend and after a
+ * failed un-lend; returns how many blocks are present.
+ */
+static int online_present(__u64 base, __u64 size)
+{
+	__u64 bs = block_size(), b;
+	char path[128], st[32];
+	int n = 0;
+
+	for (b = base / bs; b < (base + size) / bs; b++) {
+		snprintf(path, sizeof(path), MEMSYS "memory%llu/state",
+			 (unsigned long long)b);
+		if (read_str(path, st, sizeof(st)))
+			continue;
+		n++;
+		if (!strcmp(st, "offline"))
+			write_str(path, "online_movable");
+	}
+	return n;
+}
+
+/*
  * lend() - the one lending helper: create region @name lent to the system
  * (CMA_CREATE with @flags) with auto_online_blocks "offline" around the
  * ioctl, then online every block of it to ZONE_MOVABLE.  0 or -errno of
@@ -130,7 +153,7 @@ static int lend(int fd, const char *name, __u64 base, __u64 size, int node,
 		.nr_regions = 8, .region_size = sizeof(e[0]),
 		.regions_ptr = (uintptr_t)e,
 	};
-	char old[64] = "online", path[128];
+	char old[64] = "online";
 	__u64 bs = block_size(), b;
 	unsigned int i;
 	int ret;
@@ -158,11 +181,8 @@ static int lend(int fd, const char *name, __u64 base, __u64 size, int node,
 				b = e[i].base;
 	if (basep)
 		*basep = b;
-	for (i = 0; bs && i < size / bs; i++) {
-		snprintf(path, sizeof(path), MEMSYS "memory%llu/state",
-			 (unsigned long long)(b / bs + i));
-		write_str(path, "online_movable");
-	}
+	if (bs)
+		online_present(b, size);
 	return 0;
 }
 
@@ -372,29 +392,6 @@ static void pin_cpu0(void)
 	CPU_ZERO(&s);
 	CPU_SET(0, &s);
 	sched_setaffinity(0, sizeof(s), &s);
-}
-
-/*
- * Online every block of [@base, @base + @size) that is present and
- * offline to ZONE_MOVABLE, as resmemctl does after a failed un-lend;
- * returns how many blocks are present.
- */
-static int online_present(__u64 base, __u64 size)
-{
-	__u64 bs = block_size(), b;
-	char path[128], st[32];
-	int n = 0;
-
-	for (b = base / bs; b < (base + size) / bs; b++) {
-		snprintf(path, sizeof(path), MEMSYS "memory%llu/state",
-			 (unsigned long long)b);
-		if (read_str(path, st, sizeof(st)))
-			continue;
-		n++;
-		if (!strcmp(st, "offline"))
-			write_str(path, "online_movable");
-	}
-	return n;
 }
 
 FIXTURE(lend) {
