@@ -786,6 +786,9 @@ static __u64 take_backs(struct __test_metadata *_metadata, int fd, __u32 id,
 				munmap(p, a.size);
 			}
 			EXPECT_EQ(0, do_free(fd, a.handle));
+		} else {
+			TH_LOG("take-back %u of %u pages failed: %s", i,
+			       (unsigned int)count, strerror(-ret));
 		}
 		if (write(down, &c, 1) != 1 || read(up, &l, 8) != 8) {
 			TH_LOG("the filler is gone after %u take-backs", i);
