@@ -217,6 +217,9 @@ static int system_show(struct seq_file *m, void *v)
 	seq_printf(m, "take_back_successes: %llu\n", READ_ONCE(st->taken));
 	seq_printf(m, "take_back_failures: %llu\n", READ_ONCE(st->busy));
 	seq_printf(m, "migrated_pages: %llu\n", READ_ONCE(st->migrated));
+	seq_printf(m, "take_back_rewalks: %llu\n", READ_ONCE(st->rewalks));
+	seq_printf(m, "take_back_rewalk_successes: %llu\n",
+		   READ_ONCE(st->rewalk_successes));
 	seq_printf(m, "unlend_failures: %llu\n",
 		   READ_ONCE(st->unlend_failures));
 	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));

@@ -27,8 +27,9 @@
  *    calls take() for each, which calls alloc_contig_range(): the kernel
  *    isolates the pageblocks and migrates its pages out.  A position that
  *    fails (a pinned page, or a block that is not online) sends the walk on
- *    past the last page still in use there.  Release is
- *    free_contig_range().
+ *    past the last page still in use there.  A walk that found every
+ *    position busy is tried again after a pause, LEND_TAKE_WALKS walks in
+ *    all (see there).  Release is free_contig_range().
  *
  *  - Un-lend (destroy; never at unload, which the reference prevents):
  *    offline_and_remove_memory(), for the whole region at once, or one
@@ -48,11 +49,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/gfp.h>
+#include <linux/jiffies.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
 #include <asm/set_memory.h>
@@ -60,6 +63,21 @@
 #include <resmem/resmem.h>
 
 #define LEND_RES_NAME	"System RAM (resmem)"
+
+/*
+ * A take-back whose walk found every position busy walks again after
+ * LEND_TAKE_PAUSE_MS, up to LEND_TAKE_WALKS walks in all.  Some pages
+ * refuse migration only for a moment: while the system swaps, reclaim
+ * holds pages off the LRU until their write to swap completes, and
+ * alloc_contig_range() skips them and fails (-EBUSY; on Debian's 6.12, 2
+ * and 3 takes of 120 MiB in 10 failed so, with 102 MiB in swap).  A walk
+ * costs little once the pages that could move have moved, and a pause of
+ * 100 ms covers a batch of swap writes on slow storage, so a page that is
+ * truly pinned (vmsplice, an O_DIRECT read in flight) costs a failing
+ * take-back two more walks and 200 ms, not a wait for the pin.
+ */
+#define LEND_TAKE_WALKS		3
+#define LEND_TAKE_PAUSE_MS	100
 
 /**
  * resmem_lend_supported - can this kernel lend regions to the system?
@@ -145,16 +163,33 @@ static int take(void *arg, u64 pfn, u64 count, u64 *stop)
  * @align: the first pfn is a multiple of it; 0 for 1
  * @err: set to the reason when it fails
  *
- * Context: process context; may sleep (migration).
- * Return: the first pfn, or RM_NO_PFN with *@err as rm_cma_take() sets
- * it (-EINTR for a fatal signal).
+ * A walk that found every position busy is begun again after a pause, up
+ * to LEND_TAKE_WALKS walks in all.
+ *
+ * Context: process context; may sleep (migration, the pauses).
+ * Return: the first pfn, or RM_NO_PFN with *@err as the last walk's
+ * rm_cma_take() set it (-EINTR for a fatal signal, also in a pause).
  */
 u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 {
 	u64 t0 = rm_stat_time(ktime_get_ns()), pfn;
+	unsigned int walk;
 
 	lockdep_assert_held(&r->lock);
-	pfn = rm_cma_take(&r->c, count, align, take, r, err);
+	for (walk = 1; ; walk++) {
+		pfn = rm_cma_take(&r->c, count, align, take, r, err);
+		if (pfn != RM_NO_PFN || *err != -EBUSY ||
+		    walk == LEND_TAKE_WALKS)
+			break;
+		rm_stat_inc(r->lst.rewalks);
+		schedule_timeout_killable(msecs_to_jiffies(LEND_TAKE_PAUSE_MS));
+		if (fatal_signal_pending(current)) {
+			*err = -EINTR;
+			break;
+		}
+	}
+	if (pfn != RM_NO_PFN && walk > 1)
+		rm_stat_inc(r->lst.rewalk_successes);
 	rm_hist_add(r->lst.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	return pfn;
 }

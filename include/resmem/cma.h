@@ -72,6 +72,9 @@ struct resmem_cma_stats {
  * @taken:	of them, those that succeeded
  * @busy:	those that failed (pages that would not migrate)
  * @migrated:	pages the system held in ranges that were taken back
+ * @rewalks:	walks begun again after a walk found every position busy
+ *		(src/lend.c, LEND_TAKE_WALKS)
+ * @rewalk_successes: take-backs that succeeded on such a later walk
  * @unlend_failures: destroys refused because the kernel could not
  *		offline the memory
  */
@@ -81,6 +84,8 @@ struct resmem_lend_stats {
 	u64 taken;
 	u64 busy;
 	u64 migrated;
+	u64 rewalks;
+	u64 rewalk_successes;
 	u64 unlend_failures;
 };
 

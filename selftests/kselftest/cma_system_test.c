@@ -346,6 +346,26 @@ static int take(int fd, __u32 region, __u64 count, struct resmem_alloc *a)
 	return ioc(fd, RESMEM_IOC_ALLOC, a);
 }
 
+/*
+ * The value of "@key: N" in region @name's debugfs system file, or -1.
+ */
+static long long sys_field(const char *name, const char *key)
+{
+	char path[128], want[64], *sys, *at;
+	long long v = -1;
+
+	snprintf(path, sizeof(path), DBG "cma/%s/system", name);
+	snprintf(want, sizeof(want), "\n%s: ", key);
+	sys = slurp(path);
+	if (!sys)
+		return -1;
+	at = strstr(sys, want);
+	if (at)
+		v = atoll(at + strlen(want));
+	free(sys);
+	return v;
+}
+
 /* Physical address of the page at @p (root), or 0. */
 static __u64 phys_of(const void *p)
 {
@@ -840,6 +860,9 @@ TEST_F_TIMEOUT(lend, fill_take_back, TIMEOUT)
 	TH_LOG("%u of %u take-backs of %llu MiB succeeded, %llu bytes lost",
 	       ok, cycles, (unsigned long long)((size - 8 * MIB) / MIB),
 	       (unsigned long long)lost);
+	TH_LOG("%lld walks begun again, %lld take-backs succeeded on one",
+	       sys_field(e.name, "take_back_rewalks"),
+	       sys_field(e.name, "take_back_rewalk_successes"));
 	EXPECT_EQ(0, lost);
 	EXPECT_EQ(cycles, ok);
 	ASSERT_EQ(0, destroy(self->fd, id));
@@ -932,6 +955,9 @@ TEST_F_TIMEOUT(lend, fill_beyond_ram, TIMEOUT)
 	TH_LOG("%u of %u take-backs of %llu MiB succeeded, %llu bytes lost",
 	       ok, n, (unsigned long long)((size - 8 * MIB) / MIB),
 	       (unsigned long long)lost);
+	TH_LOG("%lld walks begun again, %lld take-backs succeeded on one",
+	       sys_field(e.name, "take_back_rewalks"),
+	       sys_field(e.name, "take_back_rewalk_successes"));
 	TH_LOG("%.1f s taking back, %.1f s verifying, %lld MiB swapped in",
 	       taking, now() - t1 - taking,
 	       (swapins() - in0) * 4096 / (long long)MIB);
@@ -1047,8 +1073,9 @@ static int reap(int up, int down, pid_t pid)
 
 /*
  * The page at @phys of region @id (@size bytes) is held: a buffer of the
- * whole region fails with -EBUSY (and does not wait), one of half of it
- * lands beside the page, a small one elsewhere, and destroy is -EBUSY.
+ * whole region fails with -EBUSY after three walks (and does not wait for
+ * the page), one of half of it lands beside the page, a small one
+ * elsewhere, and destroy is -EBUSY.
  */
 static void held_page(struct __test_metadata *_metadata,
 		      struct _test_data_lend *self, __u32 id, __u64 phys,
@@ -1056,13 +1083,22 @@ static void held_page(struct __test_metadata *_metadata,
 {
 	struct resmem_cma_region_info e;
 	struct resmem_alloc a;
+	long long rw;
+	double t;
 	int ret;
 
 	ASSERT_EQ(0, entry(self->fd, id, &e));
+	rw = sys_field(e.name, "take_back_rewalks");
+	t = now();
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
+	t = now() - t;
 	EXPECT_EQ(-EBUSY, ret);
 	if (!ret)
 		do_free(self->fd, a.handle);
+	/* three walks (src/lend.c, LEND_TAKE_WALKS), 100 ms apart, no more */
+	EXPECT_EQ(rw + 2, sys_field(e.name, "take_back_rewalks"));
+	TH_LOG("a take-back over the held page failed in %.2f s", t);
+	EXPECT_GT(2.0, t);
 	ret = take(self->fd, id, size / 4096 / 2 - e.memmap, &a);
 	EXPECT_EQ(0, ret);
 	if (!ret) {
@@ -1107,6 +1143,94 @@ TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
 	EXPECT_EQ(RESMEM_CMA_SYSTEM, e.flags & RESMEM_CMA_SYSTEM);
 	EXPECT_EQ(1, iomem_lent(base, size));
 	/* released: the data is intact, destroy works */
+	EXPECT_EQ(1, reap(up, down, pid));
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+}
+
+/*
+ * As pinner(), but the pin is brief: when @go gives a byte (the parent is
+ * about to take the region back), wait PIN_BRIEF_US and drop the pin (close
+ * the pipe); then as pinner().
+ */
+#define PIN_BRIEF_US	150000
+
+static void brief_pinner(int ready, int go, __u64 base, __u64 size)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	__u64 phys = 0;
+	char *p, c;
+	int pp[2], idx = 0;
+	struct iovec v;
+
+	pin_cpu0();
+	if (pipe(pp))
+		_exit(2);
+	p = region_page(base, size, &idx, &phys);
+	if (phys) {
+		v.iov_base = p;
+		v.iov_len = ps;
+		if (vmsplice(pp[1], &v, 1, 0) != ps)
+			phys = 0;
+	}
+	if (write(ready, &phys, 8) != 8 || read(go, &c, 1) != 1)
+		_exit(2);
+	usleep(PIN_BRIEF_US);
+	close(pp[0]);
+	close(pp[1]);
+	while (read(go, &c, 1) == 1)
+		;
+	_exit(phys && bad_bytes(p, ps, idx) ? 1 : 0);
+}
+
+/*
+ * A pin that goes while the take-back runs: the first walk finds the
+ * region's only position busy, the pin goes 150 ms after the take-back
+ * began, between the first walk and the last (src/lend.c, 100 ms apart,
+ * LEND_TAKE_WALKS), and a later walk takes the whole region back, the
+ * child's page migrated with its data.  With a single walk the take-back
+ * would fail (-EBUSY).
+ */
+TEST_F_TIMEOUT(lend, pin_released_during_take, TIMEOUT)
+{
+	int up, down, ret;
+	__u32 id;
+	__u64 base, phys = 0, size = self->bs;
+	struct resmem_cma_region_info e;
+	struct resmem_alloc a;
+	long long rw, rs;
+	double t;
+	char c = 1;
+	pid_t pid;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	pid = spawn(brief_pinner, base, size, &up, &down);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(8, read(up, &phys, 8));
+	if (!phys) {
+		reap(up, down, pid);
+		destroy(self->fd, id);
+		SKIP(return, "no page of the child landed in the region");
+	}
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	rw = sys_field(e.name, "take_back_rewalks");
+	rs = sys_field(e.name, "take_back_rewalk_successes");
+	ASSERT_EQ(1, write(down, &c, 1));
+	t = now();
+	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
+	t = now() - t;
+	TH_LOG("pinned page at 0x%llx: take-back %d in %.2f s, %lld walks again",
+	       (unsigned long long)phys, ret, t,
+	       sys_field(e.name, "take_back_rewalks") - rw);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		EXPECT_EQ(0, do_free(self->fd, a.handle));
+	EXPECT_LE(rw + 1, sys_field(e.name, "take_back_rewalks"));
+	EXPECT_EQ(rs + 1, sys_field(e.name, "take_back_rewalk_successes"));
+	/* the child's page moved out with its data */
 	EXPECT_EQ(1, reap(up, down, pid));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
