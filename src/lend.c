@@ -66,15 +66,16 @@
 
 /*
  * A take-back whose walk found every position busy walks again after
- * LEND_TAKE_PAUSE_MS, up to LEND_TAKE_WALKS walks in all.  Some pages
- * refuse migration only for a moment: while the system swaps, reclaim
- * holds pages off the LRU until their write to swap completes, and
- * alloc_contig_range() skips them and fails (-EBUSY; on Debian's 6.12, 2
- * and 3 takes of 120 MiB in 10 failed so, with 102 MiB in swap).  A walk
- * costs little once the pages that could move have moved, and a pause of
- * 100 ms covers a batch of swap writes on slow storage, so a page that is
- * truly pinned (vmsplice, an O_DIRECT read in flight) costs a failing
- * take-back two more walks and 200 ms, not a wait for the pin.
+ * LEND_TAKE_PAUSE_MS, up to LEND_TAKE_WALKS walks in all.  Some ranges
+ * refuse only for a moment: while the system swaps, alloc_contig_range()
+ * fails now and then with -EBUSY (on Debian's 6.12, up to 3 takes of
+ * 120 MiB in 10, with about 100 MiB in swap), and a second walk 100 ms
+ * later succeeded every time (README, lending's Tests).  Most likely the
+ * pages are ones that reclaim holds off the LRU while they are written to
+ * swap; that was not traced.  A walk costs little once the pages that
+ * could move have moved, so a page that stays pinned (vmsplice, an
+ * O_DIRECT read in flight) costs a failing take-back two more walks and
+ * 200 ms, not a wait for the pin.
  */
 #define LEND_TAKE_WALKS		3
 #define LEND_TAKE_PAUSE_MS	100
