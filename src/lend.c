@@ -182,12 +182,12 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 		if (pfn != RM_NO_PFN || *err != -EBUSY ||
 		    walk == LEND_TAKE_WALKS)
 			break;
-		rm_stat_inc(r->lst.rewalks);
 		schedule_timeout_killable(msecs_to_jiffies(LEND_TAKE_PAUSE_MS));
 		if (fatal_signal_pending(current)) {
 			*err = -EINTR;
 			break;
 		}
+		rm_stat_inc(r->lst.rewalks);
 	}
 	if (pfn != RM_NO_PFN && walk > 1)
 		rm_stat_inc(r->lst.rewalk_successes);

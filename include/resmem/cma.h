@@ -67,7 +67,8 @@ struct resmem_cma_stats {
 
 /**
  * struct resmem_lend_stats - a lent region's take-back counters (debugfs)
- * @latency_hist: nanoseconds per take-back (rm_cma_take() call), log2
+ * @latency_hist: nanoseconds per take-back (resmem_lend_take() call, all
+ *		its walks and pauses), log2
  * @attempts:	alloc_contig_range() calls
  * @taken:	of them, those that succeeded
  * @busy:	those that failed (pages that would not migrate)

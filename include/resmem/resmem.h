@@ -57,7 +57,9 @@
  * The kernel's locks: lending a region to the system and taking it back
  * (src/lend.c) call the kernel's memory hotplug (device_hotplug_lock,
  * mem_hotplug_lock) under locks 1 and 2, and alloc_contig_range() under
- * lock 2; the kernel never calls resmem from those paths.  The iomem
+ * lock 2 (with up to two 100 ms pauses between walks, so a destroy that
+ * waits for lock 2 under lock 1 can wait that long too); the kernel never
+ * calls resmem from those paths.  The iomem
  * claim's pieces (src/range.c) change only under lock 1.
  */
 #ifndef _RESMEM_RESMEM_H

@@ -1004,35 +1004,51 @@ static char *region_page(__u64 base, __u64 size, int *idx, __u64 *phys)
 }
 
 /*
- * The pinner: pinned to CPU 0, find a page of its own in [@base, @base +
- * @size), vmsplice that page into a pipe it never reads (pinned long
- * term), answer its physical address on @ready, wait for @go to close,
- * then check the page still holds its pattern (exit status).
+ * On CPU 0, find a page of our own in [@base, @base + @size) and vmsplice
+ * it into the pipe @pp, which nobody reads (a pin until the pipe closes):
+ * the page, its index in its chunk in *@idx and its physical address in
+ * *@phys (0 when none landed there or the vmsplice failed).
  */
-static void pinner(int ready, int go, __u64 base, __u64 size)
+static char *pin_region_page(int pp[2], __u64 base, __u64 size, int *idx,
+			     __u64 *phys)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	__u64 phys = 0;
-	char *p, c;
-	int pp[2], idx = 0;
 	struct iovec v;
+	char *p;
 
 	pin_cpu0();
+	*phys = 0;
 	if (pipe(pp))
 		_exit(2);
-	p = region_page(base, size, &idx, &phys);
-	if (phys) {
+	p = region_page(base, size, idx, phys);
+	if (*phys) {
 		v.iov_base = p;
 		v.iov_len = ps;
 		if (vmsplice(pp[1], &v, 1, 0) != ps)
-			phys = 0;
+			*phys = 0;
 	}
+	return p;
+}
+
+/*
+ * The pinner: pin a page of its own in [@base, @base + @size) long term
+ * (pin_region_page()), answer its physical address on @ready, wait for
+ * @go to close, then check the page still holds its pattern (exit
+ * status).
+ */
+static void pinner(int ready, int go, __u64 base, __u64 size)
+{
+	__u64 phys;
+	char *p, c;
+	int pp[2], idx = 0;
+
+	p = pin_region_page(pp, base, size, &idx, &phys);
 	if (write(ready, &phys, 8) != 8)
 		_exit(2);
 	while (read(go, &c, 1) == 1)
 		;
 	/* the page's pattern is by its index in its chunk, not its address */
-	_exit(phys && bad_bytes(p, ps, idx) ? 1 : 0);
+	_exit(phys && bad_bytes(p, sysconf(_SC_PAGESIZE), idx) ? 1 : 0);
 }
 
 /*
@@ -1072,6 +1088,29 @@ static int reap(int up, int down, pid_t pid)
 }
 
 /*
+ * Lend a region of @size bytes (its id and base in *@id and *@base) and
+ * spawn() @child on it: the physical address the child answered, or 0
+ * with the child reaped and the region destroyed (no page of the child
+ * landed in the region: the caller SKIPs).
+ */
+static __u64 lend_child(struct __test_metadata *_metadata, int fd,
+			__u64 size, void (*child)(int, int, __u64, __u64),
+			__u32 *id, __u64 *base, int *up, int *down, pid_t *pid)
+{
+	__u64 phys = 0;
+
+	ASSERT_EQ(0, lend(fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM, id, base));
+	*pid = spawn(child, *base, size, up, down);
+	ASSERT_LE(0, *pid);
+	ASSERT_EQ(8, read(*up, &phys, 8));
+	if (!phys) {
+		reap(*up, *down, *pid);
+		destroy(fd, *id);
+	}
+	return phys;
+}
+
+/*
  * The page at @phys of region @id (@size bytes) is held: a buffer of the
  * whole region fails with -EBUSY after three walks (and does not wait for
  * the page), one of half of it lands beside the page, a small one
@@ -1083,21 +1122,29 @@ static void held_page(struct __test_metadata *_metadata,
 {
 	struct resmem_cma_region_info e;
 	struct resmem_alloc a;
-	long long rw;
+	long long rw, rs, at;
 	double t;
 	int ret;
 
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	rw = sys_field(e.name, "take_back_rewalks");
+	rs = sys_field(e.name, "take_back_rewalk_successes");
+	at = sys_field(e.name, "take_back_attempts");
 	t = now();
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
 	t = now() - t;
 	EXPECT_EQ(-EBUSY, ret);
 	if (!ret)
 		do_free(self->fd, a.handle);
-	/* three walks (src/lend.c, LEND_TAKE_WALKS), 100 ms apart, no more */
+	/*
+	 * three walks (src/lend.c, LEND_TAKE_WALKS) of the one position,
+	 * 100 ms apart, no more
+	 */
 	EXPECT_EQ(rw + 2, sys_field(e.name, "take_back_rewalks"));
+	EXPECT_EQ(rs, sys_field(e.name, "take_back_rewalk_successes"));
+	EXPECT_EQ(at + 3, sys_field(e.name, "take_back_attempts"));
 	TH_LOG("a take-back over the held page failed in %.2f s", t);
+	EXPECT_LE(0.19, t);
 	EXPECT_GT(2.0, t);
 	ret = take(self->fd, id, size / 4096 / 2 - e.memmap, &a);
 	EXPECT_EQ(0, ret);
@@ -1123,16 +1170,10 @@ TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
 
 	if (!self->can)
 		SKIP(return, "cannot lend");
-	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
-			  &id, &base));
-	pid = spawn(pinner, base, size, &up, &down);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(8, read(up, &phys, 8));
-	if (!phys) {
-		reap(up, down, pid);
-		destroy(self->fd, id);
+	phys = lend_child(_metadata, self->fd, size, pinner, &id, &base, &up,
+			  &down, &pid);
+	if (!phys)
 		SKIP(return, "no page of the child landed in the region");
-	}
 	TH_LOG("pinned page at 0x%llx", (unsigned long long)phys);
 	/*
 	 * a buffer over the pinned page fails, does not hang; others work;
@@ -1148,48 +1189,48 @@ TEST_F_TIMEOUT(lend, pinned_page, TIMEOUT)
 	check_unlent(_metadata, self, base);
 }
 
-/*
- * As pinner(), but the pin is brief: when @go gives a byte (the parent is
- * about to take the region back), wait PIN_BRIEF_US and drop the pin (close
- * the pipe); then as pinner().
- */
-#define PIN_BRIEF_US	150000
+/* What the parent tells brief_pinner() when it begins a take-back. */
+struct brief_go {
+	char name[RESMEM_CMA_NAME_LEN];	/* the region's */
+	long long failures;		/* its take_back_failures then */
+};
 
+/*
+ * As pinner(), but the pin is brief: when @go gives a struct brief_go
+ * (the parent begins a take-back), wait until the region's
+ * take_back_failures grew (the first walk failed on the pin; at most
+ * 2 s) and drop the pin (close the pipe); then as pinner().
+ */
 static void brief_pinner(int ready, int go, __u64 base, __u64 size)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	__u64 phys = 0;
+	struct brief_go g;
+	__u64 phys;
 	char *p, c;
-	int pp[2], idx = 0;
-	struct iovec v;
+	int pp[2], idx = 0, i;
 
-	pin_cpu0();
-	if (pipe(pp))
+	p = pin_region_page(pp, base, size, &idx, &phys);
+	if (write(ready, &phys, 8) != 8 ||
+	    read(go, &g, sizeof(g)) != sizeof(g))
 		_exit(2);
-	p = region_page(base, size, &idx, &phys);
-	if (phys) {
-		v.iov_base = p;
-		v.iov_len = ps;
-		if (vmsplice(pp[1], &v, 1, 0) != ps)
-			phys = 0;
+	g.name[sizeof(g.name) - 1] = 0;
+	for (i = 0; i < 2000; i++) {
+		if (sys_field(g.name, "take_back_failures") > g.failures)
+			break;
+		usleep(1000);
 	}
-	if (write(ready, &phys, 8) != 8 || read(go, &c, 1) != 1)
-		_exit(2);
-	usleep(PIN_BRIEF_US);
 	close(pp[0]);
 	close(pp[1]);
 	while (read(go, &c, 1) == 1)
 		;
-	_exit(phys && bad_bytes(p, ps, idx) ? 1 : 0);
+	_exit(phys && bad_bytes(p, sysconf(_SC_PAGESIZE), idx) ? 1 : 0);
 }
 
 /*
  * A pin that goes while the take-back runs: the first walk finds the
- * region's only position busy, the pin goes 150 ms after the take-back
- * began, between the first walk and the last (src/lend.c, 100 ms apart,
- * LEND_TAKE_WALKS), and a later walk takes the whole region back, the
- * child's page migrated with its data.  With a single walk the take-back
- * would fail (-EBUSY).
+ * region's only position busy, the pin goes as soon as it failed, in the
+ * 100 ms pause before the next walk (src/lend.c, LEND_TAKE_WALKS), and a
+ * later walk takes the whole region back, the child's page migrated with
+ * its data.  With a single walk the take-back would fail (-EBUSY).
  */
 TEST_F_TIMEOUT(lend, pin_released_during_take, TIMEOUT)
 {
@@ -1198,27 +1239,24 @@ TEST_F_TIMEOUT(lend, pin_released_during_take, TIMEOUT)
 	__u64 base, phys = 0, size = self->bs;
 	struct resmem_cma_region_info e;
 	struct resmem_alloc a;
+	struct brief_go g = { .failures = 0 };
 	long long rw, rs;
 	double t;
-	char c = 1;
 	pid_t pid;
 
 	if (!self->can)
 		SKIP(return, "cannot lend");
-	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
-			  &id, &base));
-	pid = spawn(brief_pinner, base, size, &up, &down);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(8, read(up, &phys, 8));
-	if (!phys) {
-		reap(up, down, pid);
-		destroy(self->fd, id);
+	phys = lend_child(_metadata, self->fd, size, brief_pinner, &id, &base,
+			  &up, &down, &pid);
+	if (!phys)
 		SKIP(return, "no page of the child landed in the region");
-	}
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	rw = sys_field(e.name, "take_back_rewalks");
 	rs = sys_field(e.name, "take_back_rewalk_successes");
-	ASSERT_EQ(1, write(down, &c, 1));
+	snprintf(g.name, sizeof(g.name), "%s", e.name);
+	g.failures = sys_field(e.name, "take_back_failures");
+	ASSERT_LE(0, g.failures);
+	ASSERT_EQ((ssize_t)sizeof(g), write(down, &g, sizeof(g)));
 	t = now();
 	ret = take(self->fd, id, size / 4096 - e.memmap, &a);
 	t = now() - t;
@@ -1309,16 +1347,10 @@ TEST_F_TIMEOUT(lend, odirect_in_flight, TIMEOUT)
 	if (access(NULLB, R_OK))
 		SKIP(return, "no %s: no block device here keeps an O_DIRECT read in flight",
 		     NULLB);
-	ASSERT_EQ(0, lend(self->fd, NAME, 0, size, 0, RESMEM_CMA_SYSTEM,
-			  &id, &base));
-	pid = spawn(dio_reader, base, size, &up, &down);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(8, read(up, &phys, 8));
-	if (!phys) {
-		reap(up, down, pid);
-		destroy(self->fd, id);
+	phys = lend_child(_metadata, self->fd, size, dio_reader, &id, &base,
+			  &up, &down, &pid);
+	if (!phys)
 		SKIP(return, "no page of the child landed in the region");
-	}
 	for (i = 0; i < 500 && (inflight = nullb_inflight()) < 1; i++)
 		usleep(10000);
 	if (inflight < 1) {
