@@ -59,8 +59,8 @@
  * mem_hotplug_lock) under locks 1 and 2, and alloc_contig_range() under
  * lock 2 (with up to two 100 ms pauses between walks, so a destroy that
  * waits for lock 2 under lock 1 can wait that long too); the kernel never
- * calls resmem from those paths.  The iomem
- * claim's pieces (src/range.c) change only under lock 1.
+ * calls resmem from those paths.  The iomem claim's pieces (src/range.c)
+ * change only under lock 1.
  */
 #ifndef _RESMEM_RESMEM_H
 #define _RESMEM_RESMEM_H
