@@ -310,7 +310,8 @@ static u64 alloc_from(struct rm_cma *c, u64 count, u64 align,
  *
  * Context: process context; may sleep (migration).
  * Return: the first pfn, or RM_NO_PFN with *@err: -ENOENT for no such
- * region, -EINVAL for a bad count or alignment, -ENOMEM, -EBUSY.
+ * region, -EINVAL for a bad count or alignment, -ENOMEM, -EBUSY; -EINTR
+ * for a fatal signal during a take-back from a region lent to the system.
  */
 u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
 			struct resmem_cma **rp, int *err)
@@ -374,7 +375,9 @@ void resmem_cma_for_each(void (*fn)(struct resmem_cma *r, void *arg),
  * Return: the kernel address of the first page, or an ERR_PTR: -ENOENT for
  * no such region, -EINVAL for a bad count or alignment, -ENOMEM when every
  * position holds other buffers, -EBUSY when the blocks in the way would
- * not move (pinned) at every position tried.
+ * not move (pinned) at every position tried (for a region lent to the
+ * system, in each of its walks: src/lend.c); -EINTR for a fatal signal
+ * during a take-back from a region lent to the system.
  */
 void *resmem_cma_alloc(const char *region, unsigned long count,
 		       unsigned long align)
