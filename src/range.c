@@ -322,7 +322,7 @@ int resmem_range_unclaim(u64 base, u64 size)
 	rr->res[slot] = request_mem_region(end, old_end + 1 - end,
 					   KBUILD_MODNAME);
 	if (!rr->res[slot]) {
-		pr_warn("[mem %#llx-%#llx]: claimed by another driver while lent memory was split off\n",
+		pr_warn("[mem %#llx-%#llx]: cannot be claimed again while lent memory is split off (another driver holds it, or no memory)\n",
 			end, old_end);
 		WARN_ON(adjust_resource(res, res->start,
 					old_end + 1 - res->start));
@@ -358,7 +358,9 @@ static int neighbour(struct resmem_range *rr, u64 at, bool left)
  *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for a part in no range; -EBUSY when another driver
- * claimed it meanwhile (a warning says so: resmem must not use it then).
+ * claimed it meanwhile, or when the part needs an entry of its own and
+ * there was no memory for one (a warning says so: resmem must not use it
+ * then).
  */
 int resmem_range_reclaim(u64 base, u64 size)
 {
@@ -378,7 +380,7 @@ int resmem_range_reclaim(u64 base, u64 size)
 		rr->res[slot] = request_mem_region(base, size, KBUILD_MODNAME);
 		if (rr->res[slot])
 			return 0;
-		pr_warn("[mem %#llx-%#llx]: claimed by another driver while lent to the system\n",
+		pr_warn("[mem %#llx-%#llx]: cannot be claimed again after it was lent (another driver holds it, or no memory)\n",
 			base, end - 1);
 		return -EBUSY;
 	}
