@@ -357,11 +357,10 @@ static int neighbour(struct resmem_range *rr, u64 at, bool left)
  * resmem_range_unclaim() (the CMA table lock).
  *
  * Context: process context; may sleep.
- * Return: 0, also when the part is claimed already (a call before claimed
- * it and then failed to merge the entry after it); -EINVAL for a part in
- * no range; -EBUSY when another driver claimed it meanwhile, or when the
- * part needs an entry of its own and there was no memory for one, or when
- * the merge failed (a warning says so: resmem must not use it then).
+ * Return: 0; -EINVAL for a part in no range; -EBUSY when another driver
+ * claimed it meanwhile, or when the part needs an entry of its own and
+ * there was no memory for one (a warning says so: resmem must not use it
+ * then).
  */
 int resmem_range_reclaim(u64 base, u64 size)
 {
@@ -369,15 +368,9 @@ int resmem_range_reclaim(u64 base, u64 size)
 	u64 end = base + size, rend;
 	struct resource *l, *r;
 	int li, ri, slot;
-	unsigned int i;
 
 	if (!rr || !size)
 		return -EINVAL;
-	/* claimed already: by a call whose merge below failed after it */
-	for (i = 0; i < RESMEM_RANGE_PIECES; i++)
-		if (rr->res[i] && rr->res[i]->start <= base &&
-		    rr->res[i]->end >= end - 1)
-			return 0;
 	li = neighbour(rr, base, true);
 	ri = neighbour(rr, end, false);
 	if (li < 0 && ri < 0) {
