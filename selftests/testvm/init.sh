@@ -67,8 +67,9 @@ echo "resmem-vm: kernel $(uname -r) (series $RESMEM_KSERIES), $(nproc) CPUs, NUM
 
 # kmemleak (the debug kernel): forget what boot left, so the scan after
 # COMMAND reports only what was allocated since.  Before the check below:
-# the first scan takes 5 to 7 s on the debug kernel under TCG, and what the
-# kernel reports meanwhile comes before any module too.
+# the first scan takes seconds on the debug kernel under TCG (about 7 s from
+# init's start to COMMAND here), and what the kernel reports meanwhile
+# comes before any module too.
 KMEMLEAK=/sys/kernel/debug/kmemleak
 if [ -w $KMEMLEAK ]; then
 	echo scan >$KMEMLEAK
