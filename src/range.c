@@ -353,14 +353,15 @@ static int neighbour(struct resmem_range *rr, u64 at, bool left)
  * then touch they become one again: the one after is released and the
  * one before grows over it, so that the entries after any number of lends
  * are at most one per lent region plus one.  The space of the one after is
- * unclaimed for a moment in between.  Callers serialise this with
- * resmem_range_unclaim() (the CMA table lock).
+ * unclaimed for a moment in between: a driver that claims it then keeps
+ * it (a warning says so), and the part is claimed all the same.  Callers
+ * serialise this with resmem_range_unclaim() (the CMA table lock).
  *
  * Context: process context; may sleep.
  * Return: 0; -EINVAL for a part in no range; -EBUSY when another driver
- * claimed it meanwhile, or when the part needs an entry of its own and
- * there was no memory for one (a warning says so: resmem must not use it
- * then).
+ * claimed the part meanwhile, or when the part needs an entry of its own
+ * and there was no memory for one (a warning says so: resmem must not
+ * use it then).
  */
 int resmem_range_reclaim(u64 base, u64 size)
 {
@@ -399,10 +400,15 @@ int resmem_range_reclaim(u64 base, u64 size)
 	rr->res[ri] = NULL;
 	if (!adjust_resource(l, l->start, rend + 1 - l->start))
 		return 0;
-	/* someone took the space of the one after: claim what is left */
-	pr_warn("[mem %#llx-%#llx]: claimed by another driver while resmem merged its entries\n",
+	/*
+	 * Another driver claimed the space of the one after in the moment
+	 * it was released.  The part itself is claimed (by the one before):
+	 * that is what the caller asked for.  The space after stays the
+	 * other driver's in /proc/iomem, with resmem's buffers still in it.
+	 */
+	pr_warn("[mem %#llx-%#llx]: claimed by another driver while resmem merged its entries; it stays out of resmem's claim\n",
 		end, rend);
-	return -EBUSY;
+	return 0;
 }
 
 /**

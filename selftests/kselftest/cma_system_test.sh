@@ -22,7 +22,7 @@ cd "$(dirname "$0")" || exit 1
 . ./lib.sh
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..7"
 unload
 iomem=$(md5sum < /proc/iomem)
 params="ranges=$R0,$R1"
@@ -77,6 +77,66 @@ echo "# file: cma_system_test"
 rc=$?
 
 echo "# file: cma_system_test.sh"
+
+# A destroy merges resmem's iomem entries around the region again: the one
+# after it is released and the one before grows over its space.  Another
+# driver claims that space in the moment between (resmem_holder
+# when_released=1, a kretprobe on __release_region()).  The destroy must
+# succeed with the region gone and no System RAM left, resmem's entry
+# ending where the region did and the other driver's after it; once that
+# driver is gone, a region lends and is destroyed there again.
+HOLDER=${RESMEM_HOLDER_KO:-/resmem/selftests/resmem_holder.ko}
+CTL=${RESMEMCTL:-resmemctl}
+bs=$((0x$(cat /sys/devices/system/memory/block_size_bytes)))
+rsize=${R0%@*}
+case $rsize in
+*G) rsize=$((${rsize%G} << 30)) ;;
+*M) rsize=$((${rsize%M} << 20)) ;;
+esac
+rb=$((B0 + bs)) cb=$((B0 + 2 * bs)) cs=$((rsize - 2 * bs))
+race="destroy while another driver claims resmem's entry after the region"
+iomem_line() { grep -q "^ *$(printf '%08x-%08x' "$1" "$2") : $3\$" /proc/iomem; }
+if [ $cs -le 0 ] || [ $((B0 % bs)) -ne 0 ]; then
+	skip "$race" "the first range is not 3 aligned memory blocks"
+	skip "lend and destroy there again after the other driver left" \
+		"the first range is not 3 aligned memory blocks"
+elif ! $LOAD "$HOLDER" base="$(hex $cb)" size="$(hex $cs)" \
+	when_released=1 2> /dev/null; then
+	skip "$race" "kernel without kretprobes"
+	skip "lend and destroy there again after the other driver left" \
+		"kernel without kretprobes"
+else
+	out=$($CTL cma lend race "$(hex $bs)@$(hex $rb)" 2>&1 &&
+	      $CTL cma destroy race 2>&1)
+	st=$?
+	if [ $st -eq 0 ] &&
+	   [ "$(cat /sys/module/resmem_holder/parameters/claimed)" = 1 ] &&
+	   [ ! -e /sys/kernel/debug/resmem/cma/race ] &&
+	   ! grep -q 'System RAM (resmem)' /proc/iomem &&
+	   iomem_line $B0 $((cb - 1)) resmem &&
+	   iomem_line $cb $((B0 + rsize - 1)) resmem_holder; then
+		ok "$race"
+	else
+		printf '%s\n' "$out" | sed 's/^/# /'
+		grep -i 'resmem\|System RAM' /proc/iomem | sed 's/^/# /'
+		diag "claimed: $(cat /sys/module/resmem_holder/parameters/claimed)"
+		dmesg | grep 'resmem: ' | tail -n 4 | sed 's/^/# /'
+		notok "$race"
+	fi
+	rmmod resmem_holder
+	out=$($CTL cma lend race "$(hex $bs)@$(hex $rb)" 2>&1 &&
+	      $CTL cma destroy race 2>&1)
+	st=$?
+	if [ $st -eq 0 ] && ! grep -q 'System RAM (resmem)' /proc/iomem &&
+	   iomem_line $B0 $((cb - 1)) resmem; then
+		ok "lend and destroy there again after the other driver left"
+	else
+		printf '%s\n' "$out" | sed 's/^/# /'
+		grep -i 'resmem\|System RAM' /proc/iomem | sed 's/^/# /'
+		notok "lend and destroy there again after the other driver left"
+	fi
+fi
+
 [ $nullb = 1 ] && rmmod null_blk
 if [ $swap = 1 ]; then
 	brd_swap_off
