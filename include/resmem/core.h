@@ -135,6 +135,7 @@ enum rm_page_kind {
 	RM_PK_VCOMPOUND,	/* allocated by vcompound */
 	RM_PK_XCF,		/* allocated by xcf */
 	RM_PK_SYSTEM,		/* lent to the system (a CMA region's) */
+	RM_PK_KEPT,		/* taken back, kept for the next take */
 	RM_PK_NR
 };
 
@@ -633,6 +634,9 @@ void rm_memarea_add_latency(struct rm_memarea *ma, u64 ns);
  * @migrate_failures: positions given up because a block would not move
  * @retries:	positions tried after the first
  * @used:	pages handed out now
+ * @keeps:	buffers of a lent region kept at their release (rm_cma_keep())
+ * @kept_takes:	buffers made of kept pages (rm_cma_take_kept())
+ * @gave_back:	kept pages given back to the system (rm_cma_unkept())
  *
  * All statistics (stats.h: zero with RESMEM_STATS=n) but for @used, which
  * is state.
@@ -645,6 +649,9 @@ struct rm_cma_stats {
 	u64 migrate_failures;
 	u64 retries;
 	u64 used;
+	u64 keeps;
+	u64 kept_takes;
+	u64 gave_back;
 };
 
 /**
@@ -667,6 +674,16 @@ struct rm_cma_stats {
  *		(rm_cma_reserve()), in @bitmap and @heads like a buffer
  * @reserved:	while lent, one bit per page, set at the first page of each
  *		reservation, so that rm_cma_release() refuses one
+ * @kept:	while lent, one bit per page taken back from the system and
+ *		kept for the next take (rm_cma_keep()); same allocation as
+ *		@reserved, after it
+ * @releasing:	while lent, one bit per page, set at the first page of a
+ *		buffer between the check of its release and the pages'
+ *		publishing as kept or the system's (release_begin() in
+ *		src/core/cma.c); same allocation, after @kept
+ * @nr_kept:	the pages set in @kept
+ * @nr_giving:	pages rm_cma_unkeep() took out of @kept whose
+ *		rm_cma_unkept() has not come yet
  */
 struct rm_cma {
 	char name[RM_CMA_NAME_LEN];
@@ -682,6 +699,10 @@ struct rm_cma {
 	bool system;
 	u64 memmap;
 	unsigned long *reserved;
+	unsigned long *kept;
+	unsigned long *releasing;
+	u64 nr_kept;
+	u64 nr_giving;
 };
 
 /**
@@ -692,6 +713,8 @@ struct rm_cma {
  * @maxchunk:	longest run of pages not handed out
  * @system:	pages lent to the system (RM_PK_SYSTEM), memmap included
  * @memmap:	pages holding the system's struct pages (struct rm_cma)
+ * @kept:	pages taken back and kept for the next take, or on their
+ *		way back to the system (RM_PK_KEPT)
  */
 struct rm_cma_usage {
 	u64 used;
@@ -700,6 +723,7 @@ struct rm_cma_usage {
 	u64 maxchunk;
 	u64 system;
 	u64 memmap;
+	u64 kept;
 };
 
 int rm_cma_init(struct rm_cma *c, struct rm_buddy *b, const char *name,
@@ -718,6 +742,10 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
 int rm_cma_lend(struct rm_cma *c);
 int rm_cma_unlend(struct rm_cma *c);
 int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count);
+int rm_cma_keep(struct rm_cma *c, u64 pfn, u64 count);
+u64 rm_cma_take_kept(struct rm_cma *c, u64 count, u64 align);
+u64 rm_cma_unkeep(struct rm_cma *c, u64 max, u64 *pfn);
+void rm_cma_unkept(struct rm_cma *c, u64 pfn, u64 count);
 u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
 		int (*take)(void *arg, u64 pfn, u64 count, u64 *stop),
 		void *arg, int *err);

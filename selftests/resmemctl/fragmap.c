@@ -48,6 +48,7 @@ const struct fm_class fm_classes[] = {
 	{ 'C', "cma", "CMA", { 0x00, 0x90, 0x88 }, 30, 0 },
 	{ 'l', "lent", "LENT", { 0x60, 0xa0, 0xf8 }, 75, 0 },
 	{ 'S', "system", "SYSTEM", { 0x30, 0xb0, 0x50 }, 34, 0 },
+	{ 'K', "kept", "KEPT", { 0x20, 0x70, 0x40 }, 28, 0 },
 	{ 'V', "vcompound", "VCOMPOUND", { 0x8c, 0x5a, 0x2c }, 130, 0 },
 	{ 'X', "xcf", "XCF", { 0xff, 0x70, 0xa8 }, 211, 0 },
 	{ '#', "mixed-none-free", "MIXED", USED_RGB, 240, 0 },

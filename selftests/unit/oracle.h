@@ -250,9 +250,11 @@ static void check(struct __test_metadata *_metadata)
 	}
 	/*
 	 * buffers of the CMA region under test, if any; a region lent to
-	 * the system is all RM_PK_SYSTEM but its buffers (RM_PK_CMA), and a
-	 * page of its bitmap is a buffer's or a memmap reservation's
-	 * (RM_PK_SYSTEM): the test checks which with rm_page_class()
+	 * the system is all RM_PK_SYSTEM but its buffers (RM_PK_CMA) and
+	 * kept pages (RM_PK_KEPT), and a page of its bitmap is a buffer's,
+	 * a memmap reservation's (RM_PK_SYSTEM) or kept, or on its way back
+	 * to the system (RM_PK_KEPT, or RM_PK_SYSTEM once there): the test
+	 * checks which with rm_page_class()
 	 */
 	if (oracle_cma && oracle_cma->bitmap) {
 		struct rm_block *blk = rm_region_find(&rg,
@@ -274,10 +276,36 @@ static void check(struct __test_metadata *_metadata)
 				ASSERT_EQ(RM_PK_SYSTEM, k)
 					TH_LOG("pfn %llx",
 					       (unsigned long long)pfn);
+			} else if (rm_bitmap_test(oracle_cma->kept, q)) {
+				ASSERT_EQ(RM_PK_KEPT, k)
+					TH_LOG("pfn %llx",
+					       (unsigned long long)pfn);
 			} else {
 				ASSERT_TRUE(k == RM_PK_CMA ||
-					    k == RM_PK_SYSTEM);
+					    k == RM_PK_SYSTEM ||
+					    k == RM_PK_KEPT);
 			}
+		}
+		/* kept pages are in the bitmap, each run of them headed */
+		if (oracle_cma->system) {
+			const unsigned long *kept = oracle_cma->kept;
+			const unsigned long *heads = oracle_cma->heads;
+			u64 nk = 0;
+			bool first;
+
+			for (q = 0; q < oracle_cma->count; q++) {
+				if (!rm_bitmap_test(kept, q))
+					continue;
+				nk++;
+				ASSERT_TRUE(rm_bitmap_test(oracle_cma->bitmap,
+							   q));
+				first = !q || !rm_bitmap_test(kept, q - 1);
+				if (first)
+					ASSERT_TRUE(rm_bitmap_test(heads, q))
+						TH_LOG("kept run at %llu",
+						       (unsigned long long)q);
+			}
+			ASSERT_EQ(oracle_cma->nr_kept, nk);
 		}
 	}
 	oracle_xcf_pages = 0;

@@ -1603,8 +1603,10 @@ TEST(place_aligned_big_alignment)
 }
 
 /*
- * The take model: a lent region, random takes, releases, reservations and
- * pins against a model of its buffers.  The fake take callback refuses a
+ * The take model: a lent region, random takes, releases, reservations,
+ * kept buffers (released with rm_cma_keep(), taken with
+ * rm_cma_take_kept(), given back with rm_cma_unkeep() and, later,
+ * rm_cma_unkept()) and pins against a model of its buffers.  The fake take callback refuses a
  * range holding a pinned page, setting *stop past the last one (or, at
  * random, leaving it as it came: a position further on); every position
  * it skips so holds that page, so a take lands at the very first aligned
@@ -1613,10 +1615,12 @@ TEST(place_aligned_big_alignment)
 #define TM_STEPS	100000
 #define TM_MAXBUF	300
 
-static u8 tm_used[CMA_COUNT];		/* 0 free, 1 buffer, 2 reservation */
+/* 0 free, 1 buffer, 2 reservation, 3 kept, 4 on its way to the system */
+static u8 tm_used[CMA_COUNT];
 static bool tm_pin[CMA_COUNT];
 static struct { u64 s, n; bool res; } tm_buf[CMA_COUNT];
-static unsigned int tm_nbuf, tm_calls;
+static struct { u64 s, n; } tm_giving[CMA_COUNT];
+static unsigned int tm_nbuf, tm_calls, tm_ngiving;
 static int tm_last, tm_bad;
 static u64 tm_last_pos;
 
@@ -1668,26 +1672,81 @@ static u64 tm_first(u64 count, u64 align, bool *buffer_free)
 	return U64_MAX;
 }
 
+/* The brute force for rm_cma_take_kept(): the first aligned kept run. */
+static u64 tm_first_kept(u64 count, u64 align)
+{
+	u64 s, q;
+
+	for (s = 0; s + count <= CMA_COUNT; s++) {
+		if ((CMA_BASE + s) % align)
+			continue;
+		for (q = s; q < s + count && tm_used[q] == 3; q++)
+			;
+		if (q == s + count)
+			return s;
+	}
+	return U64_MAX;
+}
+
 static void tm_check(struct __test_metadata *_metadata)
 {
 	struct rm_cma_usage u;
-	u64 q, used = 0, res = 0;
+	u64 q, used = 0, res = 0, kept = 0, giving = 0;
 	char want;
 
 	for (q = 0; q < CMA_COUNT; q++) {
-		want = tm_used[q] == 1 ? 'C' : 'S';
+		want = tm_used[q] == 1 ? 'C' : tm_used[q] >= 3 ? 'K' : 'S';
 		ASSERT_EQ(want, page_class(CMA_BASE + q))
 			TH_LOG("page %llu", (unsigned long long)q);
 		ASSERT_EQ(!!tm_used[q], rm_bitmap_test(cma.bitmap, q));
+		ASSERT_EQ(tm_used[q] == 3, rm_bitmap_test(cma.kept, q));
+		ASSERT_FALSE(rm_bitmap_test(cma.releasing, q));
 		used += tm_used[q] == 1;
 		res += tm_used[q] == 2;
+		kept += tm_used[q] == 3;
+		giving += tm_used[q] == 4;
 	}
 	rm_cma_usage(&cma, &u);
 	ASSERT_EQ(used, u.used);
 	ASSERT_EQ(res, u.memmap);
-	ASSERT_EQ(CMA_COUNT - used, u.system);
+	ASSERT_EQ(kept + giving, u.kept);
+	ASSERT_EQ(CMA_COUNT - used - kept - giving, u.system);
 	ASSERT_EQ(0, u.lent + u.free);
 	ASSERT_EQ(used, cma.st.used);
+	ASSERT_EQ(kept, cma.nr_kept);
+	ASSERT_EQ(giving, cma.nr_giving);
+}
+
+/*
+ * rm_cma_unkeep() with at most @max pages: the first kept run, cut at
+ * @max, on its way back to the system.
+ */
+static void tm_unkeep(struct __test_metadata *_metadata, u64 max)
+{
+	u64 q, n, pfn = 0;
+
+	for (q = 0; q < CMA_COUNT && tm_used[q] != 3; q++)
+		;
+	for (n = 0; q + n < CMA_COUNT && n < max && tm_used[q + n] == 3; n++)
+		;
+	ASSERT_EQ(n, rm_cma_unkeep(&cma, max, &pfn));
+	if (!n)
+		return;
+	ASSERT_EQ(CMA_BASE + q, pfn);
+	/* what stays kept of a run cut at max starts with a head */
+	if (q + n < CMA_COUNT && tm_used[q + n] == 3)
+		ASSERT_TRUE(rm_bitmap_test(cma.heads, q + n));
+	memset(tm_used + q, 4, n);
+	tm_giving[tm_ngiving].s = q;
+	tm_giving[tm_ngiving++].n = n;
+}
+
+/* The caller gave back tm_giving[i]: rm_cma_unkept(). */
+static void tm_unkept(unsigned int i)
+{
+	rm_cma_unkept(&cma, CMA_BASE + tm_giving[i].s, tm_giving[i].n);
+	memset(tm_used + tm_giving[i].s, 0, tm_giving[i].n);
+	tm_giving[i] = tm_giving[--tm_ngiving];
 }
 
 static void tm_add(u64 s, u64 n, bool res)
@@ -1715,7 +1774,7 @@ TEST(take_against_model)
 	unsigned int seed = getenv("TM_SEED") ? atoi(getenv("TM_SEED")) :
 			    12;
 	unsigned long w0;
-	unsigned int step, i, ntakes = 0, nfail = 0;
+	unsigned int step, i, ntakes = 0, nfail = 0, nkept_takes = 0;
 	u64 count, align, want, pfn, s, n;
 	bool bf;
 	int err;
@@ -1727,11 +1786,12 @@ TEST(take_against_model)
 	memset(tm_used, 0, sizeof(tm_used));
 	memset(tm_pin, 0, sizeof(tm_pin));
 	tm_nbuf = 0;
+	tm_ngiving = 0;
 	tm_bad = 0;
 	tm_pin[0] = true;
 	tm_pin[CMA_COUNT - 1] = true;
 	for (step = 0; step < TM_STEPS; step++) {
-		int op = rand() % 16;
+		int op = rand() % 18;
 
 		if (op < 5) {
 			count = rand() % 3 ? 1 + rand() % 32 :
@@ -1739,6 +1799,21 @@ TEST(take_against_model)
 			if (!(rand() % 200))
 				count = CMA_COUNT;
 			align = aligns[rand() % ARRAY_SIZE(aligns)];
+			/* kept pages first, as resmem_lend_take() takes */
+			want = tm_first_kept(count, align ? align : 1);
+			pfn = rm_cma_take_kept(&cma, count, align);
+			if (want != U64_MAX) {
+				ASSERT_EQ(CMA_BASE + want, pfn)
+					TH_LOG("step %u", step);
+				tm_add(want, count, false);
+				ntakes++;
+				nkept_takes++;
+				continue;
+			}
+			ASSERT_EQ(RM_NO_PFN, pfn) TH_LOG("step %u", step);
+			/* and, often, all of them given back before a walk */
+			while (rand() % 2 && cma.nr_kept)
+				tm_unkeep(_metadata, 1 + rand() % TM_MAXBUF);
 			want = tm_first(count, align ? align : 1, &bf);
 			tm_calls = 0;
 			tm_last = 0;
@@ -1770,9 +1845,16 @@ TEST(take_against_model)
 			i = rand() % tm_nbuf;
 			if (tm_buf[i].res)
 				continue;
-			ASSERT_EQ(0, rm_cma_release(&cma, CMA_BASE + tm_buf[i].s,
-						    tm_buf[i].n));
-			memset(tm_used + tm_buf[i].s, 0, tm_buf[i].n);
+			if (rand() % 3) {
+				ASSERT_EQ(0, rm_cma_release(&cma,
+							    CMA_BASE + tm_buf[i].s,
+							    tm_buf[i].n));
+				memset(tm_used + tm_buf[i].s, 0, tm_buf[i].n);
+			} else {
+				ASSERT_EQ(0, rm_cma_keep(&cma, CMA_BASE + tm_buf[i].s,
+							 tm_buf[i].n));
+				memset(tm_used + tm_buf[i].s, 3, tm_buf[i].n);
+			}
 			tm_buf[i] = tm_buf[--tm_nbuf];
 		} else if (op == 12) {
 			/* a pin moves: random, or at the region's ends */
@@ -1831,16 +1913,61 @@ TEST(take_against_model)
 			rm_user_warnings = w0;
 		} else if (op == 15 && !(rand() % 64)) {
 			tm_check(_metadata);
+		} else if (op == 15) {
+			/*
+			 * kept pages, or ones on their way back (at random,
+			 * exactly what rm_cma_unkeep() gave): no buffer
+			 */
+			s = rand() % CMA_COUNT;
+			n = 1 + rand() % 8;
+			if (tm_ngiving && rand() % 2) {
+				i = rand() % tm_ngiving;
+				s = tm_giving[i].s;
+				n = tm_giving[i].n;
+			}
+			if (tm_used[s] < 3 || s + n > CMA_COUNT)
+				continue;
+			w0 = rm_user_warnings;
+			if (rand() % 2) {
+				ASSERT_EQ(-EINVAL, rm_cma_release(&cma,
+								  CMA_BASE + s,
+								  n));
+			} else {
+				ASSERT_EQ(-EINVAL, rm_cma_keep(&cma, CMA_BASE + s,
+							       n));
+			}
+			ASSERT_EQ(w0 + 1, rm_user_warnings);
+			rm_user_warnings = w0;
+		} else if (op == 16) {
+			/* the glue gives all back with U64_MAX */
+			tm_unkeep(_metadata, rand() % 4 ? 1 + rand() % 64 :
+					     rand() % 2 ? CMA_COUNT : U64_MAX);
+		} else if (op == 17 && tm_ngiving) {
+			tm_unkept(rand() % tm_ngiving);
 		}
 		if (!(step % 4096))
 			check(_metadata);
 	}
 	tm_check(_metadata);
 	check(_metadata);
-	TH_LOG("%u takes, %u failed", ntakes, nfail);
-	EXPECT_GT(ntakes, TM_STEPS / 20);
+	TH_LOG("%u takes (%u of kept pages), %u failed", ntakes, nkept_takes,
+	       nfail);
+	EXPECT_GT(ntakes, TM_STEPS / 25);
+	EXPECT_GT(nkept_takes, TM_STEPS / 1000);
 	EXPECT_GT(nfail, TM_STEPS / 100);
-	/* everything back: unlend refuses while a buffer remains */
+	/* everything back: unlend refuses while kept pages remain */
+	while (tm_ngiving) {
+		ASSERT_EQ(-EBUSY, rm_cma_unlend(&cma));
+		tm_unkept(0);
+	}
+	while (cma.nr_kept) {
+		ASSERT_EQ(-EBUSY, rm_cma_unlend(&cma));
+		tm_unkeep(_metadata, U64_MAX);
+		tm_check(_metadata);
+		tm_unkept(0);
+	}
+	tm_check(_metadata);
+	/* and while a buffer remains */
 	for (i = 0; i < tm_nbuf; i++) {
 		if (tm_buf[i].res)
 			continue;
@@ -1848,6 +1975,124 @@ TEST(take_against_model)
 		ASSERT_EQ(0, rm_cma_release(&cma, CMA_BASE + tm_buf[i].s,
 					    tm_buf[i].n));
 	}
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
+/*
+ * The other CPU, played in every gap between two lock holds of the
+ * release under test (rm_user_hold_hook): a take from kept pages, a
+ * give-back, or a walk that may take only @gap_want.  Each runs once it
+ * succeeds; a release must have set its pages' kind before another CPU
+ * can take them, or that CPU's kind is overwritten.
+ */
+enum { GAP_NONE, GAP_TAKE_KEPT, GAP_GIVE_BACK, GAP_WALK };
+static int gap_op;
+static bool gap_in;
+static u64 gap_want, gap_count, gap_pfn, gap_n;
+
+static int take_only_want(void *arg, u64 pfn, u64 count, u64 *stop)
+{
+	return pfn == gap_want ? 0 : -EBUSY;
+}
+
+static void gap_play(bool begin)
+{
+	int err;
+
+	if (begin || gap_in || gap_op == GAP_NONE || gap_pfn != RM_NO_PFN)
+		return;
+	gap_in = true;
+	if (gap_op == GAP_TAKE_KEPT) {
+		gap_pfn = rm_cma_take_kept(&cma, gap_count, 0);
+	} else if (gap_op == GAP_GIVE_BACK) {
+		gap_n = rm_cma_unkeep(&cma, U64_MAX, &gap_pfn);
+		if (gap_n)
+			rm_cma_unkept(&cma, gap_pfn, gap_n);
+		else
+			gap_pfn = RM_NO_PFN;
+	} else {
+		gap_pfn = rm_cma_take(&cma, gap_count, 0, take_only_want, NULL,
+				      &err);
+	}
+	gap_in = false;
+}
+
+/* Every page of [pfn, pfn + n) is of @class. */
+static u64 not_of_class(u64 pfn, u64 n, char class)
+{
+	u64 bad = 0, p;
+
+	for (p = pfn; p < pfn + n; p++)
+		bad += page_class(p) != class;
+	return bad;
+}
+
+static u64 take_at(struct __test_metadata *_metadata, u64 pfn, u64 count)
+{
+	int err;
+
+	gap_want = pfn;
+	return rm_cma_take(&cma, count, 0, take_only_want, NULL, &err);
+}
+
+/*
+ * rm_cma_keep() and rm_cma_release() of a lent region against another CPU
+ * that takes, or gives back, the pages the moment it can: the pages end
+ * as that CPU left them ('C' taken again, 'S' given back), with no
+ * warning, and a buffer taken so is released as any other.
+ */
+TEST(keep_and_release_against_the_other_cpu)
+{
+	u64 a = CMA_BASE + RM_PAGEBLOCK_NR + 5, n = 700;
+	unsigned long w0 = rm_user_warnings;
+
+	setup_cma(_metadata);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	rm_user_hold_hook = gap_play;
+
+	/* kept, and taken from kept pages in a gap of the keep */
+	ASSERT_EQ(a, take_at(_metadata, a, n));
+	gap_op = GAP_TAKE_KEPT;
+	gap_count = n;
+	gap_pfn = RM_NO_PFN;
+	ASSERT_EQ(0, rm_cma_keep(&cma, a, n));
+	gap_op = GAP_NONE;
+	ASSERT_EQ(a, gap_pfn);
+	EXPECT_EQ(0, not_of_class(a, n, 'C'));
+	EXPECT_EQ(0, cma.nr_kept);
+	EXPECT_EQ(0, rm_cma_release(&cma, a, n));
+	EXPECT_EQ(0, not_of_class(a, n, 'S'));
+
+	/* kept, and given back in a gap of the keep */
+	ASSERT_EQ(a, take_at(_metadata, a, n));
+	gap_op = GAP_GIVE_BACK;
+	gap_pfn = RM_NO_PFN;
+	ASSERT_EQ(0, rm_cma_keep(&cma, a, n));
+	gap_op = GAP_NONE;
+	ASSERT_EQ(a, gap_pfn);
+	ASSERT_EQ(n, gap_n);
+	EXPECT_EQ(0, not_of_class(a, n, 'S'));
+	EXPECT_EQ(0, cma.nr_kept + cma.nr_giving);
+	EXPECT_EQ(CMA_COUNT, rm_bitmap_next_set(cma.bitmap, CMA_COUNT, 0));
+
+	/* released, and taken again by a walk in a gap of the release */
+	ASSERT_EQ(a, take_at(_metadata, a, n));
+	gap_op = GAP_WALK;
+	gap_want = a;
+	gap_count = n;
+	gap_pfn = RM_NO_PFN;
+	ASSERT_EQ(0, rm_cma_release(&cma, a, n));
+	gap_op = GAP_NONE;
+	ASSERT_EQ(a, gap_pfn);
+	EXPECT_EQ(0, not_of_class(a, n, 'C'));
+	EXPECT_EQ(n, cma.st.used);
+	EXPECT_EQ(0, rm_cma_release(&cma, a, n));
+	EXPECT_EQ(0, not_of_class(a, n, 'S'));
+
+	rm_user_hold_hook = NULL;
+	EXPECT_EQ(w0, rm_user_warnings);
+	rm_user_warnings = w0;
 	ASSERT_EQ(0, rm_cma_unlend(&cma));
 	check(_metadata);
 }

@@ -32,7 +32,7 @@ static char expect(unsigned int kind, bool movable, unsigned int mt)
 	static const char letter[RM_PK_NR] = {
 		[RM_PK_META] = 'M', [RM_PK_PCP] = 'p', [RM_PK_MEMAREA] = 'A',
 		[RM_PK_CMA] = 'C', [RM_PK_VCOMPOUND] = 'V', [RM_PK_XCF] = 'X',
-		[RM_PK_SYSTEM] = 'S',
+		[RM_PK_SYSTEM] = 'S', [RM_PK_KEPT] = 'K',
 	};
 
 	if (kind == RM_PK_FREE)

@@ -617,9 +617,13 @@ int rm_cma_lend(struct rm_cma *c)
 		return -EINVAL;
 	if (!no_buffers(c))
 		return -EBUSY;
-	c->reserved = rm_zalloc(BITS_TO_LONGS(c->count) * sizeof(long));
+	c->reserved = rm_zalloc(3 * BITS_TO_LONGS(c->count) * sizeof(long));
 	if (!c->reserved)
 		return -ENOMEM;
+	c->kept = c->reserved + BITS_TO_LONGS(c->count);
+	c->releasing = c->kept + BITS_TO_LONGS(c->count);
+	c->nr_kept = 0;
+	c->nr_giving = 0;
 	set_range_mt(c, c->base_pfn, end, RM_MT_ISOLATE);
 	rm_buddy_drain(c->b);
 	for (p = c->base_pfn; !ret && p < end; p = e) {
@@ -641,6 +645,8 @@ int rm_cma_lend(struct rm_cma *c)
 	} else {
 		rm_free(c->reserved);
 		c->reserved = NULL;
+		c->kept = NULL;
+		c->releasing = NULL;
 	}
 	return ret;
 }
@@ -654,7 +660,8 @@ int rm_cma_lend(struct rm_cma *c)
  *
  * Context: any context that may take a spinlock; callers serialise it
  * with the region's allocations.
- * Return: 0; -EINVAL when not lent; -EBUSY while it has buffers.
+ * Return: 0; -EINVAL when not lent; -EBUSY while it has buffers or kept
+ * pages (rm_cma_keep()), or pages on their way back to the system.
  */
 int rm_cma_unlend(struct rm_cma *c)
 {
@@ -664,7 +671,7 @@ int rm_cma_unlend(struct rm_cma *c)
 	if (!c->system)
 		return -EINVAL;
 	rm_spin_lock_irqsave(&c->lock, flags);
-	if (c->st.used) {
+	if (c->st.used || c->nr_kept || c->nr_giving) {
 		rm_spin_unlock_irqrestore(&c->lock, flags);
 		return -EBUSY;
 	}
@@ -677,6 +684,8 @@ int rm_cma_unlend(struct rm_cma *c)
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 	rm_free(c->reserved);
 	c->reserved = NULL;
+	c->kept = NULL;
+	c->releasing = NULL;
 	release_span(c, c->base_pfn, c->base_pfn + c->count);
 	return 0;
 }
@@ -717,6 +726,73 @@ int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count)
 	return ret;
 }
 
+/*
+ * Is [s, s + count) (indices) exactly one buffer?  It starts at s, has no
+ * other start inside and ends at s + count; it is no memmap reservation,
+ * no buffer whose release has begun (@releasing), and no kept pages
+ * (rm_cma_keep()) or pages on their way back to the system, which look
+ * like a buffer in @bitmap and @heads.  Region lock held.
+ */
+static bool is_buffer(struct rm_cma *c, u64 s, u64 count)
+{
+	struct rm_block *blk = c->z->blk;
+	u16 st;
+
+	if (!rm_bitmap_test(c->heads, s) ||
+	    (c->reserved && rm_bitmap_test(c->reserved, s)) ||
+	    rm_bitmap_next_set(c->heads, s + count, s + 1) != s + count ||
+	    rm_bitmap_weight(c->bitmap, s, count) != count ||
+	    (s + count < c->count && rm_bitmap_test(c->bitmap, s + count) &&
+	     !rm_bitmap_test(c->heads, s + count)))
+		return false;
+	if (!c->kept)
+		return true;
+	st = READ_ONCE(blk->state[c->base_pfn + s - blk->base_pfn]);
+	return !rm_bitmap_test(c->releasing, s) &&
+	       rm_bitmap_next_set(c->kept, s + count, s) == s + count &&
+	       rm_ps_kind(st) != RM_PK_KEPT;
+}
+
+/*
+ * The release of a lent region's buffer, in two holds of the region lock:
+ * release_begin() checks that [s, s + count) is one buffer and marks it
+ * @releasing, so that no other release of it passes the check; the caller
+ * then sets the pages' kind, and release_end() publishes them (kept, or
+ * the system's).  In that order, because a take or a give-back may come
+ * the moment they are published, and sets the kind its own way: a kind
+ * set after the publishing would overwrite it.
+ */
+static bool release_begin(struct rm_cma *c, u64 s, u64 count)
+{
+	unsigned long flags;
+	bool ok;
+
+	rm_spin_lock_irqsave(&c->lock, flags);
+	ok = is_buffer(c, s, count);
+	if (ok)
+		rm_bitmap_set(c->releasing, s, 1);
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	return ok;
+}
+
+static void release_end(struct rm_cma *c, u64 s, u64 count, bool keep)
+{
+	unsigned long flags;
+
+	rm_spin_lock_irqsave(&c->lock, flags);
+	rm_bitmap_clear(c->releasing, s, 1);
+	c->st.used -= count;
+	if (keep) {
+		rm_bitmap_set(c->kept, s, count);
+		c->nr_kept += count;
+		rm_stat_inc(c->st.keeps);
+	} else {
+		rm_bitmap_clear(c->bitmap, s, count);
+		rm_bitmap_clear(c->heads, s, 1);
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+}
+
 /**
  * rm_cma_release - give a buffer from rm_cma_alloc() back to the region
  * @c: the region
@@ -737,14 +813,16 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	if (WARN_ON_ONCE(pfn < c->base_pfn || !count ||
 			 s + count > c->count))
 		return -EINVAL;
+	if (c->system) {
+		if (WARN_ON_ONCE(!release_begin(c, s, count)))
+			return -EINVAL;
+		/* the caller gave the pages back to the system: 'S' again */
+		set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
+		release_end(c, s, count, false);
+		return 0;
+	}
 	rm_spin_lock_irqsave(&c->lock, flags);
-	/* a buffer starts at s, has no other start inside and ends at s+count */
-	ok = rm_bitmap_test(c->heads, s) &&
-	     !(c->reserved && rm_bitmap_test(c->reserved, s)) &&
-	     rm_bitmap_next_set(c->heads, s + count, s + 1) == s + count &&
-	     rm_bitmap_weight(c->bitmap, s, count) == count &&
-	     (s + count == c->count || !rm_bitmap_test(c->bitmap, s + count) ||
-	      rm_bitmap_test(c->heads, s + count));
+	ok = is_buffer(c, s, count);
 	if (ok) {
 		rm_bitmap_clear(c->bitmap, s, count);
 		rm_bitmap_clear(c->heads, s, 1);
@@ -753,15 +831,163 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	rm_spin_unlock_irqrestore(&c->lock, flags);
 	if (WARN_ON_ONCE(!ok))
 		return -EINVAL;
-	if (!c->system) {
-		rm_spin_lock_irqsave(&c->z->lock, flags);
-		rm_zone_release(c->z, pfn, count);
-		rm_spin_unlock_irqrestore(&c->z->lock, flags);
-		return 0;
-	}
-	/* the caller gave the pages back to the system: 'S' again */
-	set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
+	rm_spin_lock_irqsave(&c->z->lock, flags);
+	rm_zone_release(c->z, pfn, count);
+	rm_spin_unlock_irqrestore(&c->z->lock, flags);
 	return 0;
+}
+
+/**
+ * rm_cma_keep - keep a released buffer of a lent region for the next take
+ * @c: the region, lent
+ * @pfn: the buffer's first pfn
+ * @count: its page count
+ *
+ * Instead of going back to the system, the buffer's pages stay resmem's,
+ * marked kept (RM_PK_KEPT, 'K' in the map), until rm_cma_take_kept()
+ * makes a buffer of them again or rm_cma_unkeep() gives them back.  They
+ * stay set in @bitmap, so walks pass them by, and the buffer's head
+ * stays, so that a buffer before them still ends there.
+ *
+ * Context: any context that may take a spinlock.
+ * Return: 0; -EINVAL (with a warning) when the pages are not exactly a
+ * buffer of this region, or the region is not lent.
+ */
+int rm_cma_keep(struct rm_cma *c, u64 pfn, u64 count)
+{
+	u64 s = pfn - c->base_pfn;
+
+	if (WARN_ON_ONCE(!c->system || pfn < c->base_pfn || !count ||
+			 s + count > c->count))
+		return -EINVAL;
+	if (WARN_ON_ONCE(!release_begin(c, s, count)))
+		return -EINVAL;
+	set_kind_span(c, pfn, pfn + count, RM_PK_KEPT);
+	release_end(c, s, count, true);
+	return 0;
+}
+
+/**
+ * rm_cma_take_kept - a buffer of kept pages, with no migration
+ * @c: the region, lent
+ * @count: pages, at least 1
+ * @align: the first pfn is a multiple of it; a power of two, 0 for 1
+ *
+ * The first aligned run of @count kept pages (rm_cma_keep()) becomes a
+ * buffer, as rm_cma_take() would have made it; kept pages after it stay
+ * kept and get a head of their own.
+ *
+ * Context: any context that may take a spinlock; callers serialise it
+ * with the region's other allocations.
+ * Return: the first pfn, or RM_NO_PFN when no such run is kept (or the
+ * arguments are bad, or the region is not lent).
+ */
+u64 rm_cma_take_kept(struct rm_cma *c, u64 count, u64 align)
+{
+	u64 s, e, m, from = 0;
+	unsigned long flags;
+
+	if (!align)
+		align = 1;
+	m = align - 1;
+	if (!c->system || !count || count > c->count || align & m)
+		return RM_NO_PFN;
+	rm_spin_lock_irqsave(&c->lock, flags);
+	/* from grows every time round, as in candidate() */
+	for (s = U64_MAX; c->nr_kept >= count; from = e + 1) {
+		s = rm_bitmap_next_set(c->kept, c->count, from);
+		s += (-(c->base_pfn + s)) & m;
+		if (s + count > c->count) {
+			s = U64_MAX;
+			break;
+		}
+		e = rm_bitmap_next_zero(c->kept, s + count, s);
+		if (e == s + count)
+			break;
+		s = U64_MAX;
+	}
+	if (s != U64_MAX) {
+		rm_bitmap_clear(c->kept, s, count);
+		rm_bitmap_clear(c->heads, s, count);
+		rm_bitmap_set(c->heads, s, 1);
+		if (s + count < c->count && rm_bitmap_test(c->kept, s + count))
+			rm_bitmap_set(c->heads, s + count, 1);
+		c->nr_kept -= count;
+		c->st.used += count;
+		rm_stat_inc(c->st.attempts);
+		rm_stat_inc(c->st.successes);
+		rm_stat_inc(c->st.kept_takes);
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	if (s == U64_MAX)
+		return RM_NO_PFN;
+	set_kind_span(c, c->base_pfn + s, c->base_pfn + s + count, RM_PK_CMA);
+	return c->base_pfn + s;
+}
+
+/**
+ * rm_cma_unkeep - take kept pages out, to give them back to the system
+ * @c: the region
+ * @max: at most this many pages
+ * @pfn: set to the first
+ *
+ * The first run of kept pages, cut at @max, is no longer kept; its pages
+ * stay in @bitmap (walks still pass them by) until the caller has given
+ * them to the system and calls rm_cma_unkept() for exactly them.
+ *
+ * Context: any context that may take a spinlock.
+ * Return: the pages taken out, 0 when none is kept (or the region is not
+ * lent, or @max is 0).
+ */
+u64 rm_cma_unkeep(struct rm_cma *c, u64 max, u64 *pfn)
+{
+	unsigned long flags;
+	u64 s, n = 0;
+
+	if (!c->system || !max)
+		return 0;
+	rm_spin_lock_irqsave(&c->lock, flags);
+	if (c->nr_kept) {
+		s = rm_bitmap_next_set(c->kept, c->count, 0);
+		/* not s + max, which wraps for the glue's U64_MAX */
+		n = rm_bitmap_next_zero(c->kept, s + min(max, c->count - s),
+					s) - s;
+		rm_bitmap_clear(c->kept, s, n);
+		/* what stays kept of the run starts with a head */
+		if (s + n < c->count && rm_bitmap_test(c->kept, s + n))
+			rm_bitmap_set(c->heads, s + n, 1);
+		c->nr_kept -= n;
+		c->nr_giving += n;
+		*pfn = c->base_pfn + s;
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	return n;
+}
+
+/**
+ * rm_cma_unkept - kept pages are the system's again
+ * @c: the region
+ * @pfn: the first pfn rm_cma_unkeep() gave
+ * @count: the pages it gave
+ *
+ * Context: any context that may take a spinlock.
+ */
+void rm_cma_unkept(struct rm_cma *c, u64 pfn, u64 count)
+{
+	u64 s = pfn - c->base_pfn;
+	unsigned long flags;
+
+	if (WARN_ON_ONCE(pfn < c->base_pfn || !count || s + count > c->count))
+		return;
+	set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
+	rm_spin_lock_irqsave(&c->lock, flags);
+	if (!WARN_ON_ONCE(c->nr_giving < count)) {
+		rm_bitmap_clear(c->bitmap, s, count);
+		rm_bitmap_clear(c->heads, s, count);
+		c->nr_giving -= count;
+		rm_stat_add(c->st.gave_back, count);
+	}
+	rm_spin_unlock_irqrestore(&c->lock, flags);
 }
 
 /**
@@ -812,6 +1038,8 @@ void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u)
 			u->free++;
 		else if (kind == RM_PK_SYSTEM)
 			u->system++;
+		else if (kind == RM_PK_KEPT)
+			u->kept++;
 		else if (kind != RM_PK_CMA)
 			u->lent++;
 	}

@@ -154,7 +154,8 @@ u64 rm_fragmap_scale(u64 pages, u64 chars)
  * 'M' metadata, 'p' per-CPU cached, 'U' unmovable, 'm' movable, 'l' lent
  * (movable in a CMA pageblock), 'A' memarea, 'C' CMA buffer,
  * 'V' vcompound, 'X' xcf, 'S' lent to the system (a CMA region's pages
- * the kernel holds), '?' a state no allocator writes.
+ * the kernel holds), 'K' taken back from the system and kept for the next
+ * take, '?' a state no allocator writes.
  *
  * Context: any; reads without a lock.
  * Return: the letter.
@@ -185,6 +186,8 @@ char rm_page_class(const struct rm_block *b, u64 idx)
 		return 'X';
 	case RM_PK_SYSTEM:
 		return 'S';
+	case RM_PK_KEPT:
+		return 'K';
 	}
 	return '?';
 }
