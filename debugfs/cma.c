@@ -222,6 +222,19 @@ static int system_show(struct seq_file *m, void *v)
 		   READ_ONCE(st->rewalk_successes));
 	seq_printf(m, "unlend_failures: %llu\n",
 		   READ_ONCE(st->unlend_failures));
+	seq_printf(m, "keep_ms: %u\n", resmem_lend_keep_ms());
+	seq_printf(m, "pages_kept: %llu\n",
+		   READ_ONCE(r->c.nr_kept) + READ_ONCE(r->c.nr_giving));
+	seq_printf(m, "kept_releases: %llu\n", READ_ONCE(r->c.st.keeps));
+	seq_printf(m, "kept_takes: %llu\n", READ_ONCE(st->kept_takes));
+	seq_printf(m, "kept_pages_given_back: %llu\n",
+		   READ_ONCE(r->c.st.gave_back));
+	seq_printf(m, "kept_given_back_before_walk: %llu\n",
+		   READ_ONCE(st->gave_back_walk));
+	seq_printf(m, "kept_given_back_shrinker: %llu\n",
+		   READ_ONCE(st->gave_back_shrinker));
+	seq_printf(m, "kept_given_back_idle: %llu\n",
+		   READ_ONCE(st->gave_back_idle));
 	resmem_debugfs_hists(m, h, ARRAY_SIZE(h));
 	return 0;
 }

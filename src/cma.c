@@ -332,10 +332,14 @@ u64 resmem_cma_alloc_id(u32 id, u64 count, u64 align,
  */
 void resmem_cma_release_pfn(struct resmem_cma *r, u64 pfn, u64 count)
 {
+	int ret;
+
 	/* a region stays lent while it has buffers: c.system is stable */
 	if (r->c.system)
-		resmem_lend_release(r, pfn, count);
-	if (!rm_cma_release(&r->c, pfn, count))
+		ret = resmem_lend_release(r, pfn, count);
+	else
+		ret = rm_cma_release(&r->c, pfn, count);
+	if (!ret)
 		atomic_dec(&r->nr_allocs);
 }
 

@@ -31,6 +31,31 @@
  *    position busy is tried again after a pause, LEND_TAKE_WALKS walks in
  *    all (see there).  Release is free_contig_range().
  *
+ *  - Keeping (lend_keep_ms, 0 by default: off): a released buffer is not
+ *    given back at once but kept, still resmem's (rm_cma_keep(), 'K' in
+ *    the map), and the next take is served from kept pages when an
+ *    aligned run of them is large enough (rm_cma_take_kept(): no
+ *    migration).  A take that wants more, or other, first gives every
+ *    kept page back and then walks.  Kept pages go back to the system
+ *    lend_keep_ms after the last release (keep_work), at once when the
+ *    kernel needs memory (the region's shrinker, seeks 0: each scan
+ *    takes half of them), and before an un-lend.  Why: the page
+ *    allocator fills ZONE_MOVABLE, which the region is, before any other
+ *    zone, so a region under load is full again right after a release
+ *    and every take migrates about all of its range; the kernel's own
+ *    CMA keeps half of a zone's free memory in its area (the ALLOC_CMA
+ *    rule in __rmqueue()), which resmem cannot ask of the page allocator
+ *    for a zone.  Keeping trades what the system gains for a fast next
+ *    take, for lend_keep_ms at most and never under memory pressure.
+ *    Every give-back runs under the region's mutex, taken with
+ *    mutex_trylock() by the shrinker and the work (which never wait for
+ *    a take-back, and are never waited for holding it but by
+ *    cancel_delayed_work_sync() and the shrinker's freeing, which a
+ *    trylock cannot block): nothing else gives kept pages back while an
+ *    un-lend runs.  A work that finds the mutex held leaves it to the
+ *    holder, which sets the work again when pages stay kept (a take-back,
+ *    a shrinker scan) or gives them all back (an un-lend).
+ *
  *  - Un-lend (destroy; never at unload, which the reference prevents):
  *    offline_and_remove_memory(), for the whole region at once, or one
  *    block at a time when the blocks hold their struct pages (6.1 removes
@@ -58,8 +83,10 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <asm/set_memory.h>
 #include <resmem/cma.h>
+#include <resmem/kcompat.h>
 #include <resmem/resmem.h>
 
 #define LEND_RES_NAME	"System RAM (resmem)"
@@ -79,6 +106,22 @@
  */
 #define LEND_TAKE_WALKS		3
 #define LEND_TAKE_PAUSE_MS	100
+
+static unsigned int lend_keep_ms;
+module_param(lend_keep_ms, uint, 0644);
+MODULE_PARM_DESC(lend_keep_ms,
+		 "how long a region lent to the system keeps a released buffer for the next take before it gives it back (ms; 0: at once, the default)");
+
+/**
+ * resmem_lend_keep_ms - the lend_keep_ms parameter now
+ *
+ * Context: any.
+ * Return: milliseconds; 0 when released buffers are not kept.
+ */
+unsigned int resmem_lend_keep_ms(void)
+{
+	return READ_ONCE(lend_keep_ms);
+}
 
 /**
  * resmem_lend_supported - can this kernel lend regions to the system?
@@ -157,6 +200,73 @@ static int take(void *arg, u64 pfn, u64 count, u64 *stop)
 	return ret == -EINTR ? -EINTR : -EBUSY;
 }
 
+/*
+ * Give up to @max kept pages of @r back to the system, the region's mutex
+ * held; the pages given.
+ */
+static u64 give_back(struct resmem_cma *r, u64 max)
+{
+	u64 pfn, n, done = 0;
+
+	lockdep_assert_held(&r->lock);
+	while (done < max && (n = rm_cma_unkeep(&r->c, max - done, &pfn))) {
+		free_contig_range(pfn, n);
+		rm_cma_unkept(&r->c, pfn, n);
+		done += n;
+		cond_resched();
+	}
+	return done;
+}
+
+/* lend_keep_ms after the last release: every kept page goes back. */
+static void keep_expired(struct work_struct *work)
+{
+	struct resmem_cma *r = container_of(to_delayed_work(work),
+					    struct resmem_cma, keep_work);
+	u64 n;
+
+	/*
+	 * A take-back or a shrinker scan holds it, and sets the work again
+	 * if pages stay kept; an un-lend gives every kept page back.
+	 */
+	if (!mutex_trylock(&r->lock))
+		return;
+	n = give_back(r, U64_MAX);
+	rm_stat_add(r->lst.gave_back_idle, n);
+	mutex_unlock(&r->lock);
+}
+
+static void keep_work_set(struct resmem_cma *r)
+{
+	mod_delayed_work(system_wq, &r->keep_work,
+			 msecs_to_jiffies(READ_ONCE(lend_keep_ms)));
+}
+
+static unsigned long keep_count(struct shrinker *s, struct shrink_control *sc)
+{
+	struct resmem_cma *r = resmem_shrinker_data(s);
+	u64 n = READ_ONCE(r->c.nr_kept);
+
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long keep_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct resmem_cma *r = resmem_shrinker_data(s);
+	u64 n;
+
+	/* never wait for a take-back: it may be what is reclaiming */
+	if (!mutex_trylock(&r->lock))
+		return SHRINK_STOP;
+	n = give_back(r, sc->nr_to_scan);
+	rm_stat_add(r->lst.gave_back_shrinker, n);
+	/* the work may have found us holding the mutex */
+	if (READ_ONCE(r->c.nr_kept))
+		keep_work_set(r);
+	mutex_unlock(&r->lock);
+	return n;
+}
+
 /**
  * resmem_lend_take - a buffer from a region lent to the system
  * @r: the region, its mutex held
@@ -164,8 +274,9 @@ static int take(void *arg, u64 pfn, u64 count, u64 *stop)
  * @align: the first pfn is a multiple of it; 0 for 1
  * @err: set to the reason when it fails
  *
- * A walk that found every position busy is begun again after a pause, up
- * to LEND_TAKE_WALKS walks in all.
+ * From kept pages when an aligned run of them is large enough; else every
+ * kept page goes back first, and a walk that found every position busy is
+ * begun again after a pause, up to LEND_TAKE_WALKS walks in all.
  *
  * Context: process context; may sleep (migration, the pauses).
  * Return: the first pfn, or RM_NO_PFN with *@err as the last walk's
@@ -173,10 +284,19 @@ static int take(void *arg, u64 pfn, u64 count, u64 *stop)
  */
 u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 {
-	u64 t0 = rm_stat_time(ktime_get_ns()), pfn;
+	u64 t0 = rm_stat_time(ktime_get_ns()), pfn, n;
 	unsigned int walk;
 
 	lockdep_assert_held(&r->lock);
+	if (READ_ONCE(r->c.nr_kept)) {
+		pfn = rm_cma_take_kept(&r->c, count, align);
+		if (pfn != RM_NO_PFN) {
+			rm_stat_inc(r->lst.kept_takes);
+			goto out;
+		}
+		n = give_back(r, U64_MAX);
+		rm_stat_add(r->lst.gave_back_walk, n);
+	}
 	for (walk = 1; ; walk++) {
 		pfn = rm_cma_take(&r->c, count, align, take, r, err);
 		if (pfn != RM_NO_PFN || *err != -EBUSY ||
@@ -191,6 +311,10 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 	}
 	if (pfn != RM_NO_PFN && walk > 1)
 		rm_stat_inc(r->lst.rewalk_successes);
+out:
+	/* what stays kept, or was released meanwhile: the work found us */
+	if (READ_ONCE(r->c.nr_kept))
+		keep_work_set(r);
 	rm_hist_add(r->lst.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	return pfn;
 }
@@ -201,11 +325,25 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
  * @pfn: the buffer's first pfn
  * @count: its pages
  *
+ * With lend_keep_ms set the buffer is kept instead, and the work that
+ * gives it back is set for lend_keep_ms from now.
+ *
  * Context: any context that may take a spinlock.
+ * Return: 0, or -EINVAL (with a warning) when the pages are not exactly a
+ * buffer of @r.
  */
-void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
+int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
 {
+	int ret;
+
+	if (READ_ONCE(lend_keep_ms)) {
+		ret = rm_cma_keep(&r->c, pfn, count);
+		if (!ret)
+			keep_work_set(r);
+		return ret;
+	}
 	free_contig_range(pfn, count);
+	return rm_cma_release(&r->c, pfn, count);
 }
 
 /* Is every online block of @r in ZONE_MOVABLE? */
@@ -340,7 +478,8 @@ static int remove(struct resmem_cma *r, u64 n)
  * @r: the region, made but not yet in the table
  *
  * Context: process context, the CMA table lock held; may sleep.
- * Return: 0; -EOPNOTSUPP without memory hot-remove; -EINVAL for a region
+ * Return: 0; -EOPNOTSUPP without memory hot-remove; -ENOMEM (no memory
+ * for its shrinker, or for rm_cma_lend()); -EINVAL for a region
  * whose base or size is not a multiple of the memory block size, or one
  * whose blocks the kernel onlined to a kernel zone; -EBUSY when a page of
  * it is in use in resmem, or part of it cannot be unclaimed; the error of
@@ -352,13 +491,19 @@ static int remove(struct resmem_cma *r, u64 n)
 int resmem_lend(struct resmem_cma *r)
 {
 	u64 bs = memory_block_size_bytes(), a, added = 0, bad;
+	char name[RM_CMA_NAME_LEN + 8];
 	int ret, err;
 
 	if (region_base(r) % bs || region_size(r) % bs)
 		return -EINVAL;
+	INIT_DELAYED_WORK(&r->keep_work, keep_expired);
+	snprintf(name, sizeof(name), "resmem-%s", r->c.name);
+	r->shrinker = resmem_shrinker_new(name, keep_count, keep_scan, 0, r);
+	if (!r->shrinker)
+		return -ENOMEM;
 	ret = rm_cma_lend(&r->c);
 	if (ret)
-		return ret;
+		goto shrinker;
 	ret = resmem_range_unclaim(region_base(r), region_size(r));
 	if (ret)
 		goto unlend;
@@ -400,6 +545,9 @@ remove:
 	}
 unlend:
 	WARN_ON(rm_cma_unlend(&r->c));
+shrinker:
+	resmem_shrinker_free(r->shrinker);
+	r->shrinker = NULL;
 	return ret;
 }
 
@@ -434,7 +582,9 @@ static int unlend_trial(struct resmem_cma *r)
  * resmem_unlend - take a lent region's memory back from the system
  * @r: the region, lent, with no buffer; the table lock and its mutex held
  *
- * The system's pages are migrated out first with alloc_contig_range(),
+ * Kept pages go back to the system first (the work that would give them
+ * back is cancelled; the shrinker stays until the end).  The system's
+ * pages are migrated out first with alloc_contig_range(),
  * which fails at once on a pinned page, and only then offlined: a pinned
  * page makes the destroy fail instead of waiting for the pin to go.
  *
@@ -449,6 +599,9 @@ int resmem_unlend(struct resmem_cma *r)
 	int ret;
 
 	lockdep_assert_held(&r->lock);
+	/* the work's trylock cannot wait for us: no deadlock */
+	cancel_delayed_work_sync(&r->keep_work);
+	give_back(r, U64_MAX);
 	ret = unlend_trial(r);
 	if (!ret)
 		ret = remove(r, region_size(r));
@@ -470,6 +623,9 @@ int resmem_unlend(struct resmem_cma *r)
 		return -EBUSY;
 	}
 	WARN_ON(rm_cma_unlend(&r->c));
+	/* waits for its scans, whose trylock cannot wait for us */
+	resmem_shrinker_free(r->shrinker);
+	r->shrinker = NULL;
 	module_put(THIS_MODULE);
 	return 0;
 }
@@ -503,8 +659,9 @@ void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u)
 		if (!(p % 4096))
 			cond_resched();
 	}
-	/* taken-back buffers are resmem's: each page holds a reference */
-	u->held = n - min(n, READ_ONCE(r->c.st.used));
+	/* taken-back buffers and kept pages are resmem's: each holds one */
+	u->held = n - min(n, READ_ONCE(r->c.st.used) +
+			  READ_ONCE(r->c.nr_kept) + READ_ONCE(r->c.nr_giving));
 }
 
 #else /* no memory hot-remove or alloc_contig_range() */
@@ -525,9 +682,9 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 	return RM_NO_PFN;
 }
 
-void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
+int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
 {
-	WARN_ON(1);
+	return WARN_ON(-EINVAL);
 }
 
 void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u)

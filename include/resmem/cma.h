@@ -11,6 +11,7 @@
 
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <resmem/core.h>
 
 struct dentry;
@@ -78,6 +79,12 @@ struct resmem_cma_stats {
  * @rewalk_successes: take-backs that succeeded on such a later walk
  * @unlend_failures: destroys refused because the kernel could not
  *		offline the memory
+ * @kept_takes:	take-backs served from kept pages, with no migration
+ * @gave_back_walk: kept pages given back before a walk (the take wanted
+ *		more, or other, than was kept)
+ * @gave_back_shrinker: kept pages given back to the kernel's shrinker
+ * @gave_back_idle: kept pages given back lend_keep_ms after the last
+ *		release
  */
 struct resmem_lend_stats {
 	u64 latency_hist[RM_HIST_BUCKETS];
@@ -88,6 +95,10 @@ struct resmem_lend_stats {
 	u64 rewalks;
 	u64 rewalk_successes;
 	u64 unlend_failures;
+	u64 kept_takes;
+	u64 gave_back_walk;
+	u64 gave_back_shrinker;
+	u64 gave_back_idle;
 };
 
 /**
@@ -102,6 +113,10 @@ struct resmem_lend_stats {
  * @lst:	take-back counters of a region lent to the system, under
  *		@lock
  * @dir:	its debugfs directory, or NULL
+ * @keep_work:	gives kept pages back lend_keep_ms after the last release
+ *		(src/lend.c)
+ * @shrinker:	gives kept pages back when the kernel needs memory, from
+ *		the lend to the un-lend
  *
  * A region lent to the system (src/lend.c) has @c.system set.
  */
@@ -114,13 +129,18 @@ struct resmem_cma {
 	struct resmem_cma_stats st;
 	struct resmem_lend_stats lst;
 	struct dentry *dir;
+	struct delayed_work keep_work;
+	struct resmem_shrinker *shrinker;
 };
 
+struct resmem_shrinker;
+
 bool resmem_lend_supported(void);
+unsigned int resmem_lend_keep_ms(void);
 int resmem_lend(struct resmem_cma *r);
 int resmem_unlend(struct resmem_cma *r);
 u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err);
-void resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count);
+int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count);
 
 /**
  * struct resmem_lend_usage - what the system does with a lent region

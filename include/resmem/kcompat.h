@@ -11,6 +11,8 @@
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/numa.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 #ifdef CONFIG_X86
 #include <asm/cacheflush.h>
@@ -116,6 +118,106 @@ static inline void resmem_vm_flags_set(struct vm_area_struct *vma,
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * Shrinkers: until 6.7 the caller embedded a struct shrinker and called
+ * register_shrinker() and unregister_shrinker(); since, the kernel
+ * allocates it (shrinker_alloc(), shrinker_register(), shrinker_free()),
+ * with a private_data field.  struct resmem_shrinker carries that field
+ * on the old kernels.  Both free functions wait for scans in flight.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+struct resmem_shrinker {
+	struct shrinker s;
+	void *private_data;
+};
+#else
+struct resmem_shrinker;
+#endif
+
+/**
+ * resmem_shrinker_new - make and register a shrinker
+ * @name: its name (debugfs shrinker/, on kernels with it)
+ * @count: its count_objects
+ * @scan: its scan_objects
+ * @seeks: its seeks (0: objects cost nothing to make again, so the
+ *	   kernel scans half of them whenever it scans)
+ * @data: what resmem_shrinker_data() gives back
+ *
+ * Context: process context; may sleep.
+ * Return: the shrinker, or NULL when there is no memory for it.
+ */
+static inline struct resmem_shrinker *
+resmem_shrinker_new(const char *name,
+		    unsigned long (*count)(struct shrinker *,
+					   struct shrink_control *),
+		    unsigned long (*scan)(struct shrinker *,
+					  struct shrink_control *),
+		    int seeks, void *data)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	struct resmem_shrinker *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+
+	if (!rs)
+		return NULL;
+	rs->s.count_objects = count;
+	rs->s.scan_objects = scan;
+	rs->s.seeks = seeks;
+	rs->private_data = data;
+	if (register_shrinker(&rs->s, "%s", name)) {
+		kfree(rs);
+		return NULL;
+	}
+	return rs;
+#else
+	struct shrinker *s = shrinker_alloc(0, "%s", name);
+
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = seeks;
+	s->private_data = data;
+	shrinker_register(s);
+	return (struct resmem_shrinker *)s;
+#endif
+}
+
+/**
+ * resmem_shrinker_data - the @data a shrinker was made with
+ * @s: the shrinker, as the kernel passes it to count and scan
+ *
+ * Context: any.
+ * Return: the pointer.
+ */
+static inline void *resmem_shrinker_data(struct shrinker *s)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	return container_of(s, struct resmem_shrinker, s)->private_data;
+#else
+	return s->private_data;
+#endif
+}
+
+/**
+ * resmem_shrinker_free - unregister and free a shrinker
+ * @rs: the shrinker, or NULL
+ *
+ * Returns once no scan of it runs any more.
+ *
+ * Context: process context; may sleep.
+ */
+static inline void resmem_shrinker_free(struct resmem_shrinker *rs)
+{
+	if (!rs)
+		return;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	unregister_shrinker(&rs->s);
+	kfree(rs);
+#else
+	shrinker_free((struct shrinker *)rs);
 #endif
 }
 

@@ -464,6 +464,8 @@ FIXTURE_TEARDOWN(lend)
 
 	/* after a fault-injection test that failed an ASSERT: knobs back */
 	fi_teardown();
+	/* and after kept_buffers: released buffers go back at once */
+	write_str("/sys/module/resmem/parameters/lend_keep_ms", "0");
 	free(self->iomem);
 	close(self->fd);
 	fd = open(DEV, O_RDWR);
@@ -1549,6 +1551,168 @@ TEST_F_TIMEOUT(lend, memmap_in_region, TIMEOUT)
 	ASSERT_EQ(0, entry(self->fd, id, &e));
 	EXPECT_EQ(2 * mm, e.memmap);
 	EXPECT_EQ(0, e.used);
+	ASSERT_EQ(0, destroy(self->fd, id));
+	check_unlent(_metadata, self, base);
+}
+
+#define KEEP_MS	"/sys/module/resmem/parameters/lend_keep_ms"
+
+/* The kept-page counters of region @name that the test reads. */
+struct kept {
+	long long kept, releases, takes, back, walk, shrinker, idle;
+};
+
+static void kept_read(const char *name, struct kept *k)
+{
+	k->kept = sys_field(name, "pages_kept");
+	k->releases = sys_field(name, "kept_releases");
+	k->takes = sys_field(name, "kept_takes");
+	k->back = sys_field(name, "kept_pages_given_back");
+	k->walk = sys_field(name, "kept_given_back_before_walk");
+	k->shrinker = sys_field(name, "kept_given_back_shrinker");
+	k->idle = sys_field(name, "kept_given_back_idle");
+}
+
+/* Take @count pages, check they are all zero, write @seed's pattern. */
+static int take_zeroed(struct __test_metadata *_metadata, int fd, __u32 id,
+		       __u64 count, __u64 seed, struct resmem_alloc *a,
+		       __u64 *phys)
+{
+	const __u64 *w;
+	size_t i, nz = 0;
+	void *p;
+	int ret;
+
+	ret = take(fd, id, count, a);
+	if (ret)
+		return ret;
+	p = map(fd, a);
+	if (p == MAP_FAILED)
+		return -errno;
+	w = p;
+	for (i = 0; i < a->size / 8; i++)
+		nz += !!w[i];
+	EXPECT_EQ(0, nz) TH_LOG("%zu words of a new buffer not zero", nz);
+	pattern(p, a->size, seed);
+	*phys = phys_of(p);
+	munmap(p, a->size);
+	return 0;
+}
+
+/*
+ * lend_keep_ms: a released buffer is kept ('K'), the next take of its
+ * size is served from it with no migration, zeroed (the pages held the
+ * last owner's data) and at the same place; a larger take gives every
+ * kept page back first and walks; the kernel's shrinker (drop_caches 2
+ * runs every shrinker), lend_keep_ms of idleness and a destroy each give
+ * kept pages back; takes and releases while the idle work fires every
+ * millisecond lose nothing and leave nothing kept once idle.
+ */
+TEST_F_TIMEOUT(lend, kept_buffers, TIMEOUT)
+{
+	__u64 base, count = 4 * MIB / 4096, phys, phys2, n;
+	struct resmem_alloc a, b;
+	struct resmem_cma_region_info e;
+	char keep0[32];
+	struct kept k;
+	unsigned int i, tries;
+	__u32 id;
+
+	if (!self->can)
+		SKIP(return, "cannot lend");
+	ASSERT_EQ(0, read_str(KEEP_MS, keep0, sizeof(keep0)));
+	ASSERT_EQ(0, write_str(KEEP_MS, "600000"));
+	ASSERT_EQ(0, lend(self->fd, NAME, 0, self->bs, 0, RESMEM_CMA_SYSTEM,
+			  &id, &base));
+	ASSERT_EQ(0, entry(self->fd, id, &e));
+	kept_read(e.name, &k);
+	EXPECT_EQ(0, k.kept);
+	EXPECT_EQ(0, k.releases);
+
+	/* kept, then taken again from where it was, zeroed */
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 1, &a,
+				 &phys));
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+	kept_read(e.name, &k);
+	EXPECT_EQ(count, k.kept);
+	EXPECT_EQ(1, k.releases);
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 2, &a,
+				 &phys2));
+	EXPECT_EQ(phys, phys2);
+	kept_read(e.name, &k);
+	EXPECT_EQ(0, k.kept);
+	EXPECT_EQ(1, k.takes);
+	/* a smaller take from a kept buffer: the rest stays kept */
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 3, &b,
+				 &phys2));
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+	ASSERT_EQ(0, do_free(self->fd, b.handle));
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count / 2, 4, &a,
+				 &phys2));
+	kept_read(e.name, &k);
+	EXPECT_EQ(2, k.takes);
+	EXPECT_EQ(count + count / 2, k.kept);
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+
+	/* more than is kept: all of it goes back, then a walk */
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, 3 * count, 5, &a,
+				 &phys2));
+	kept_read(e.name, &k);
+	EXPECT_EQ(2, k.takes);
+	EXPECT_EQ(2 * count, k.walk);
+	EXPECT_EQ(0, k.kept);
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+
+	/* the shrinker gives it back */
+	for (tries = 0; tries < 50 && sys_field(e.name, "pages_kept"); tries++)
+		ASSERT_EQ(0, write_str("/proc/sys/vm/drop_caches", "2"));
+	kept_read(e.name, &k);
+	TH_LOG("the shrinker gave %lld pages back in %u drop_caches",
+	       k.shrinker, tries);
+	EXPECT_EQ(0, k.kept);
+	EXPECT_EQ(3 * count, k.shrinker);
+	EXPECT_EQ(5 * count, k.back);
+
+	/* lend_keep_ms after the last release: back to the system */
+	ASSERT_EQ(0, write_str(KEEP_MS, "200"));
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 6, &a,
+				 &phys2));
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+	EXPECT_EQ(count, sys_field(e.name, "pages_kept"));
+	for (tries = 0; tries < 50 && sys_field(e.name, "pages_kept"); tries++)
+		usleep(100000);
+	kept_read(e.name, &k);
+	EXPECT_EQ(0, k.kept);
+	EXPECT_EQ(count, k.idle);
+
+	/* the idle work every millisecond, racing takes and releases */
+	ASSERT_EQ(0, write_str(KEEP_MS, "1"));
+	for (i = 0, n = 0; i < 200; i++) {
+		__u64 c = 1 + (i * 7919) % (2 * count);
+
+		ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, c, i, &a,
+					 &phys2));
+		n++;
+		if (i % 3)
+			usleep(i % 5 * 500);
+		ASSERT_EQ(0, do_free(self->fd, a.handle));
+	}
+	for (tries = 0; tries < 50 && sys_field(e.name, "pages_kept"); tries++)
+		usleep(100000);
+	kept_read(e.name, &k);
+	TH_LOG("%llu takes racing the idle work: %lld from kept pages, %lld pages given back idle, "
+	       "%lld before a walk",
+	       (unsigned long long)n, k.takes - 2, k.idle - count,
+	       k.walk - 2 * count);
+	EXPECT_EQ(0, k.kept);
+
+	/* a destroy with kept pages gives them back first */
+	ASSERT_EQ(0, write_str(KEEP_MS, "600000"));
+	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 7, &a,
+				 &phys2));
+	ASSERT_EQ(0, do_free(self->fd, a.handle));
+	EXPECT_EQ(count, sys_field(e.name, "pages_kept"));
+	EXPECT_EQ(0, write_str(KEEP_MS, keep0));
 	ASSERT_EQ(0, destroy(self->fd, id));
 	check_unlent(_metadata, self, base);
 }
