@@ -23,12 +23,16 @@
 # comma-separated list of SIZE_MIB:CYCLES (default: "4:1000,64:24"
 # "248:6"; on the debug kernel under TCG the first took 17 minutes with
 # the host busy, and a cycle of 248 MiB takes about a minute);
-# RESMEM_LENDBENCH_KERNEL (default debug; the kernel needs CONFIG_DMA_CMA).
+# RESMEM_LENDBENCH_KERNEL (default debug; the kernel needs CONFIG_DMA_CMA);
+# RESMEM_LENDBENCH_KEEP_MS (default 0): resmem's lend_keep_ms in the boot,
+# set before the lend (README.md, "Keep freed buffers").
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=$TOP/.build/bench
 K=${RESMEM_LENDBENCH_KERNEL:-debug}
+KEEP_MS=${RESMEM_LENDBENCH_KEEP_MS:-0}
+[[ $KEEP_MS =~ ^[0-9]+$ ]] || { echo "RESMEM_LENDBENCH_KEEP_MS: a number of ms" >&2; exit 2; }
 if [[ $# == 0 ]]; then set -- 4:1000,64:24 248:6; fi
 
 mkdir -p "$OUT"
@@ -63,6 +67,8 @@ C=/sys/kernel/debug/cma/reserved
 dmesg | grep -m1 'cma: Reserved'
 echo cma_area base_pfn=\$(cat \$C/base_pfn) count=\$(cat \$C/count)
 \$B mem idle
+echo $KEEP_MS > /sys/module/resmem/parameters/lend_keep_ms
+echo lend_keep_ms=\$(cat /sys/module/resmem/parameters/lend_keep_ms)
 resmemctl cma lend bench 256M
 grep 'System RAM (resmem)' /proc/iomem
 \$B mem lent
@@ -85,7 +91,7 @@ cat /tmp/fill.log" > "$log" 2>&1 || true
 "
 	done
 	mems+="Memory, boot $boot ($b, $log):
-$(tr -d '\r' < "$log" | grep -E '^mem |^fill: |\] cma: Reserved|^cma_area|^0  bench|resmem_lendbench: start' | awk '!seen[$0]++' || true)
+$(tr -d '\r' < "$log" | grep -E '^lend_keep_ms=|^mem |^fill: |\] cma: Reserved|^cma_area|^0  bench|resmem_lendbench: start' | awk '!seen[$0]++' || true)
 "
 done
 
