@@ -29,7 +29,8 @@
  *    fails (a pinned page, or a block that is not online) sends the walk on
  *    past the last page still in use there.  A walk that found every
  *    position busy is tried again after a pause, LEND_TAKE_WALKS walks in
- *    all (see there).  Release is free_contig_range().
+ *    all (see there).  Release is free_contig_range(), called by
+ *    rm_cma_give() once it found the pages to be exactly a buffer.
  *
  *  - Keeping (lend_keep_ms, 0 by default: off): a released buffer is not
  *    given back at once but kept, still resmem's (rm_cma_keep(), 'K' in
@@ -200,6 +201,12 @@ static int take(void *arg, u64 pfn, u64 count, u64 *stop)
 	return ret == -EINTR ? -EINTR : -EBUSY;
 }
 
+/* rm_cma_give()'s callback: the pages are checked to be one buffer. */
+static void give_pages(void *arg, u64 pfn, u64 count)
+{
+	free_contig_range(pfn, count);
+}
+
 /*
  * Give up to @max kept pages of @r back to the system, the region's mutex
  * held; the pages given.
@@ -342,8 +349,7 @@ int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
 			keep_work_set(r);
 		return ret;
 	}
-	free_contig_range(pfn, count);
-	return rm_cma_release(&r->c, pfn, count);
+	return rm_cma_give(&r->c, pfn, count, give_pages, NULL);
 }
 
 /* Is every online block of @r in ZONE_MOVABLE? */

@@ -738,6 +738,8 @@ u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
 		 void *arg, int *err);
 int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count);
+int rm_cma_give(struct rm_cma *c, u64 pfn, u64 count,
+		void (*give)(void *arg, u64 pfn, u64 count), void *arg);
 void rm_cma_usage(struct rm_cma *c, struct rm_cma_usage *u);
 int rm_cma_lend(struct rm_cma *c);
 int rm_cma_unlend(struct rm_cma *c);

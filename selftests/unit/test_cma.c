@@ -2097,4 +2097,90 @@ TEST(keep_and_release_against_the_other_cpu)
 	check(_metadata);
 }
 
+/*
+ * rm_cma_give()'s callback: counts its calls, and checks that the pages
+ * are still one taken buffer ('C', set in the bitmap: no walk can take
+ * them) while the system gets them.
+ */
+static unsigned int gives;
+static u64 give_pfn, give_count, give_unready;
+
+static void give_count_calls(void *arg, u64 pfn, u64 count)
+{
+	u64 s = pfn - CMA_BASE;
+
+	gives++;
+	give_pfn = pfn;
+	give_count = count;
+	give_unready = not_of_class(pfn, count, 'C') +
+		       (count - rm_bitmap_weight(cma.bitmap, s, count));
+}
+
+/*
+ * A lent region hands a released buffer to the system only once it is
+ * found to be exactly a buffer: part of one, one and a page more, two, a
+ * kept one, free pages, pages outside the region and a buffer released
+ * twice warn, change nothing and give nothing (in the kernel, give is
+ * free_contig_range(): a bad release would free pages that are not the
+ * caller's, or free them twice).
+ */
+TEST(give_hands_over_only_a_buffer)
+{
+	u64 a = CMA_BASE + RM_PAGEBLOCK_NR, c = a + 64, k = a + 128, used, pfn;
+	unsigned long w0;
+
+	setup_cma(_metadata);
+	/* a region that is not lent has no system to give to */
+	gives = 0;
+	w0 = rm_user_warnings;
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a, 1, give_count_calls, NULL));
+	EXPECT_EQ(w0 + 1, rm_user_warnings);
+	rm_user_warnings = w0;
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	ASSERT_EQ(a, take_at(_metadata, a, 64));
+	ASSERT_EQ(c, take_at(_metadata, c, 64));
+	ASSERT_EQ(k, take_at(_metadata, k, 64));
+	ASSERT_EQ(0, rm_cma_keep(&cma, k, 64));
+	used = cma.st.used;
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a, 63, give_count_calls, NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a + 1, 63, give_count_calls,
+				       NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a, 128, give_count_calls, NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a + 32, 64, give_count_calls,
+				       NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, c, 65, give_count_calls, NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, k, 64, give_count_calls, NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, k + 64, 64, give_count_calls,
+				       NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, CMA_BASE - 1, 1,
+				       give_count_calls, NULL));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, a, 0, give_count_calls, NULL));
+	EXPECT_EQ(w0 + 9, rm_user_warnings);
+	EXPECT_EQ(0, gives);
+	EXPECT_EQ(used, cma.st.used);
+	EXPECT_EQ(64, cma.nr_kept);
+
+	EXPECT_EQ(0, rm_cma_give(&cma, c, 64, give_count_calls, NULL));
+	EXPECT_EQ(1, gives);
+	EXPECT_EQ(c, give_pfn);
+	EXPECT_EQ(64, give_count);
+	EXPECT_EQ(0, give_unready);
+	EXPECT_EQ(0, not_of_class(c, 64, 'S'));
+	EXPECT_EQ(-EINVAL, rm_cma_give(&cma, c, 64, give_count_calls, NULL));
+	EXPECT_EQ(1, gives);				/* twice */
+	EXPECT_EQ(0, rm_cma_give(&cma, a, 64, give_count_calls, NULL));
+	EXPECT_EQ(2, gives);
+	EXPECT_EQ(0, give_unready);
+	EXPECT_EQ(w0 + 10, rm_user_warnings);
+	rm_user_warnings = w0;		/* expected: check() wants none */
+	EXPECT_EQ(0, cma.st.used);
+	check(_metadata);
+
+	ASSERT_EQ(64, rm_cma_unkeep(&cma, U64_MAX, &pfn));
+	ASSERT_EQ(k, pfn);
+	rm_cma_unkept(&cma, k, 64);
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
 TEST_HARNESS_MAIN

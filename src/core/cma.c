@@ -794,12 +794,51 @@ static void release_end(struct rm_cma *c, u64 s, u64 count, bool keep)
 }
 
 /**
+ * rm_cma_give - give a buffer of a lent region back to the system
+ * @c: the region, lent
+ * @pfn: the buffer's first pfn
+ * @count: its page count
+ * @give: hands the pages to the system (the kernel's free_contig_range()),
+ *        or NULL where there is no system to hand them to (the userspace
+ *        build's tests)
+ * @arg: passed to @give
+ *
+ * @give is called once the pages are checked to be exactly a buffer of @c,
+ * and before the pages are the system's again in the region (RM_PK_SYSTEM,
+ * walks may take them): a bad release hands nothing to the system, which
+ * would otherwise free pages that are not the caller's, or free them twice.
+ *
+ * Context: any context that may take a spinlock, and that @give may run
+ * in.
+ * Return: 0, or -EINVAL (with a warning) when the pages are not exactly a
+ * buffer of @c or @c is not lent; @give is then not called.
+ */
+int rm_cma_give(struct rm_cma *c, u64 pfn, u64 count,
+		void (*give)(void *arg, u64 pfn, u64 count), void *arg)
+{
+	u64 s = pfn - c->base_pfn;
+
+	if (WARN_ON_ONCE(!c->system || pfn < c->base_pfn || !count ||
+			 s + count > c->count))
+		return -EINVAL;
+	if (WARN_ON_ONCE(!release_begin(c, s, count)))
+		return -EINVAL;
+	if (give)
+		give(arg, pfn, count);
+	set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
+	release_end(c, s, count, false);
+	return 0;
+}
+
+/**
  * rm_cma_release - give a buffer from rm_cma_alloc() back to the region
  * @c: the region
  * @pfn: its first pfn
  * @count: its page count
  *
- * The pages go back to the buddy as CMA memory: lending starts again.
+ * The pages go back to the buddy as CMA memory: lending starts again.  A
+ * lent region's buffer is rm_cma_give()n with no @give (the userspace
+ * build's tests; the kernel gives it with free_contig_range()).
  *
  * Return: 0, or -EINVAL (with a warning) when the pages are not exactly a
  * buffer of this region.
@@ -810,17 +849,11 @@ int rm_cma_release(struct rm_cma *c, u64 pfn, u64 count)
 	unsigned long flags;
 	bool ok;
 
+	if (c->system)
+		return rm_cma_give(c, pfn, count, NULL, NULL);
 	if (WARN_ON_ONCE(pfn < c->base_pfn || !count ||
 			 s + count > c->count))
 		return -EINVAL;
-	if (c->system) {
-		if (WARN_ON_ONCE(!release_begin(c, s, count)))
-			return -EINVAL;
-		/* the caller gave the pages back to the system: 'S' again */
-		set_kind_span(c, pfn, pfn + count, RM_PK_SYSTEM);
-		release_end(c, s, count, false);
-		return 0;
-	}
 	rm_spin_lock_irqsave(&c->lock, flags);
 	ok = is_buffer(c, s, count);
 	if (ok) {
