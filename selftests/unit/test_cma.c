@@ -2183,4 +2183,66 @@ TEST(give_hands_over_only_a_buffer)
 	check(_metadata);
 }
 
+/*
+ * A buffer released a second time while a give-back has its pages on
+ * their way to the system: rm_cma_unkeep() has taken them out of the kept
+ * ones and rm_cma_unkept() is between its lock holds, so that they are
+ * still set in the bitmap and still have their head.  The second release,
+ * made in that gap (rm_user_hold_hook) by rm_cma_give() or rm_cma_keep(),
+ * is refused with a warning, gives the system nothing and changes no
+ * count.  In the kernel it would free the pages twice, or keep pages the
+ * system has.
+ */
+static int late_ret;
+static bool late_keep;
+static unsigned int late_runs;
+static u64 late_pfn;
+
+static void late_release(bool begin)
+{
+	if (begin || late_runs++)
+		return;
+	if (late_keep)
+		late_ret = rm_cma_keep(&cma, late_pfn, 64);
+	else
+		late_ret = rm_cma_give(&cma, late_pfn, 64, give_count_calls,
+				       NULL);
+}
+
+TEST(release_refused_while_given_back)
+{
+	u64 a = CMA_BASE + RM_PAGEBLOCK_NR, pfn;
+	unsigned long w0 = rm_user_warnings;
+	int i;
+
+	setup_cma(_metadata);
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(a, take_at(_metadata, a, 64));
+		ASSERT_EQ(0, rm_cma_keep(&cma, a, 64));
+		ASSERT_EQ(64, rm_cma_unkeep(&cma, U64_MAX, &pfn));
+		ASSERT_EQ(a, pfn);
+		gives = 0;
+		late_runs = 0;
+		late_keep = i;
+		late_pfn = a;
+		late_ret = 0;
+		rm_user_hold_hook = late_release;
+		rm_cma_unkept(&cma, a, 64);
+		rm_user_hold_hook = NULL;
+		EXPECT_NE(0, late_runs);
+		EXPECT_EQ(-EINVAL, late_ret);
+		EXPECT_EQ(0, gives);
+		EXPECT_EQ(w0 + 1, rm_user_warnings);
+		rm_user_warnings = w0;
+		EXPECT_EQ(0, cma.st.used);
+		EXPECT_EQ(0, cma.nr_kept + cma.nr_giving);
+		EXPECT_EQ(0, not_of_class(a, 64, 'S'));
+		EXPECT_EQ(CMA_COUNT, rm_bitmap_next_set(cma.bitmap, CMA_COUNT,
+							0));
+	}
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
 TEST_HARNESS_MAIN

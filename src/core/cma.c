@@ -731,7 +731,11 @@ int rm_cma_reserve(struct rm_cma *c, u64 pfn, u64 count)
  * other start inside and ends at s + count; it is no memmap reservation,
  * no buffer whose release has begun (@releasing), and no kept pages
  * (rm_cma_keep()) or pages on their way back to the system, which look
- * like a buffer in @bitmap and @heads.  Region lock held.
+ * like a buffer in @bitmap and @heads.  Pages on their way back have left
+ * @kept (rm_cma_unkeep()) and change kind, from kept to the system's,
+ * before rm_cma_unkept() clears them: only a taken buffer's first page is
+ * of kind RM_PK_CMA, so that is what is asked, not "not kept".  Region
+ * lock held.
  */
 static bool is_buffer(struct rm_cma *c, u64 s, u64 count)
 {
@@ -750,7 +754,7 @@ static bool is_buffer(struct rm_cma *c, u64 s, u64 count)
 	st = READ_ONCE(blk->state[c->base_pfn + s - blk->base_pfn]);
 	return !rm_bitmap_test(c->releasing, s) &&
 	       rm_bitmap_next_set(c->kept, s + count, s) == s + count &&
-	       rm_ps_kind(st) != RM_PK_KEPT;
+	       rm_ps_kind(st) == RM_PK_CMA;
 }
 
 /*
