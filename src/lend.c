@@ -295,7 +295,8 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 	unsigned int walk;
 
 	lockdep_assert_held(&r->lock);
-	if (READ_ONCE(r->c.nr_kept)) {
+	/* bad arguments fail in the walk, with nothing given back */
+	if (READ_ONCE(r->c.nr_kept) && rm_cma_args_ok(&r->c, count, align)) {
 		pfn = rm_cma_take_kept(&r->c, count, align);
 		if (pfn != RM_NO_PFN) {
 			rm_stat_inc(r->lst.kept_takes);

@@ -734,6 +734,7 @@ int rm_cma_place_aligned(struct rm_cma *c, struct rm_buddy *b,
 			 const char *name, u64 count, u64 align, int nid,
 			 int near);
 int rm_cma_destroy(struct rm_cma *c);
+bool rm_cma_args_ok(const struct rm_cma *c, u64 count, u64 align);
 u64 rm_cma_alloc(struct rm_cma *c, u64 count, u64 align,
 		 int (*migrate)(void *arg, u64 pfn, unsigned int order),
 		 void *arg, int *err);

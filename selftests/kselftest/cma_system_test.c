@@ -1636,6 +1636,17 @@ TEST_F_TIMEOUT(lend, kept_buffers, TIMEOUT)
 	kept_read(e.name, &k);
 	EXPECT_EQ(count, k.kept);
 	EXPECT_EQ(1, k.releases);
+	/* takes with bad arguments fail and give nothing back */
+	EXPECT_EQ(-EINVAL, take(self->fd, id, 0, &b));
+	EXPECT_EQ(-EINVAL, take(self->fd, id, self->bs / 4096 + 1, &b));
+	b.count = count;
+	b.align = 3;
+	b.handle = 0;
+	b.size = 0;
+	b.mmap_offset = 0;
+	EXPECT_EQ(-EINVAL, ioc(self->fd, RESMEM_IOC_ALLOC, &b));
+	EXPECT_EQ(count, sys_field(e.name, "pages_kept"));
+	EXPECT_EQ(0, sys_field(e.name, "kept_given_back_before_walk"));
 	ASSERT_EQ(0, take_zeroed(_metadata, self->fd, id, count, 2, &a,
 				 &phys2));
 	EXPECT_EQ(phys, phys2);

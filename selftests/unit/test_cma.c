@@ -2245,4 +2245,41 @@ TEST(release_refused_while_given_back)
 	check(_metadata);
 }
 
+/*
+ * rm_cma_args_ok() at its edges: a count of 1 to the region's size, an
+ * alignment of 0 or a power of two (the highest too); and a lent region
+ * whose take from kept pages is asked with bad arguments keeps them.
+ */
+TEST(args_ok_edges)
+{
+	u64 a = CMA_BASE + RM_PAGEBLOCK_NR, pfn;
+
+	setup_cma(_metadata);
+	EXPECT_FALSE(rm_cma_args_ok(&cma, 0, 0));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, 1, 0));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, CMA_COUNT, 0));
+	EXPECT_FALSE(rm_cma_args_ok(&cma, CMA_COUNT + 1, 0));
+	EXPECT_FALSE(rm_cma_args_ok(&cma, U64_MAX, 0));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, 1, 1));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, 1, 2));
+	EXPECT_FALSE(rm_cma_args_ok(&cma, 1, 3));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, 1, 512));
+	EXPECT_FALSE(rm_cma_args_ok(&cma, 1, 513));
+	EXPECT_TRUE(rm_cma_args_ok(&cma, 1, 1ULL << 63));
+	EXPECT_FALSE(rm_cma_args_ok(&cma, 1, U64_MAX));
+
+	ASSERT_EQ(0, rm_cma_lend(&cma));
+	ASSERT_EQ(a, take_at(_metadata, a, 64));
+	ASSERT_EQ(0, rm_cma_keep(&cma, a, 64));
+	EXPECT_EQ(RM_NO_PFN, rm_cma_take_kept(&cma, 0, 0));
+	EXPECT_EQ(RM_NO_PFN, rm_cma_take_kept(&cma, 64, 3));
+	EXPECT_EQ(RM_NO_PFN, rm_cma_take_kept(&cma, CMA_COUNT + 1, 0));
+	EXPECT_EQ(64, cma.nr_kept);
+	EXPECT_EQ(a, rm_cma_take_kept(&cma, 64, 0));
+	EXPECT_EQ(0, rm_cma_release(&cma, a, 64));
+	EXPECT_EQ(0, rm_cma_unkeep(&cma, U64_MAX, &pfn));
+	ASSERT_EQ(0, rm_cma_unlend(&cma));
+	check(_metadata);
+}
+
 TEST_HARNESS_MAIN

@@ -413,6 +413,25 @@ static bool all_free(struct rm_block *blk, u64 start, u64 end, u64 *stop)
 typedef int (*try_fn)(struct rm_cma *c, u64 pfn, u64 count, void *ctx,
 		      u64 *stop);
 
+/**
+ * rm_cma_args_ok - are these a buffer's arguments for @c?
+ * @c: the region
+ * @count: pages
+ * @align: the first pfn a multiple of it; 0 for 1
+ *
+ * What every allocation from @c checks first; callers ask before they
+ * change anything for an allocation that would then fail on its
+ * arguments (a lent region's kept pages go back before a walk).
+ *
+ * Context: any.
+ * Return: true for a @count of 1 to the region's size and an @align that
+ * is 0 or a power of two.
+ */
+bool rm_cma_args_ok(const struct rm_cma *c, u64 count, u64 align)
+{
+	return count && count <= c->count && !(align & (align - 1));
+}
+
 /*
  * The walk over candidate positions that rm_cma_alloc() and rm_cma_take()
  * share: each position free of other buffers, in order, skipping those
@@ -425,12 +444,12 @@ static u64 alloc_walk(struct rm_cma *c, u64 count, u64 align, try_fn try,
 	unsigned long flags;
 	int ret = -ENOMEM;
 
-	if (!align)
-		align = 1;
-	if (!count || count > c->count || align & (align - 1)) {
+	if (!rm_cma_args_ok(c, count, align)) {
 		*err = -EINVAL;
 		return RM_NO_PFN;
 	}
+	if (!align)
+		align = 1;
 	rm_spin_lock_irqsave(&c->lock, flags);
 	rm_stat_inc(c->st.attempts);
 	rm_spin_unlock_irqrestore(&c->lock, flags);
@@ -924,11 +943,9 @@ u64 rm_cma_take_kept(struct rm_cma *c, u64 count, u64 align)
 	u64 s, e, m, from = 0;
 	unsigned long flags;
 
-	if (!align)
-		align = 1;
-	m = align - 1;
-	if (!c->system || !count || count > c->count || align & m)
+	if (!c->system || !rm_cma_args_ok(c, count, align))
 		return RM_NO_PFN;
+	m = (align ?: 1) - 1;
 	rm_spin_lock_irqsave(&c->lock, flags);
 	/* from grows every time round, as in candidate() */
 	for (s = U64_MAX; c->nr_kept >= count; from = e + 1) {
