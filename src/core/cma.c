@@ -610,6 +610,24 @@ u64 rm_cma_take(struct rm_cma *c, u64 count, u64 align,
 	return alloc_walk(c, count, align, try_take, &t, err);
 }
 
+/*
+ * Free the bitmaps of a lent region (rm_cma_lend()), gone under the region
+ * lock first: a release of pages that are no buffer may be reading them
+ * in is_buffer() (it finds no buffer, and warns).
+ */
+static void drop_lend_bitmaps(struct rm_cma *c)
+{
+	unsigned long flags, *bitmaps;
+
+	rm_spin_lock_irqsave(&c->lock, flags);
+	bitmaps = c->reserved;
+	c->reserved = NULL;
+	c->kept = NULL;
+	c->releasing = NULL;
+	rm_spin_unlock_irqrestore(&c->lock, flags);
+	rm_free(bitmaps);
+}
+
 /**
  * rm_cma_lend - take every page of a region for the system
  * @c: the region, with no buffer
@@ -659,14 +677,10 @@ int rm_cma_lend(struct rm_cma *c)
 	if (ret)
 		release_span(c, c->base_pfn, e);
 	set_range_mt(c, c->base_pfn, end, RM_MT_CMA);
-	if (!ret) {
+	if (!ret)
 		c->system = true;
-	} else {
-		rm_free(c->reserved);
-		c->reserved = NULL;
-		c->kept = NULL;
-		c->releasing = NULL;
-	}
+	else
+		drop_lend_bitmaps(c);
 	return ret;
 }
 
@@ -701,10 +715,7 @@ int rm_cma_unlend(struct rm_cma *c)
 	c->memmap = 0;
 	c->system = false;
 	rm_spin_unlock_irqrestore(&c->lock, flags);
-	rm_free(c->reserved);
-	c->reserved = NULL;
-	c->kept = NULL;
-	c->releasing = NULL;
+	drop_lend_bitmaps(c);
 	release_span(c, c->base_pfn, c->base_pfn + c->count);
 	return 0;
 }
