@@ -53,9 +53,11 @@
  *    a take-back, and are never waited for holding it but by
  *    cancel_delayed_work_sync() and the shrinker's freeing, which a
  *    trylock cannot block): nothing else gives kept pages back while an
- *    un-lend runs.  A work that finds the mutex held leaves it to the
- *    holder, which sets the work again when pages stay kept (a take-back,
- *    a shrinker scan) or gives them all back (an un-lend).
+ *    un-lend runs.  A work that finds the mutex held runs again
+ *    LEND_KEEP_RETRY_MS later (an un-lend's cancel_delayed_work_sync()
+ *    stops that), so that the pages go back however short lend_keep_ms
+ *    is, with nothing left to the holder: only a release sets the work,
+ *    and only the work's own give-back of every kept page ends it.
  *
  *  - Un-lend (destroy; never at unload, which the reference prevents):
  *    offline_and_remove_memory(), for the whole region at once, or one
@@ -107,6 +109,15 @@
  */
 #define LEND_TAKE_WALKS		3
 #define LEND_TAKE_PAUSE_MS	100
+
+/*
+ * The idle work that found the region's mutex held tries again after
+ * LEND_KEEP_RETRY_MS: a take-back holds it for the time a migration takes
+ * (milliseconds to seconds), a shrinker scan for one give-back, and a
+ * retry costs a trylock; 10 ms keeps the kept pages' stay past
+ * lend_keep_ms short next to any take-back that held them.
+ */
+#define LEND_KEEP_RETRY_MS	10
 
 static unsigned int lend_keep_ms;
 module_param(lend_keep_ms, uint, 0644);
@@ -209,14 +220,17 @@ static void give_pages(void *arg, u64 pfn, u64 count)
 
 /*
  * Give up to @max kept pages of @r back to the system, the region's mutex
- * held; the pages given.
+ * held, a memory block at most at a time (a kept run may be the whole
+ * region; the kernel frees page by page); the pages given.
  */
 static u64 give_back(struct resmem_cma *r, u64 max)
 {
 	u64 pfn, n, done = 0;
 
 	lockdep_assert_held(&r->lock);
-	while (done < max && (n = rm_cma_unkeep(&r->c, max - done, &pfn))) {
+	while (done < max &&
+	       (n = rm_cma_unkeep(&r->c, min(max - done, block_pages()),
+				  &pfn))) {
 		free_contig_range(pfn, n);
 		rm_cma_unkept(&r->c, pfn, n);
 		done += n;
@@ -232,21 +246,15 @@ static void keep_expired(struct work_struct *work)
 					    struct resmem_cma, keep_work);
 	u64 n;
 
-	/*
-	 * A take-back or a shrinker scan holds it, and sets the work again
-	 * if pages stay kept; an un-lend gives every kept page back.
-	 */
-	if (!mutex_trylock(&r->lock))
+	/* a take-back, a shrinker scan or an un-lend holds it */
+	if (!mutex_trylock(&r->lock)) {
+		queue_delayed_work(system_wq, &r->keep_work,
+				   msecs_to_jiffies(LEND_KEEP_RETRY_MS));
 		return;
+	}
 	n = give_back(r, U64_MAX);
 	rm_stat_add(r->lst.gave_back_idle, n);
 	mutex_unlock(&r->lock);
-}
-
-static void keep_work_set(struct resmem_cma *r)
-{
-	mod_delayed_work(system_wq, &r->keep_work,
-			 msecs_to_jiffies(READ_ONCE(lend_keep_ms)));
 }
 
 static unsigned long keep_count(struct shrinker *s, struct shrink_control *sc)
@@ -267,9 +275,6 @@ static unsigned long keep_scan(struct shrinker *s, struct shrink_control *sc)
 		return SHRINK_STOP;
 	n = give_back(r, sc->nr_to_scan);
 	rm_stat_add(r->lst.gave_back_shrinker, n);
-	/* the work may have found us holding the mutex */
-	if (READ_ONCE(r->c.nr_kept))
-		keep_work_set(r);
 	mutex_unlock(&r->lock);
 	return n;
 }
@@ -320,9 +325,6 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 	if (pfn != RM_NO_PFN && walk > 1)
 		rm_stat_inc(r->lst.rewalk_successes);
 out:
-	/* what stays kept, or was released meanwhile: the work found us */
-	if (READ_ONCE(r->c.nr_kept))
-		keep_work_set(r);
 	rm_hist_add(r->lst.latency_hist, rm_stat_time(ktime_get_ns()) - t0);
 	return pfn;
 }
@@ -342,12 +344,15 @@ out:
  */
 int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
 {
+	unsigned int ms = READ_ONCE(lend_keep_ms);
 	int ret;
 
-	if (READ_ONCE(lend_keep_ms)) {
+	if (ms) {
 		ret = rm_cma_keep(&r->c, pfn, count);
+		/* lend_keep_ms after the last release */
 		if (!ret)
-			keep_work_set(r);
+			mod_delayed_work(system_wq, &r->keep_work,
+					 msecs_to_jiffies(ms));
 		return ret;
 	}
 	return rm_cma_give(&r->c, pfn, count, give_pages, NULL);
