@@ -634,7 +634,13 @@ int resmem_unlend(struct resmem_cma *r)
 			r->c.name, ret);
 		return -EBUSY;
 	}
-	WARN_ON(rm_cma_unlend(&r->c));
+	/*
+	 * Cannot fail: no buffer (the caller checked), nothing kept.  If it
+	 * did, the region would still be lent in the core: it stays, and so
+	 * does the module's reference.
+	 */
+	if (WARN_ON(rm_cma_unlend(&r->c)))
+		return -EBUSY;
 	/* waits for its scans, whose trylock cannot wait for us */
 	resmem_shrinker_free(r->shrinker);
 	r->shrinker = NULL;
@@ -685,7 +691,8 @@ int resmem_lend(struct resmem_cma *r)
 
 int resmem_unlend(struct resmem_cma *r)
 {
-	return WARN_ON(-EBUSY);
+	WARN_ON_ONCE(1);	/* nothing is ever lent here */
+	return -EBUSY;
 }
 
 u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
@@ -696,7 +703,8 @@ u64 resmem_lend_take(struct resmem_cma *r, u64 count, u64 align, int *err)
 
 int resmem_lend_release(struct resmem_cma *r, u64 pfn, u64 count)
 {
-	return WARN_ON(-EINVAL);
+	WARN_ON_ONCE(1);	/* nothing is ever lent here */
+	return -EINVAL;
 }
 
 void resmem_lend_usage(struct resmem_cma *r, struct resmem_lend_usage *u)

@@ -58,9 +58,11 @@
  * (src/lend.c) call the kernel's memory hotplug (device_hotplug_lock,
  * mem_hotplug_lock) under locks 1 and 2, and alloc_contig_range() under
  * lock 2 (with up to two 100 ms pauses between walks, so a destroy that
- * waits for lock 2 under lock 1 can wait that long too); the kernel never
- * calls resmem from those paths.  The iomem claim's pieces (src/range.c)
- * change only under lock 1.
+ * waits for lock 2 under lock 1 can wait that long too).  The kernel calls
+ * resmem from those paths only through a lent region's shrinker (direct
+ * reclaim while it migrates or offlines), which takes lock 2 with
+ * mutex_trylock() and gives up when it is held: it never waits there.
+ * The iomem claim's pieces (src/range.c) change only under lock 1.
  */
 #ifndef _RESMEM_RESMEM_H
 #define _RESMEM_RESMEM_H
