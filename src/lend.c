@@ -71,8 +71,10 @@
  * Locking (the module's lock order: include/resmem/resmem.h): lend and
  * un-lend run under the CMA table lock and the region's mutex, and take
  * the kernel's memory hotplug locks inside them; take-back runs under the
- * region's mutex only.  Nothing here is called from the kernel's memory
- * hotplug paths, so those never wait for resmem's locks.
+ * region's mutex only.  The kernel's memory hotplug and
+ * alloc_contig_range() call in here only through the region's shrinker,
+ * from their direct reclaim, and it takes the region's mutex with
+ * mutex_trylock(): those paths never wait for resmem's locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
